@@ -1,0 +1,18 @@
+// Command sequencer is the example gospresso node binary with the operator
+// surface of the reference `sequencer` (SPEC.md §1):
+//
+//	sequencer [global options] -- <module> [module options] -- <module> ...
+//
+// Every option is also read from its environment variable; run
+// `sequencer --help`, `sequencer -- help` and `sequencer -- help <module>`
+// for the lists. The command line is parsed by examples/internal/options.
+//
+// This build parses and validates the whole configuration, loads and checks
+// the genesis file and the keys, and prints a summary of the effective
+// configuration with secrets redacted. It cannot start a consensus node yet:
+// it then says so and exits with status 3.
+//
+// Exit status: 0 after printing help, 1 when the genesis file or the keys
+// cannot be loaded, 2 for a command-line or configuration error, 3 when the
+// configuration is valid but the node cannot be started by this build.
+package main

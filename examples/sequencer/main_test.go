@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gospresso/gospresso/examples/internal/options"
+	"github.com/gospresso/gospresso/keys"
+)
+
+// sharedTestdata finds ../shared/testdata beside the directory holding
+// go.mod, or skips the test.
+func sharedTestdata(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("go.mod not found above the package directory")
+		}
+		dir = parent
+	}
+	td := filepath.Join(dir, "..", "shared", "testdata")
+	if _, err := os.Stat(td); err != nil {
+		t.Skipf("shared test data not found at %s (it lives beside the repository)", td)
+	}
+	return td
+}
+
+// testKeys derives a key set and writes it as a key file.
+func testKeys(t *testing.T) (keys.Keys, string) {
+	t.Helper()
+	k, err := keys.DeriveKeys([keys.SeedSize]byte{1}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := keys.WriteKeyFile(&buf, k, keys.SchemeAll); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "0.env")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return k, path
+}
+
+func runWith(t *testing.T, ctx context.Context, args []string, env map[string]string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestHelpPaths(t *testing.T) {
+	sql, err := options.ModuleHelp("storage-sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args string
+		want string
+	}{
+		{"--help", options.GlobalHelp()},
+		{"-- help", options.ModuleList()},
+		{"-- help storage-sql", sql},
+		{"-- http -- storage-sql --help", sql},
+	} {
+		// No environment at all: help needs no configuration.
+		code, out, errOut := runWith(t, t.Context(), strings.Fields(tc.args), nil)
+		if code != 0 || out != tc.want || errOut != "" {
+			t.Errorf("%q: exit %d, stderr %q, stdout starts %.60q", tc.args, code, errOut, out)
+		}
+	}
+	if _, out, _ := runWith(t, t.Context(), []string{"--", "help", "http"}, nil); !strings.HasPrefix(out, "Usage: sequencer -- http ") {
+		t.Errorf("module usage line: %.60q", out)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	td := sharedTestdata(t)
+	demo := filepath.Join(td, "genesis", "demo.toml")
+	_, keyFile := testKeys(t)
+	bad := filepath.Join(t.TempDir(), "bad.env")
+	if err := os.WriteFile(bad, []byte("ESPRESSO_SEQUENCER_PRIVATE_STAKING_KEY=nonsense\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args string
+		env  map[string]string
+		code int
+		msg  string
+	}{
+		{"unknown module", "-- api", nil, exitUsage, `sequencer: unknown module "api": there is no api module, use http`},
+		{"bad value", "--l1-polling-interval 7parsecs", nil, exitUsage, `sequencer: --l1-polling-interval: "7parsecs": invalid duration`},
+		{"bad env", "", map[string]string{"ESPRESSO_SEQUENCER_IS_DA": "yes"}, exitUsage,
+			`sequencer: --is-da (ESPRESSO_SEQUENCER_IS_DA): "yes": invalid boolean`},
+		{"no keys", "-- http", nil, exitUsage, "sequencer: neither key file nor full set of private keys was provided"},
+		{"query without storage", "--key-file " + keyFile + " -- http -- query", nil, exitUsage,
+			"sequencer: query module requested but not storage provided"},
+		{"missing genesis", "--key-file " + keyFile + " --genesis-file /nonexistent/genesis.toml", nil, exitFailure, "sequencer: genesis: "},
+		{"bad key file", "--key-file " + bad + " --genesis-file " + demo, nil, exitFailure, "sequencer: "},
+		{"missing key file", "--key-file /nonexistent/0.env --genesis-file " + demo, nil, exitFailure, "sequencer: "},
+	} {
+		code, out, errOut := runWith(t, t.Context(), strings.Fields(tc.args), tc.env)
+		if code != tc.code || !strings.HasPrefix(errOut, tc.msg) || strings.Count(errOut, "\n") != 1 || out != "" {
+			t.Errorf("%s: exit %d (want %d), stderr %q (want one line starting %q), stdout %q", tc.name, code, tc.code, errOut, tc.msg, out)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if code, _, errOut := runWith(t, ctx, []string{"--key-file", keyFile, "--genesis-file", demo}, nil); code != exitFailure ||
+		!strings.HasPrefix(errOut, "sequencer: interrupted") {
+		t.Errorf("cancelled: exit %d, %q", code, errOut)
+	}
+}
+
+// A full command line in the operator guide's shape runs through parsing,
+// genesis and keys, prints the summary without secrets and ends with the
+// plain "cannot start" line and status 3.
+func TestFullCommandLine(t *testing.T) {
+	td := sharedTestdata(t)
+	k, keyFile := testKeys(t)
+	env := map[string]string{
+		"ESPRESSO_SEQUENCER_L1_PROVIDER":              "http://localhost:8545",
+		"ESPRESSO_SEQUENCER_ORCHESTRATOR_URL":         "http://orchestrator:30001",
+		"ESPRESSO_SEQUENCER_CDN_ENDPOINT":             "marshal-0:9090",
+		"ESPRESSO_STATE_RELAY_SERVER_URL":             "http://state-relay-server:30011",
+		"ESPRESSO_SEQUENCER_STATE_PEERS":              "http://sequencer1:24001",
+		"ESPRESSO_SEQUENCER_GENESIS_FILE":             filepath.Join(td, "genesis", "demo.toml"),
+		"ESPRESSO_SEQUENCER_LIBP2P_BIND_ADDRESS":      "0.0.0.0:7000",
+		"ESPRESSO_SEQUENCER_LIBP2P_ADVERTISE_ADDRESS": "sequencer0:7000",
+		"ESPRESSO_SEQUENCER_IS_DA":                    "true",
+		"ESPRESSO_SEQUENCER_POSTGRES_HOST":            "db-0",
+		"ESPRESSO_SEQUENCER_POSTGRES_PASSWORD":        "db-password-123",
+		"ESPRESSO_SEQUENCER_POSTGRES_PRUNE":           "true",
+		"ESPRESSO_SEQUENCER_PRUNER_PRUNING_THRESHOLD": "100 GB",
+	}
+	for _, keyMode := range []string{"file", "direct"} {
+		e := map[string]string{}
+		for a, b := range env {
+			e[a] = b
+		}
+		if keyMode == "file" {
+			e["ESPRESSO_SEQUENCER_KEY_FILE"] = keyFile
+		} else {
+			e["ESPRESSO_SEQUENCER_PRIVATE_STAKING_KEY"] = k.Staking.Secret()
+			e["ESPRESSO_SEQUENCER_PRIVATE_STATE_KEY"] = k.State.Secret()
+		}
+		args := strings.Fields("-- storage-sql -- http --port 50000 -- query -- submit -- status -- catchup -- config -- hotshot-events --events-service-port 9000")
+		code, out, errOut := runWith(t, t.Context(), args, e)
+		if code != exitNotImplemented {
+			t.Fatalf("%s: exit %d, stderr %q", keyMode, code, errOut)
+		}
+		if errOut != "sequencer: the configuration is valid, but this build cannot start a consensus node yet\n" {
+			t.Errorf("%s: stderr %q", keyMode, errOut)
+		}
+		peer, _ := k.Staking.PeerID()
+		for _, want := range []string{
+			"modules: storage-sql, http, query, submit, status, catchup, config, hotshot-events",
+			"storage: storage-sql, Postgres postgres@db-0:5432/postgres",
+			"--is-da=true", "--port=50000", "--prune=true",
+			"genesis: " + env["ESPRESSO_SEQUENCER_GENESIS_FILE"] + " (base version 0.2, upgrade version 0.2, chain id 999999999",
+			"keys: staking " + k.Staking.PubKey().String() + ", state " + k.State.PubKey().String() + ", libp2p peer " + peer.String(),
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: summary lacks %q:\n%s", keyMode, want, out)
+			}
+		}
+		for _, secret := range []string{k.Staking.Secret(), k.State.Secret(), "db-password-123"} {
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("%s: output leaks a secret", keyMode)
+			}
+		}
+	}
+}
