@@ -1,0 +1,166 @@
+package chain
+
+import (
+	"container/list"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gospresso/gospresso/types"
+)
+
+// MempoolConfig bounds a mempool.
+type MempoolConfig struct {
+	// MaxCount is the most transactions held. Default 100000.
+	MaxCount int
+	// MaxBytes is the most payload bytes held. Default 256 MiB.
+	MaxBytes int
+	// TTL is how long a transaction may wait before it is dropped. Default 10m.
+	TTL time.Duration
+	// RecentWindow is how many decided transaction hashes are remembered so
+	// that a re-submitted one is ignored. Default 100000.
+	RecentWindow int
+}
+
+func (c MempoolConfig) withDefaults() MempoolConfig {
+	if c.MaxCount <= 0 {
+		c.MaxCount = 100000
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 256 << 20
+	}
+	if c.TTL <= 0 {
+		c.TTL = 10 * time.Minute
+	}
+	if c.RecentWindow <= 0 {
+		c.RecentWindow = 100000
+	}
+	return c
+}
+
+// Mempool holds transactions waiting to be sequenced, in arrival order. It is
+// bounded in count and bytes, refuses (never blocks) when full, ignores a
+// transaction already pending or recently decided, drops transactions once
+// decided and expires stale ones. It is safe for concurrent use.
+type Mempool struct {
+	cfg MempoolConfig
+
+	mu      sync.Mutex
+	order   *list.List // of *pendingTx, oldest first
+	pending map[types.Commitment]*list.Element
+	bytes   int
+	recent  map[types.Commitment]struct{}
+	ring    []types.Commitment
+	next    int
+}
+
+type pendingTx struct {
+	tx     types.Transaction
+	hash   types.Commitment
+	expire time.Time
+}
+
+// NewMempool returns an empty mempool.
+func NewMempool(cfg MempoolConfig) *Mempool {
+	cfg = cfg.withDefaults()
+	return &Mempool{
+		cfg: cfg, order: list.New(),
+		pending: make(map[types.Commitment]*list.Element),
+		recent:  make(map[types.Commitment]struct{}),
+		ring:    make([]types.Commitment, cfg.RecentWindow),
+	}
+}
+
+// Add queues tx, received at now. It reports whether the transaction is new
+// (false when it is already pending or was decided recently).
+func (m *Mempool) Add(tx types.Transaction, now time.Time) (bool, error) {
+	h := tx.Commit()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.pending[h]; ok {
+		return false, nil
+	}
+	if _, ok := m.recent[h]; ok {
+		return false, nil
+	}
+	if len(tx.Payload) > m.cfg.MaxBytes {
+		return false, fmt.Errorf("%w: %d bytes, the mempool holds at most %d", ErrTransactionTooLarge, len(tx.Payload), m.cfg.MaxBytes)
+	}
+	if m.order.Len() >= m.cfg.MaxCount || m.bytes+len(tx.Payload) > m.cfg.MaxBytes {
+		return false, fmt.Errorf("%w: %d transactions, %d bytes pending (limits %d, %d)", ErrMempoolFull, m.order.Len(), m.bytes, m.cfg.MaxCount, m.cfg.MaxBytes)
+	}
+	m.pending[h] = m.order.PushBack(&pendingTx{tx: tx, hash: h, expire: now.Add(m.cfg.TTL)})
+	m.bytes += len(tx.Payload)
+	return true, nil
+}
+
+// Len returns the number of pending transactions.
+func (m *Mempool) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.order.Len()
+}
+
+// Bytes returns the payload bytes pending.
+func (m *Mempool) Bytes() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bytes
+}
+
+// Pending reports whether any transaction waits.
+func (m *Mempool) Pending() bool { return m.Len() > 0 }
+
+// Select returns pending transactions in arrival order, skipping those in
+// exclude, until fit rejects one (fit sees each candidate and returns false
+// when it would not fit; selection stops there, keeping arrival order fair).
+// Expired transactions met on the way are dropped; being oldest first, they
+// are met first. Selected transactions stay pending until Decided removes
+// them.
+func (m *Mempool) Select(now time.Time, exclude map[types.Commitment]struct{}, fit func(types.Transaction) bool) []types.Transaction {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []types.Transaction
+	for e := m.order.Front(); e != nil; {
+		p := e.Value.(*pendingTx)
+		next := e.Next()
+		if now.After(p.expire) {
+			m.remove(e)
+		} else if _, skip := exclude[p.hash]; !skip {
+			if !fit(p.tx) {
+				break
+			}
+			out = append(out, p.tx)
+		}
+		e = next
+	}
+	return out
+}
+
+func (m *Mempool) remove(e *list.Element) {
+	p := m.order.Remove(e).(*pendingTx)
+	delete(m.pending, p.hash)
+	m.bytes -= len(p.tx.Payload)
+}
+
+// Decided removes decided transactions and remembers them, so that the same
+// bytes submitted again soon are ignored.
+func (m *Mempool) Decided(txs []types.Transaction) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, tx := range txs {
+		h := tx.Commit()
+		if e, ok := m.pending[h]; ok {
+			m.remove(e)
+		}
+		if _, ok := m.recent[h]; ok {
+			continue
+		}
+		if old := m.ring[m.next]; !old.IsZero() {
+			delete(m.recent, old)
+		}
+		m.ring[m.next] = h
+		m.next = (m.next + 1) % len(m.ring)
+		m.recent[h] = struct{}{}
+	}
+}

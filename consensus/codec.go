@@ -1,0 +1,461 @@
+package consensus
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/types"
+)
+
+// The wire format is gospresso's own (SPEC decision c): a version byte, a
+// message-type byte, then the fields in a fixed order. Integers are
+// big-endian u64 unless noted; byte strings carry a u32 length; optional
+// values a presence byte. Decoding checks every length against what is left,
+// so no input can make it allocate more than the input's size or panic.
+
+const wireVersion = 1
+
+// MaxMessageSize bounds an encoded consensus message.
+const MaxMessageSize = 64 << 20
+
+var errShort = errors.New("truncated")
+
+type writer struct{ b []byte }
+
+func (w *writer) u8(x byte)               { w.b = append(w.b, x) }
+func (w *writer) u32(x uint32)            { w.b = binary.BigEndian.AppendUint32(w.b, x) }
+func (w *writer) u64(x uint64)            { w.b = binary.BigEndian.AppendUint64(w.b, x) }
+func (w *writer) view(v types.ViewNumber) { w.u64(uint64(v)) }
+func (w *writer) fixed(p []byte)          { w.b = append(w.b, p...) }
+func (w *writer) bytes(p []byte)          { w.u32(uint32(len(p))); w.b = append(w.b, p...) }
+func (w *writer) flag(ok bool) {
+	if ok {
+		w.u8(1)
+	} else {
+		w.u8(0)
+	}
+}
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b) {
+		r.fail("%w: want %d bytes, %d left", errShort, n, len(r.b))
+		return nil
+	}
+	p := r.b[:n:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *reader) u8() byte {
+	p := r.take(1)
+	if p == nil {
+		return 0
+	}
+	return p[0]
+}
+
+func (r *reader) u32() uint32 {
+	p := r.take(4)
+	if p == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint32(p)
+}
+
+func (r *reader) u64() uint64 {
+	p := r.take(8)
+	if p == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(p)
+}
+
+func (r *reader) view() types.ViewNumber { return types.ViewNumber(r.u64()) }
+
+func (r *reader) bytes() []byte {
+	n := r.u32()
+	p := r.take(int(n))
+	if p == nil || n == 0 {
+		return nil
+	}
+	return append([]byte(nil), p...)
+}
+
+func (r *reader) commit() (c types.Commitment) {
+	copy(c[:], r.take(32))
+	return c
+}
+
+func (r *reader) flag() bool {
+	switch r.u8() {
+	case 0:
+		return false
+	case 1:
+		return true
+	default:
+		r.fail("presence byte not 0 or 1")
+		return false
+	}
+}
+
+// count reads a u32 element count, bounding it by the bytes left (each
+// element needs at least min bytes).
+func (r *reader) count(min int) int {
+	n := int(r.u32())
+	if r.err == nil && n*min > len(r.b) {
+		r.fail("%w: %d elements cannot fit in %d bytes", errShort, n, len(r.b))
+		return 0
+	}
+	return n
+}
+
+// Encode serializes a consensus message.
+func Encode(m Message) ([]byte, error) {
+	w := &writer{b: make([]byte, 0, 256)}
+	w.u8(wireVersion)
+	w.u8(byte(m.msgType()))
+	switch m := m.(type) {
+	case *Proposal:
+		encodeLeaf(w, &m.Leaf)
+		encodePayload(w, &m.Payload)
+		w.flag(m.TC != nil)
+		if m.TC != nil {
+			encodeTC(w, m.TC)
+		}
+		w.flag(m.Finalize != nil)
+		if m.Finalize != nil {
+			encodeVSC(w, m.Finalize)
+		}
+		w.fixed(m.Signature.Bytes())
+	case *Vote:
+		w.view(m.View)
+		w.fixed(m.Leaf[:])
+		w.u32(m.Signer)
+		w.fixed(m.Signature.Bytes())
+	case *TimeoutVote:
+		w.view(m.View)
+		encodeQC(w, &m.HighQC)
+		w.u32(m.Signer)
+		w.fixed(m.Signature.Bytes())
+	case *ViewSyncVote:
+		w.u8(byte(m.Phase))
+		w.view(m.Round)
+		w.u64(m.Relay)
+		encodeQC(w, &m.HighQC)
+		w.u32(m.Signer)
+		w.fixed(m.Signature.Bytes())
+	case *Certificates:
+		w.flag(m.QC != nil)
+		if m.QC != nil {
+			encodeQC(w, m.QC)
+		}
+		w.flag(m.TC != nil)
+		if m.TC != nil {
+			encodeTC(w, m.TC)
+		}
+		w.flag(m.ViewSync != nil)
+		if m.ViewSync != nil {
+			encodeVSC(w, m.ViewSync)
+		}
+	case *FetchRequest:
+		w.u64(m.ID)
+		w.fixed(m.Leaf[:])
+		w.u64(m.StopHeight)
+	case *FetchResponse:
+		w.u64(m.ID)
+		w.u32(uint32(len(m.Leaves)))
+		for i := range m.Leaves {
+			encodeLeaf(w, &m.Leaves[i].Leaf)
+			encodePayload(w, &m.Leaves[i].Payload)
+		}
+	default:
+		return nil, fmt.Errorf("%w: cannot encode %T", ErrInvalidMessage, m)
+	}
+	if len(w.b) > MaxMessageSize {
+		return nil, fmt.Errorf("%w: encoded message of %d bytes exceeds %d", ErrInvalidMessage, len(w.b), MaxMessageSize)
+	}
+	return w.b, nil
+}
+
+// Decode parses a message produced by Encode. Any malformed input yields an
+// error wrapping ErrInvalidMessage.
+func Decode(b []byte) (Message, error) {
+	if len(b) > MaxMessageSize {
+		return nil, fmt.Errorf("%w: %d bytes exceed the %d-byte limit", ErrInvalidMessage, len(b), MaxMessageSize)
+	}
+	r := &reader{b: b}
+	if v := r.u8(); r.err == nil && v != wireVersion {
+		return nil, fmt.Errorf("%w: wire version %d, want %d", ErrInvalidMessage, v, wireVersion)
+	}
+	t := msgType(r.u8())
+	var m Message
+	switch t {
+	case msgProposal:
+		p := &Proposal{}
+		decodeLeaf(r, &p.Leaf)
+		decodePayload(r, &p.Payload)
+		if r.flag() {
+			p.TC = &TimeoutCert{}
+			decodeTC(r, p.TC)
+		}
+		if r.flag() {
+			p.Finalize = &ViewSyncCert{}
+			decodeVSC(r, p.Finalize)
+		}
+		p.Signature = decodeSig(r)
+		m = p
+	case msgVote:
+		v := &Vote{View: r.view(), Leaf: r.commit(), Signer: r.u32()}
+		v.Signature = decodeSig(r)
+		m = v
+	case msgTimeoutVote:
+		v := &TimeoutVote{View: r.view()}
+		decodeQC(r, &v.HighQC)
+		v.Signer = r.u32()
+		v.Signature = decodeSig(r)
+		m = v
+	case msgViewSyncVote:
+		v := &ViewSyncVote{Phase: Phase(r.u8()), Round: r.view(), Relay: r.u64()}
+		decodeQC(r, &v.HighQC)
+		v.Signer = r.u32()
+		v.Signature = decodeSig(r)
+		m = v
+	case msgCertificates:
+		c := &Certificates{}
+		if r.flag() {
+			c.QC = &types.QuorumCertificate{}
+			decodeQC(r, c.QC)
+		}
+		if r.flag() {
+			c.TC = &TimeoutCert{}
+			decodeTC(r, c.TC)
+		}
+		if r.flag() {
+			c.ViewSync = &ViewSyncCert{}
+			decodeVSC(r, c.ViewSync)
+		}
+		m = c
+	case msgFetchRequest:
+		m = &FetchRequest{ID: r.u64(), Leaf: r.commit(), StopHeight: r.u64()}
+	case msgFetchResponse:
+		resp := &FetchResponse{ID: r.u64()}
+		n := r.count(8)
+		if n > MaxFetchLeaves {
+			r.fail("fetch response of %d leaves, at most %d", n, MaxFetchLeaves)
+		}
+		for i := 0; i < n && r.err == nil; i++ {
+			var l FetchedLeaf
+			decodeLeaf(r, &l.Leaf)
+			decodePayload(r, &l.Payload)
+			resp.Leaves = append(resp.Leaves, l)
+		}
+		m = resp
+	default:
+		if r.err == nil {
+			return nil, fmt.Errorf("%w: unknown message type %d", ErrInvalidMessage, t)
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("%d trailing bytes", len(r.b))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidMessage, r.err)
+	}
+	return m, nil
+}
+
+func decodeSig(r *reader) keys.Signature {
+	p := r.take(96)
+	if p == nil {
+		return keys.Signature{}
+	}
+	s, err := keys.SignatureFromBytes(p)
+	if err != nil {
+		r.fail("signature: %v", err)
+	}
+	return s
+}
+
+func encodeQC(w *writer, q *types.QuorumCertificate) {
+	w.view(q.View)
+	w.fixed(q.Leaf[:])
+	w.bytes(q.Signers)
+	w.bytes(q.Signature)
+}
+
+func decodeQC(r *reader, q *types.QuorumCertificate) {
+	q.View = r.view()
+	q.Leaf = r.commit()
+	q.Signers = r.bytes()
+	q.Signature = r.bytes()
+}
+
+func encodeViews(w *writer, vs []types.ViewNumber) {
+	w.u32(uint32(len(vs)))
+	for _, v := range vs {
+		w.view(v)
+	}
+}
+
+func decodeViews(r *reader) []types.ViewNumber {
+	n := r.count(8)
+	vs := make([]types.ViewNumber, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		vs = append(vs, r.view())
+	}
+	return vs
+}
+
+func encodeTC(w *writer, c *TimeoutCert) {
+	w.view(c.View)
+	encodeQC(w, &c.HighQC)
+	w.bytes(c.Signers)
+	encodeViews(w, c.HighViews)
+	w.bytes(c.Signature)
+}
+
+func decodeTC(r *reader, c *TimeoutCert) {
+	c.View = r.view()
+	decodeQC(r, &c.HighQC)
+	c.Signers = r.bytes()
+	c.HighViews = decodeViews(r)
+	c.Signature = r.bytes()
+}
+
+func encodeVSC(w *writer, c *ViewSyncCert) {
+	w.u8(byte(c.Phase))
+	w.view(c.Round)
+	w.u64(c.Relay)
+	encodeQC(w, &c.HighQC)
+	w.bytes(c.Signers)
+	encodeViews(w, c.HighViews)
+	w.bytes(c.Signature)
+}
+
+func decodeVSC(r *reader, c *ViewSyncCert) {
+	c.Phase = Phase(r.u8())
+	c.Round = r.view()
+	c.Relay = r.u64()
+	decodeQC(r, &c.HighQC)
+	c.Signers = r.bytes()
+	c.HighViews = decodeViews(r)
+	c.Signature = r.bytes()
+}
+
+func encodePayload(w *writer, p *types.Payload) {
+	w.bytes(p.Raw)
+	w.bytes(p.NsTable.Bytes)
+}
+
+func decodePayload(r *reader, p *types.Payload) {
+	p.Raw = r.bytes()
+	p.NsTable.Bytes = r.bytes()
+}
+
+func encodeOptAddr(w *writer, a *types.Address) {
+	w.flag(a != nil)
+	if a != nil {
+		w.fixed(a[:])
+	}
+}
+
+func decodeOptAddr(r *reader) *types.Address {
+	if !r.flag() {
+		return nil
+	}
+	var a types.Address
+	copy(a[:], r.take(20))
+	return &a
+}
+
+func encodeU256(w *writer, u types.U256) {
+	b := u.Bytes32()
+	w.fixed(b[:])
+}
+
+func decodeU256(r *reader) types.U256 {
+	var b [32]byte
+	copy(b[:], r.take(32))
+	return types.U256FromBytes32(b)
+}
+
+func encodeLeaf(w *writer, l *types.Leaf) {
+	w.view(l.View)
+	w.fixed(l.Parent[:])
+	encodeQC(w, &l.JustifyQC)
+	h := &l.Header
+	w.u32(uint32(h.Version.Major)<<16 | uint32(h.Version.Minor))
+	c := &h.ChainConfig
+	encodeU256(w, c.ChainID)
+	w.u64(c.MaxBlockSize)
+	encodeU256(w, c.BaseFee)
+	encodeOptAddr(w, c.FeeContract)
+	w.fixed(c.FeeRecipient[:])
+	encodeOptAddr(w, c.BidRecipient)
+	encodeOptAddr(w, c.StakeTableContract)
+	w.u64(h.Height)
+	w.u64(h.Timestamp)
+	w.u64(h.L1Head)
+	w.flag(h.L1Finalized != nil)
+	if f := h.L1Finalized; f != nil {
+		w.u64(f.Number)
+		encodeU256(w, f.Timestamp)
+		w.fixed(f.Hash[:])
+	}
+	w.fixed(h.PayloadCommitment[:])
+	w.fixed(h.BuilderCommitment[:])
+	w.bytes(h.NsTable.Bytes)
+	w.bytes(h.BlockMerkleTreeRoot)
+	w.bytes(h.FeeMerkleTreeRoot)
+	w.fixed(h.FeeInfo.Account[:])
+	encodeU256(w, h.FeeInfo.Amount)
+}
+
+func decodeLeaf(r *reader, l *types.Leaf) {
+	l.View = r.view()
+	l.Parent = r.commit()
+	decodeQC(r, &l.JustifyQC)
+	h := &l.Header
+	v := r.u32()
+	h.Version = types.Version{Major: uint16(v >> 16), Minor: uint16(v)}
+	c := &h.ChainConfig
+	c.ChainID = decodeU256(r)
+	c.MaxBlockSize = r.u64()
+	c.BaseFee = decodeU256(r)
+	c.FeeContract = decodeOptAddr(r)
+	copy(c.FeeRecipient[:], r.take(20))
+	c.BidRecipient = decodeOptAddr(r)
+	c.StakeTableContract = decodeOptAddr(r)
+	h.Height = r.u64()
+	h.Timestamp = r.u64()
+	h.L1Head = r.u64()
+	if r.flag() {
+		f := &types.L1BlockInfo{Number: r.u64()}
+		f.Timestamp = decodeU256(r)
+		copy(f.Hash[:], r.take(32))
+		h.L1Finalized = f
+	}
+	h.PayloadCommitment = r.commit()
+	h.BuilderCommitment = r.commit()
+	h.NsTable.Bytes = r.bytes()
+	h.BlockMerkleTreeRoot = r.bytes()
+	h.FeeMerkleTreeRoot = r.bytes()
+	copy(h.FeeInfo.Account[:], r.take(20))
+	h.FeeInfo.Amount = decodeU256(r)
+}

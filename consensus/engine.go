@@ -1,0 +1,1169 @@
+package consensus
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/types"
+)
+
+// Validator is what the application decides about a proposal: whether the
+// header is valid on top of its parent (SPEC §7.9) and whether a payload
+// matches a header.
+type Validator interface {
+	// ValidateProposal checks leaf (with its payload) as a child of parent.
+	// now is the engine's clock, for the proposal-time check.
+	ValidateProposal(parent, leaf *types.Leaf, payload *types.Payload, now time.Time) error
+	// ValidatePayload checks that payload is the one header commits to.
+	ValidatePayload(header *types.Header, payload *types.Payload) error
+}
+
+// BuildRequest is what a leader asks its block builder for.
+type BuildRequest struct {
+	Parent *types.Leaf
+	View   types.ViewNumber
+	Now    time.Time
+	// Undecided holds the payloads of the ancestors the new block extends
+	// that the caller has not yet seen decided (the undecided ones, parent
+	// first, and those decided in the step now running), so the builder
+	// does not include their transactions again.
+	Undecided []*types.Payload
+}
+
+// BlockBuilder builds the block a leader proposes.
+type BlockBuilder interface {
+	// Pending reports whether transactions are waiting to be sequenced.
+	Pending() bool
+	// BuildBlock returns the header and payload of the next block.
+	BuildBlock(req BuildRequest) (types.Header, types.Payload, error)
+}
+
+// Safety is the replica state that must be durable before the node sends
+// anything that depends on it (SPEC §7.13 "Replica state").
+type Safety struct {
+	View          types.ViewNumber
+	LastVotedView types.ViewNumber
+	HighQC        types.QuorumCertificate
+}
+
+// State is what a restarted engine resumes from: its safety state, the last
+// decided leaf (the anchor) with its certificate, and the proposals it had
+// stored for undecided views (its own among them).
+type State struct {
+	Safety    Safety
+	Anchor    FetchedLeaf
+	AnchorQC  types.QuorumCertificate
+	Proposals []*Proposal
+}
+
+// Outbound is a message to send. To is a stake-table index, or Broadcast.
+type Outbound struct {
+	To  int
+	Msg Message
+}
+
+// Broadcast is the Outbound.To value that addresses every other member.
+const Broadcast = -1
+
+// Decided is a decided leaf with its payload and the certificate of it.
+type Decided struct {
+	Leaf    types.Leaf
+	Payload types.Payload
+	QC      types.QuorumCertificate
+}
+
+// Ready is what the caller must do after a Step or Tick, in field order:
+// persist Safety and Proposals durably, then send Messages, then deliver
+// Decided. Halt, when set, means the engine stopped (see ErrSafetyViolation).
+type Ready struct {
+	Safety    *Safety
+	Proposals []*Proposal
+	Messages  []Outbound
+	Decided   []Decided
+	Halt      error
+}
+
+// Empty reports whether there is nothing to do.
+func (r *Ready) Empty() bool {
+	return r.Safety == nil && len(r.Proposals) == 0 && len(r.Messages) == 0 && len(r.Decided) == 0 && r.Halt == nil
+}
+
+// Stats are counters and gauges the engine keeps for metrics.
+type Stats struct {
+	View, LastDecidedView, LastVotedView types.ViewNumber
+	LastDecidedHeight                    uint64
+	Timeouts, TimeoutsAsLeader           uint64
+	InvalidMessages, InvalidQCs          uint64
+	EmptyBlocksProposed, Proposed        uint64
+	ViewSyncs                            uint64
+	FetchRequests                        uint64
+	ViewsDecided                         uint64
+}
+
+// Params configures a new Engine.
+type Params struct {
+	Config     Config
+	StakeTable *StakeTable
+	// Key is this node's staking key. A key not in the stake table makes an
+	// observer: it follows and decides but never signs.
+	Key keys.StakingKey
+	// Genesis is the genesis commitment every signature binds.
+	Genesis        [32]byte
+	GenesisLeaf    types.Leaf
+	GenesisPayload types.Payload
+	Validator      Validator
+	Builder        BlockBuilder
+	// Restore resumes from persisted state; nil starts at genesis.
+	Restore *State
+	// Now is the engine's initial time.
+	Now    time.Time
+	Logger *slog.Logger
+}
+
+// entry is a known leaf.
+type entry struct {
+	leaf    types.Leaf
+	payload types.Payload
+	commit  types.Commitment
+	qc      *types.QuorumCertificate // a verified certificate of this leaf, once known
+}
+
+// accumulator collects votes of one kind for one target.
+type voteSet struct {
+	signers types.Bitmap
+	sigs    map[uint32]keys.Signature
+	high    map[uint32]types.ViewNumber // signed high views (timeout, view sync)
+	highQCs map[uint32]types.QuorumCertificate
+	done    bool
+}
+
+type voteKey struct {
+	kind  kind
+	view  types.ViewNumber // view, or round for view sync
+	relay uint64
+	leaf  types.Commitment // quorum votes only
+}
+
+type fetch struct {
+	id         uint64
+	peer       int
+	deadline   time.Time
+	stopHeight uint64
+}
+
+type viewSync struct {
+	active   bool
+	round    types.ViewNumber
+	relay    uint64
+	phase    Phase
+	deadline time.Time
+	voted    map[voteKey]bool
+}
+
+// Engine is the consensus state machine. It is not safe for concurrent use;
+// one goroutine (the node's run loop, or a simulation) drives it.
+type Engine struct {
+	cfg       Config
+	table     *StakeTable
+	key       keys.StakingKey
+	self      int // -1 for an observer
+	validator Validator
+	builder   BlockBuilder
+	verify    *verifier
+	log       *slog.Logger
+
+	now time.Time
+
+	// replica state
+	view      types.ViewNumber
+	lastVoted types.ViewNumber
+	highQC    types.QuorumCertificate
+	timeouts  int
+	lastTO    types.ViewNumber
+	dirty     bool
+
+	// chain
+	leaves    map[types.Commitment]*entry
+	anchor    *entry
+	byView    map[types.ViewNumber]types.Commitment // first proposal seen per view
+	ownProps  map[types.ViewNumber]*Proposal
+	pendingQC map[types.Commitment]*types.QuorumCertificate
+
+	// view timing and evidence
+	viewStart    time.Time
+	viewDeadline time.Time
+	proposed     types.ViewNumber
+	lastTC       *TimeoutCert
+	lastFinalize *ViewSyncCert
+	moveCert     Certificates
+	replied      map[int]types.ViewNumber
+
+	votes map[voteKey]*voteSet
+	vs    viewSync
+
+	fetches map[types.Commitment]*fetch
+	fetchID uint64
+
+	// proposedInStep limits a node to one proposal per Step or Tick, so a
+	// node that leads consecutive views (a one-node network) returns to its
+	// caller between them; proposeSoon asks the caller for an immediate Tick.
+	proposedInStep, proposeSoon bool
+
+	stats  Stats
+	ready  Ready
+	halted error
+	queue  []Outbound // messages to self, processed before Step returns
+}
+
+// New returns an engine at genesis, or resumed from p.Restore.
+func New(p Params) (*Engine, error) {
+	cfg, err := p.Config.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if p.StakeTable == nil || p.Validator == nil || p.Builder == nil {
+		return nil, fmt.Errorf("%w: stake table, validator and builder are required", ErrInvalidConfig)
+	}
+	log := p.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	self := -1
+	if i, ok := p.StakeTable.Index(p.Key.PubKey()); ok {
+		self = i
+	}
+	gen := &entry{leaf: p.GenesisLeaf, payload: p.GenesisPayload, commit: p.GenesisLeaf.Commit()}
+	gqc := types.GenesisQC(&p.GenesisLeaf)
+	gen.qc = &gqc
+	e := &Engine{
+		cfg: cfg, table: p.StakeTable, key: p.Key, self: self,
+		validator: p.Validator, builder: p.Builder,
+		verify: newVerifier(p.StakeTable, p.Genesis, gqc),
+		log:    log.With("node", self),
+		now:    p.Now,
+		leaves: make(map[types.Commitment]*entry), byView: make(map[types.ViewNumber]types.Commitment),
+		ownProps: make(map[types.ViewNumber]*Proposal), pendingQC: make(map[types.Commitment]*types.QuorumCertificate),
+		replied: make(map[int]types.ViewNumber), votes: make(map[voteKey]*voteSet),
+		fetches: make(map[types.Commitment]*fetch),
+		highQC:  gqc,
+	}
+	e.anchor = gen
+	e.leaves[gen.commit] = gen
+	if r := p.Restore; r != nil {
+		a := &entry{leaf: r.Anchor.Leaf, payload: r.Anchor.Payload, commit: r.Anchor.Leaf.Commit()}
+		aqc := r.AnchorQC
+		a.qc = &aqc
+		if aqc.Leaf != a.commit {
+			return nil, fmt.Errorf("%w: restored anchor certificate is for another leaf", ErrInvalidConfig)
+		}
+		delete(e.leaves, gen.commit)
+		e.anchor = a
+		e.leaves[a.commit] = a
+		e.highQC = r.Safety.HighQC
+		e.lastVoted = r.Safety.LastVotedView
+		for _, prop := range r.Proposals {
+			if prop.Leaf.View <= a.leaf.View {
+				continue
+			}
+			c := prop.Leaf.Commit()
+			e.leaves[c] = &entry{leaf: prop.Leaf, payload: prop.Payload, commit: c}
+			if _, seen := e.byView[prop.Leaf.View]; !seen {
+				e.byView[prop.Leaf.View] = c
+			}
+			if self >= 0 && p.StakeTable.Leader(prop.Leaf.View) == self {
+				e.ownProps[prop.Leaf.View] = prop
+			}
+		}
+		// Certificates known from the restored chain.
+		for _, en := range e.leaves {
+			if parent, ok := e.leaves[en.leaf.Parent]; ok && parent.qc == nil && en.leaf.JustifyQC.Leaf == parent.commit {
+				qc := en.leaf.JustifyQC
+				parent.qc = &qc
+			}
+		}
+		if hq, ok := e.leaves[e.highQC.Leaf]; ok && hq.qc == nil {
+			qc := e.highQC
+			hq.qc = &qc
+		}
+		e.stats.LastDecidedView = a.leaf.View
+		e.stats.LastDecidedHeight = a.leaf.Height()
+		start := max(r.Safety.View, e.highQC.View+1, 1)
+		e.enterView(start)
+	} else {
+		e.enterView(1)
+	}
+	e.stats.LastVotedView = e.lastVoted
+	e.tryPropose()
+	e.flushSelf()
+	return e, nil
+}
+
+// View returns the current view.
+func (e *Engine) View() types.ViewNumber { return e.view }
+
+// Self returns this node's stake-table index, or -1 for an observer.
+func (e *Engine) Self() int { return e.self }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.View, s.LastVotedView = e.view, e.lastVoted
+	return s
+}
+
+// Halted returns the error that stopped the engine, if any.
+func (e *Engine) Halted() error { return e.halted }
+
+// NextDeadline returns when the engine next needs a Tick.
+func (e *Engine) NextDeadline() time.Time {
+	if e.proposeSoon {
+		return e.now
+	}
+	d := e.viewDeadline
+	if e.vs.active && e.vs.deadline.Before(d) {
+		d = e.vs.deadline
+	}
+	if e.self >= 0 && e.table.Leader(e.view) == e.self && e.proposed < e.view {
+		if pd := e.viewStart.Add(e.cfg.BuilderTimeout); pd.Before(d) {
+			d = pd
+		}
+	}
+	for _, f := range e.fetches {
+		if f.deadline.Before(d) {
+			d = f.deadline
+		}
+	}
+	return d
+}
+
+// Ready returns and clears what the caller must do (see Ready).
+func (e *Engine) Ready() Ready {
+	if e.dirty {
+		s := Safety{View: e.view, LastVotedView: e.lastVoted, HighQC: e.highQC}
+		e.ready.Safety = &s
+		e.dirty = false
+	}
+	r := e.ready
+	e.ready = Ready{}
+	return r
+}
+
+// Tick advances the engine's clock to now and fires due timers. It also
+// lets a waiting leader propose once transactions have arrived.
+func (e *Engine) Tick(now time.Time) {
+	if e.halted != nil {
+		return
+	}
+	if now.After(e.now) {
+		e.now = now
+	}
+	e.proposedInStep, e.proposeSoon = false, false
+	if !e.now.Before(e.viewDeadline) {
+		e.onViewTimeout()
+	}
+	if e.vs.active && !e.now.Before(e.vs.deadline) {
+		e.onViewSyncTimeout()
+	}
+	e.retryDueFetches()
+	e.tryPropose()
+	e.flushSelf()
+}
+
+// Step processes one message from member from (its stake-table index, or -1
+// when the sender is not a member, e.g. an observer asking for leaves).
+func (e *Engine) Step(from int, m Message) {
+	if e.halted != nil {
+		return
+	}
+	e.proposedInStep = false
+	e.step(from, m)
+	e.flushSelf()
+}
+
+func (e *Engine) step(from int, m Message) {
+	var err error
+	switch m := m.(type) {
+	case *Proposal:
+		err = e.onProposal(from, m)
+	case *Vote:
+		err = e.onVote(from, m)
+	case *TimeoutVote:
+		err = e.onTimeoutVote(from, m)
+	case *ViewSyncVote:
+		err = e.onViewSyncVote(from, m)
+	case *Certificates:
+		err = e.onCertificates(from, m)
+	case *FetchResponse:
+		err = e.onFetchResponse(from, m)
+	case *FetchRequest:
+		// Served by the caller, which can read decided leaves from storage
+		// (see ServeFetch); an engine has nothing to do with one.
+	default:
+		err = fmt.Errorf("%w: unknown message type %T", ErrInvalidMessage, m)
+	}
+	if err != nil {
+		e.stats.InvalidMessages++
+		e.log.Debug("dropped message", "peer", from, "err", err)
+	}
+}
+
+// flushSelf processes messages the engine addressed to itself.
+func (e *Engine) flushSelf() {
+	for len(e.queue) > 0 && e.halted == nil {
+		m := e.queue[0]
+		e.queue = e.queue[1:]
+		e.step(e.self, m.Msg)
+	}
+	e.queue = nil
+}
+
+// send addresses a message to member to (possibly self) or Broadcast.
+func (e *Engine) send(to int, m Message) {
+	if to == e.self && to >= 0 {
+		e.queue = append(e.queue, Outbound{To: to, Msg: m})
+		return
+	}
+	e.ready.Messages = append(e.ready.Messages, Outbound{To: to, Msg: m})
+}
+
+func (e *Engine) halt(err error) {
+	e.halted = err
+	e.ready.Halt = err
+	e.log.Error("consensus halted", "err", err)
+}
+
+func (e *Engine) leader(v types.ViewNumber) int { return e.table.Leader(v) }
+
+// enterView moves to view v (v > current view), resetting the view timer.
+func (e *Engine) enterView(v types.ViewNumber) {
+	if v <= e.view {
+		return
+	}
+	e.view = v
+	e.dirty = true
+	e.viewStart = e.now
+	e.viewDeadline = e.now.Add(e.cfg.viewTimeout(e.timeouts))
+	if e.vs.active && v >= e.vs.round {
+		e.vs.active = false
+	}
+	if v%100 == 0 {
+		e.log.Info(fmt.Sprintf("Progress: entered view %d", v), "view", uint64(v))
+	}
+	// Forget vote sets that can no longer matter.
+	for k := range e.votes {
+		if k.view+1 < v && k.kind != kindViewSyncPreCommit && k.kind != kindViewSyncCommit && k.kind != kindViewSyncFinalize {
+			delete(e.votes, k)
+		}
+	}
+	for w := range e.ownProps {
+		if w+e.table.pruneWindow() < v {
+			delete(e.ownProps, w)
+		}
+	}
+}
+
+// pruneWindow is how many views of own proposals are kept in memory.
+func (t *StakeTable) pruneWindow() types.ViewNumber { return 2*types.ViewNumber(len(t.members)) + 10 }
+
+// --- certificates -------------------------------------------------------
+
+// onQC processes a verified QC from any source.
+func (e *Engine) onQC(q *types.QuorumCertificate, from int) {
+	if q.View > e.highQC.View {
+		e.highQC = *q
+		e.dirty = true
+	}
+	if e.timeouts > 0 && q.View >= e.lastTO {
+		e.timeouts = 0
+	}
+	if q.View+1 > e.view {
+		e.moveCert = Certificates{QC: q}
+		e.enterView(q.View + 1)
+	}
+	en, ok := e.leaves[q.Leaf]
+	if !ok {
+		if q.View > e.anchor.leaf.View {
+			if _, have := e.pendingQC[q.Leaf]; !have {
+				qc := *q
+				e.pendingQC[q.Leaf] = &qc
+			}
+			e.fetch(q.Leaf, from)
+		}
+		return
+	}
+	if en.qc == nil {
+		qc := *q
+		en.qc = &qc
+	}
+	e.checkDecide(en, from)
+}
+
+// onTC processes a verified timeout certificate.
+func (e *Engine) onTC(tc *TimeoutCert, from int) {
+	e.onQC(&tc.HighQC, from)
+	if tc.View+1 >= e.view && (e.lastTC == nil || tc.View > e.lastTC.View) {
+		e.lastTC = tc
+	}
+	if tc.View+1 > e.view {
+		e.moveCert = Certificates{TC: tc}
+		e.enterView(tc.View + 1)
+	}
+}
+
+// checkDecide applies the decide rule to a certified leaf P: if P's parent
+// G was proposed in the view just before P, G is decided.
+func (e *Engine) checkDecide(p *entry, from int) {
+	if p.qc == nil || p == e.anchor {
+		return
+	}
+	j := p.leaf.JustifyQC
+	if p.leaf.View != j.View+1 || j.View <= e.anchor.leaf.View {
+		return
+	}
+	g, ok := e.leaves[p.leaf.Parent]
+	if !ok {
+		e.fetch(p.leaf.Parent, from)
+		return
+	}
+	if g.qc == nil {
+		qc := j
+		g.qc = &qc
+	}
+	e.decide(g, from)
+}
+
+// decide commits G and its undecided ancestors, in height order.
+func (e *Engine) decide(g *entry, from int) {
+	chain := []*entry{g}
+	cur := g
+	for cur.leaf.Parent != e.anchor.commit {
+		if cur.leaf.Height() <= e.anchor.leaf.Height()+1 {
+			e.halt(fmt.Errorf("%w: leaf %s (height %d, view %d) does not extend the last decided leaf %s (height %d)",
+				ErrSafetyViolation, cur.commit.Short(), cur.leaf.Height(), cur.leaf.View, e.anchor.commit.Short(), e.anchor.leaf.Height()))
+			return
+		}
+		p, ok := e.leaves[cur.leaf.Parent]
+		if !ok {
+			e.fetch(cur.leaf.Parent, from)
+			return
+		}
+		chain = append(chain, p)
+		cur = p
+	}
+	if cur.leaf.Height() != e.anchor.leaf.Height()+1 {
+		e.halt(fmt.Errorf("%w: leaf %s at height %d claims parent %s at height %d",
+			ErrSafetyViolation, cur.commit.Short(), cur.leaf.Height(), e.anchor.commit.Short(), e.anchor.leaf.Height()))
+		return
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		en := chain[i]
+		var qc types.QuorumCertificate
+		if i > 0 {
+			qc = chain[i-1].leaf.JustifyQC
+		} else {
+			qc = *g.qc
+		}
+		e.ready.Decided = append(e.ready.Decided, Decided{Leaf: en.leaf, Payload: en.payload, QC: qc})
+	}
+	e.stats.ViewsDecided += uint64(len(chain))
+	e.anchor = g
+	e.stats.LastDecidedView = g.leaf.View
+	e.stats.LastDecidedHeight = g.leaf.Height()
+	for c, en := range e.leaves {
+		if en.leaf.View < g.leaf.View {
+			delete(e.leaves, c)
+		}
+	}
+	for v := range e.byView {
+		if v < g.leaf.View {
+			delete(e.byView, v)
+		}
+	}
+	for c, q := range e.pendingQC {
+		if q.View <= g.leaf.View {
+			delete(e.pendingQC, c)
+		}
+	}
+	for c, f := range e.fetches {
+		_ = f
+		if _, ok := e.leaves[c]; ok {
+			delete(e.fetches, c)
+		}
+	}
+}
+
+// --- proposals and votes -------------------------------------------------
+
+func (e *Engine) onProposal(from int, p *Proposal) error {
+	v := p.Leaf.View
+	if v < e.view {
+		return nil // stale; not invalid
+	}
+	if uint64(v) > uint64(e.view)+e.cfg.MaxViewsAhead {
+		return fmt.Errorf("%w: proposal for view %d, %d views ahead of %d", ErrInvalidMessage, v, v-e.view, e.view)
+	}
+	commit := p.Leaf.Commit()
+	if err := e.verify.verifySingle(kindProposal, v, commit, uint32(e.leader(v)), p.Signature); err != nil {
+		return err
+	}
+	j := &p.Leaf.JustifyQC
+	if j.View >= v || p.Leaf.Parent != j.Leaf {
+		return fmt.Errorf("%w: proposal for view %d: justify qc of view %d for %s does not certify its parent %s",
+			ErrInvalidMessage, v, j.View, j.Leaf.Short(), p.Leaf.Parent.Short())
+	}
+	if err := e.verify.verifyQC(j); err != nil {
+		e.stats.InvalidQCs++
+		return err
+	}
+	if p.TC != nil {
+		if err := e.verify.verifyTC(p.TC); err != nil {
+			return err
+		}
+	}
+	if p.Finalize != nil {
+		if p.Finalize.Phase != PhaseFinalize {
+			return fmt.Errorf("%w: proposal evidence is a %s certificate, want finalize", ErrInvalidMessage, p.Finalize.Phase)
+		}
+		if err := e.verify.verifyViewSync(p.Finalize); err != nil {
+			return err
+		}
+	}
+	// Justification: a QC for v-1, or a TC for v-1, or a finalize cert for v.
+	var evidenceHigh types.ViewNumber
+	switch {
+	case j.View+1 == v:
+	case p.TC != nil && p.TC.View+1 == v:
+		evidenceHigh = p.TC.HighQC.View
+	case p.Finalize != nil && p.Finalize.Round == v:
+		evidenceHigh = p.Finalize.HighQC.View
+	default:
+		return fmt.Errorf("%w: proposal for view %d justified by qc of view %d without view-change evidence", ErrInvalidMessage, v, j.View)
+	}
+	if j.View+1 != v && j.View < evidenceHigh {
+		return fmt.Errorf("%w: proposal for view %d extends qc of view %d below the evidence's high qc view %d", ErrInvalidMessage, v, j.View, evidenceHigh)
+	}
+	if first, seen := e.byView[v]; seen && first != commit {
+		return fmt.Errorf("%w: leader %d equivocated in view %d", ErrInvalidMessage, e.leader(v), v)
+	}
+	if err := e.validator.ValidatePayload(&p.Leaf.Header, &p.Payload); err != nil {
+		return fmt.Errorf("%w: proposal for view %d: %v", ErrInvalidMessage, v, err)
+	}
+
+	// Certificates first: they move the view.
+	e.onQC(j, from)
+	if p.TC != nil {
+		e.onTC(p.TC, from)
+	}
+	if p.Finalize != nil {
+		e.onFinalize(p.Finalize, from)
+	}
+	if e.halted != nil {
+		return nil
+	}
+	if _, known := e.leaves[commit]; !known {
+		en := &entry{leaf: p.Leaf, payload: p.Payload, commit: commit}
+		if q, ok := e.pendingQC[commit]; ok {
+			en.qc = q
+			delete(e.pendingQC, commit)
+		}
+		e.leaves[commit] = en
+		e.byView[v] = commit
+		e.ready.Proposals = append(e.ready.Proposals, p)
+		delete(e.fetches, commit)
+		e.checkDecide(en, from)
+	}
+	if v != e.view {
+		return nil
+	}
+	e.maybeVote(p, commit, from)
+	return nil
+}
+
+// maybeVote applies the voting rule of SPEC §7.13 to a verified proposal for
+// the current view.
+func (e *Engine) maybeVote(p *Proposal, commit types.Commitment, from int) {
+	v := p.Leaf.View
+	if e.self < 0 || v != e.view || v <= e.lastVoted {
+		return
+	}
+	parent, ok := e.leaves[p.Leaf.Parent]
+	if !ok {
+		e.fetch(p.Leaf.Parent, from)
+		return
+	}
+	if err := e.validator.ValidateProposal(&parent.leaf, &p.Leaf, &p.Payload, e.now); err != nil {
+		e.stats.InvalidMessages++
+		e.log.Warn("rejected proposal", "view", uint64(v), "err", err)
+		return
+	}
+	e.lastVoted = v
+	e.stats.LastVotedView = v
+	e.dirty = true
+	sig := e.key.Sign(digest(kindQuorumVote, e.verify.genesis, v, commit))
+	e.send(e.leader(v+1), &Vote{View: v, Leaf: commit, Signer: uint32(e.self), Signature: sig})
+}
+
+// staleVote answers a vote for a view this node has left with the
+// certificate that moved it on, at most once per sender and view.
+func (e *Engine) staleVote(from int) {
+	if from < 0 || from == e.self || e.replied[from] == e.view || (e.moveCert.QC == nil && e.moveCert.TC == nil && e.moveCert.ViewSync == nil) {
+		return
+	}
+	e.replied[from] = e.view
+	mc := e.moveCert
+	e.send(from, &mc)
+}
+
+func (e *Engine) inWindow(v types.ViewNumber) bool {
+	return uint64(v) <= uint64(e.view)+e.cfg.MaxViewsAhead
+}
+
+func (e *Engine) onVote(from int, m *Vote) error {
+	if int(m.Signer) != from && from != e.self {
+		return fmt.Errorf("%w: vote signed by member %d arrived from %d", ErrInvalidMessage, m.Signer, from)
+	}
+	if e.self < 0 || e.leader(m.View+1) != e.self {
+		return fmt.Errorf("%w: quorum vote for view %d sent to a node that does not lead view %d", ErrInvalidMessage, m.View, m.View+1)
+	}
+	if m.View+1 < e.view {
+		e.staleVote(from)
+		return nil
+	}
+	if !e.inWindow(m.View) {
+		return fmt.Errorf("%w: vote for view %d beyond the window", ErrInvalidMessage, m.View)
+	}
+	if int64(m.Signer) >= int64(e.table.Len()) {
+		return fmt.Errorf("%w: signer %d not in the stake table", ErrInvalidMessage, m.Signer)
+	}
+	k := voteKey{kind: kindQuorumVote, view: m.View, leaf: m.Leaf}
+	set := e.voteSet(k)
+	if set.done || set.signers.Has(int(m.Signer)) {
+		return nil
+	}
+	set.signers.Set(int(m.Signer))
+	set.sigs[m.Signer] = m.Signature
+	if !e.table.reaches(set.signers, thresholdSuccess) {
+		return nil
+	}
+	sig, ok := e.aggregateSame(set, kindQuorumVote, m.View, m.Leaf, thresholdSuccess)
+	if !ok {
+		return nil
+	}
+	set.done = true
+	qc := types.QuorumCertificate{View: m.View, Leaf: m.Leaf, Signers: cloneBits(set.signers), Signature: sig.Bytes()}
+	e.verify.remember(qc.Commit())
+	e.onQC(&qc, from)
+	e.tryPropose()
+	return nil
+}
+
+func cloneBits(b types.Bitmap) types.Bitmap { return append(types.Bitmap(nil), b...) }
+
+func (e *Engine) voteSet(k voteKey) *voteSet {
+	s, ok := e.votes[k]
+	if !ok {
+		s = &voteSet{signers: types.NewBitmap(e.table.Len()), sigs: make(map[uint32]keys.Signature),
+			high: make(map[uint32]types.ViewNumber), highQCs: make(map[uint32]types.QuorumCertificate)}
+		e.votes[k] = s
+	}
+	return s
+}
+
+// aggregateSame verifies a set of votes over one message lazily: aggregate
+// and check once; only if that fails check each vote and drop the bad ones.
+// It returns the aggregate if the valid votes still reach the threshold.
+func (e *Engine) aggregateSame(set *voteSet, k kind, view types.ViewNumber, data types.Commitment, thr threshold) (keys.Signature, bool) {
+	msg := digest(k, e.verify.genesis, view, data)
+	for range 2 {
+		idx := set.signers.Indexes()
+		sigs := make([]keys.Signature, len(idx))
+		pubs := make([]keys.StakingPubKey, len(idx))
+		for j, i := range idx {
+			sigs[j] = set.sigs[uint32(i)]
+			pubs[j] = e.table.Member(i).Key
+		}
+		agg, err := keys.AggregateSignatures(sigs)
+		if err == nil && keys.VerifyAggregate(pubs, msg, agg) {
+			return agg, true
+		}
+		// Fall back to single checks and drop the bad votes.
+		for j, i := range idx {
+			if !pubs[j].Verify(msg, sigs[j]) {
+				e.stats.InvalidMessages++
+				e.dropVote(set, i)
+			}
+		}
+		if !e.table.reaches(set.signers, thr) {
+			return keys.Signature{}, false
+		}
+	}
+	return keys.Signature{}, false
+}
+
+func (e *Engine) dropVote(set *voteSet, i int) {
+	nb := types.NewBitmap(e.table.Len())
+	for _, j := range set.signers.Indexes() {
+		if j != i {
+			nb.Set(j)
+		}
+	}
+	set.signers = nb
+	delete(set.sigs, uint32(i))
+	delete(set.high, uint32(i))
+	delete(set.highQCs, uint32(i))
+}
+
+// aggregateHigh builds a high-view certificate (timeout or view sync) from a
+// vote set, verifying lazily like aggregateSame.
+func (e *Engine) aggregateHigh(set *voteSet, k kind, view types.ViewNumber, data func(types.ViewNumber) types.Commitment, thr threshold) (types.Bitmap, []types.ViewNumber, []byte, types.QuorumCertificate, bool) {
+	for range 2 {
+		idx := set.signers.Indexes()
+		sigs := make([]keys.Signature, len(idx))
+		hv := make([]types.ViewNumber, len(idx))
+		var high types.QuorumCertificate
+		for j, i := range idx {
+			sigs[j] = set.sigs[uint32(i)]
+			hv[j] = set.high[uint32(i)]
+			if q := set.highQCs[uint32(i)]; j == 0 || q.View > high.View {
+				high = q
+			}
+		}
+		agg, err := keys.AggregateSignatures(sigs)
+		if err == nil {
+			signers := cloneBits(set.signers)
+			if e.verify.verifyHighViewCert(k, view, signers, hv, agg.Bytes(), &high, data, thr) == nil {
+				return signers, hv, agg.Bytes(), high, true
+			}
+		}
+		for j, i := range idx {
+			key := e.table.Member(i).Key
+			if !key.Verify(digest(k, e.verify.genesis, view, data(hv[j])), sigs[j]) {
+				e.stats.InvalidMessages++
+				e.dropVote(set, i)
+			}
+		}
+		if !e.table.reaches(set.signers, thr) {
+			break
+		}
+	}
+	return nil, nil, nil, types.QuorumCertificate{}, false
+}
+
+// --- proposing ----------------------------------------------------------
+
+// tryPropose proposes in the current view if this node leads it, may, and
+// (pacing, SPEC §7.13) should now.
+func (e *Engine) tryPropose() {
+	v := e.view
+	if e.halted != nil || e.self < 0 || e.leader(v) != e.self || e.proposed >= v {
+		return
+	}
+	if e.proposedInStep {
+		e.proposeSoon = true
+		return
+	}
+	if own, ok := e.ownProps[v]; ok {
+		// A restarted leader re-sends its stored proposal, never a new one.
+		e.proposed = v
+		e.send(Broadcast, own)
+		e.send(e.self, own)
+		return
+	}
+	var tc *TimeoutCert
+	var fin *ViewSyncCert
+	switch {
+	case e.highQC.View+1 == v:
+	case e.lastTC != nil && e.lastTC.View+1 == v:
+		tc = e.lastTC
+	case e.lastFinalize != nil && e.lastFinalize.Round == v:
+		fin = e.lastFinalize
+	default:
+		return // no justification for this view (yet)
+	}
+	parent, ok := e.leaves[e.highQC.Leaf]
+	if !ok {
+		e.fetch(e.highQC.Leaf, -1)
+		return
+	}
+	undecided, missing := e.undecidedPayloads(parent)
+	if !missing.IsZero() {
+		// Without every undecided ancestor the builder could repeat their
+		// transactions: fetch first.
+		e.fetch(missing, -1)
+		return
+	}
+	busy := e.builder.Pending()
+	for _, p := range undecided {
+		if p.Size() > 0 {
+			busy = true
+		}
+	}
+	if !busy && e.now.Before(e.viewStart.Add(e.cfg.BuilderTimeout)) {
+		return
+	}
+	for i := range e.ready.Decided {
+		undecided = append(undecided, &e.ready.Decided[i].Payload)
+	}
+	header, payload, err := e.builder.BuildBlock(BuildRequest{Parent: &parent.leaf, View: v, Now: e.now, Undecided: undecided})
+	if err != nil {
+		e.proposed = v
+		e.stats.TimeoutsAsLeader++
+		e.log.Warn("Failed to publish proposal", "view", uint64(v), "err", err)
+		return
+	}
+	leaf := types.Leaf{View: v, Parent: parent.commit, Header: header, JustifyQC: e.highQC}
+	commit := leaf.Commit()
+	prop := &Proposal{Leaf: leaf, Payload: payload, TC: tc, Finalize: fin,
+		Signature: e.key.Sign(digest(kindProposal, e.verify.genesis, v, commit))}
+	e.proposed = v
+	e.proposedInStep = true
+	e.ownProps[v] = prop
+	e.stats.Proposed++
+	if payload.Size() == 0 {
+		e.stats.EmptyBlocksProposed++
+	}
+	// The proposal is persisted (Ready.Proposals, via onProposal) before it is sent.
+	e.send(e.self, prop)
+	e.send(Broadcast, prop)
+}
+
+// undecidedPayloads lists the payloads from parent back to the anchor, or
+// names the first ancestor it lacks.
+func (e *Engine) undecidedPayloads(parent *entry) ([]*types.Payload, types.Commitment) {
+	var out []*types.Payload
+	for cur := parent; cur != e.anchor; {
+		out = append(out, &cur.payload)
+		next, ok := e.leaves[cur.leaf.Parent]
+		if !ok {
+			return nil, cur.leaf.Parent
+		}
+		cur = next
+	}
+	return out, types.Commitment{}
+}
+
+// --- timeouts and view sync ---------------------------------------------
+
+func (e *Engine) onViewTimeout() {
+	v := e.view
+	if e.lastVoted < v {
+		e.lastVoted = v
+		e.stats.LastVotedView = v
+	}
+	e.dirty = true
+	e.timeouts++
+	e.lastTO = v
+	e.stats.Timeouts++
+	if e.self >= 0 && e.leader(v) == e.self && e.proposed < v {
+		e.stats.TimeoutsAsLeader++
+	}
+	e.viewDeadline = e.now.Add(e.cfg.viewTimeout(e.timeouts))
+	if e.self >= 0 {
+		hv := e.highQC.View
+		sig := e.key.Sign(digest(kindTimeoutVote, e.verify.genesis, v, highViewData(hv)))
+		e.send(e.leader(v+1), &TimeoutVote{View: v, HighQC: e.highQC, Signer: uint32(e.self), Signature: sig})
+	}
+	if e.timeouts >= 2 && !e.vs.active {
+		e.startViewSync(v + 1)
+	}
+}
+
+func (e *Engine) onTimeoutVote(from int, m *TimeoutVote) error {
+	if int(m.Signer) != from && from != e.self {
+		return fmt.Errorf("%w: timeout vote signed by member %d arrived from %d", ErrInvalidMessage, m.Signer, from)
+	}
+	if e.self < 0 || e.leader(m.View+1) != e.self {
+		return fmt.Errorf("%w: timeout vote for view %d sent to a node that does not lead view %d", ErrInvalidMessage, m.View, m.View+1)
+	}
+	if m.View+1 < e.view {
+		e.staleVote(from)
+		return nil
+	}
+	if !e.inWindow(m.View) {
+		return fmt.Errorf("%w: timeout vote for view %d beyond the window", ErrInvalidMessage, m.View)
+	}
+	if int64(m.Signer) >= int64(e.table.Len()) {
+		return fmt.Errorf("%w: signer %d not in the stake table", ErrInvalidMessage, m.Signer)
+	}
+	if m.HighQC.View >= m.View {
+		return fmt.Errorf("%w: timeout vote for view %d carries a qc of view %d", ErrInvalidMessage, m.View, m.HighQC.View)
+	}
+	if err := e.verify.verifyQC(&m.HighQC); err != nil {
+		e.stats.InvalidQCs++
+		return err
+	}
+	e.onQC(&m.HighQC, from)
+	k := voteKey{kind: kindTimeoutVote, view: m.View}
+	set := e.voteSet(k)
+	if set.done || set.signers.Has(int(m.Signer)) {
+		return nil
+	}
+	set.signers.Set(int(m.Signer))
+	set.sigs[m.Signer] = m.Signature
+	set.high[m.Signer] = m.HighQC.View
+	set.highQCs[m.Signer] = m.HighQC
+	if !e.table.reaches(set.signers, thresholdSuccess) {
+		return nil
+	}
+	signers, hv, sig, high, ok := e.aggregateHigh(set, kindTimeoutVote, m.View, highViewData, thresholdSuccess)
+	if !ok {
+		return nil
+	}
+	set.done = true
+	tc := &TimeoutCert{View: m.View, HighQC: high, Signers: signers, HighViews: hv, Signature: sig}
+	e.onTC(tc, from)
+	e.tryPropose()
+	return nil
+}
+
+func (e *Engine) startViewSync(round types.ViewNumber) {
+	e.stats.ViewSyncs++
+	e.vs = viewSync{active: true, round: round, voted: make(map[voteKey]bool)}
+	e.sendViewSyncVote(PhasePreCommit, round, 0)
+}
+
+// sendViewSyncVote votes in a view-sync phase, first making sure the node
+// can never again cast a quorum vote below round.
+func (e *Engine) sendViewSyncVote(phase Phase, round types.ViewNumber, relay uint64) {
+	e.vs.phase = phase
+	e.vs.relay = relay
+	e.vs.deadline = e.now.Add(e.cfg.ViewSyncTimeout)
+	if e.self < 0 {
+		return
+	}
+	k := voteKey{kind: phase.kind(), view: round, relay: relay}
+	if e.vs.voted[k] {
+		return
+	}
+	e.vs.voted[k] = true
+	if round > 0 && e.lastVoted < round-1 {
+		e.lastVoted = round - 1
+		e.stats.LastVotedView = e.lastVoted
+		e.dirty = true
+	}
+	hv := e.highQC.View
+	sig := e.key.Sign(digest(phase.kind(), e.verify.genesis, round, viewSyncData(relay, hv)))
+	e.send(e.leader(round+types.ViewNumber(relay)), &ViewSyncVote{Phase: phase, Round: round, Relay: relay, HighQC: e.highQC, Signer: uint32(e.self), Signature: sig})
+}
+
+func (e *Engine) onViewSyncTimeout() {
+	e.log.Warn("Vote sending timed out in ViewSyncTimeout", "view", uint64(e.view), "round", uint64(e.vs.round), "relay", e.vs.relay)
+	e.sendViewSyncVote(PhasePreCommit, e.vs.round, e.vs.relay+1)
+}
+
+func (e *Engine) onViewSyncVote(from int, m *ViewSyncVote) error {
+	if int(m.Signer) != from && from != e.self {
+		return fmt.Errorf("%w: view-sync vote signed by member %d arrived from %d", ErrInvalidMessage, m.Signer, from)
+	}
+	if m.Phase < PhasePreCommit || m.Phase > PhaseFinalize {
+		return fmt.Errorf("%w: view-sync phase %d", ErrInvalidMessage, m.Phase)
+	}
+	if m.Relay > uint64(e.table.Len())*4 {
+		return fmt.Errorf("%w: view-sync relay attempt %d out of range", ErrInvalidMessage, m.Relay)
+	}
+	if e.self < 0 || e.leader(m.Round+types.ViewNumber(m.Relay)) != e.self {
+		return fmt.Errorf("%w: view-sync vote for round %d relay %d sent to a node that is not its relay", ErrInvalidMessage, m.Round, m.Relay)
+	}
+	if m.Round < e.view {
+		e.staleVote(from)
+		return nil
+	}
+	if !e.inWindow(m.Round) {
+		return fmt.Errorf("%w: view-sync vote for round %d beyond the window", ErrInvalidMessage, m.Round)
+	}
+	if int64(m.Signer) >= int64(e.table.Len()) {
+		return fmt.Errorf("%w: signer %d not in the stake table", ErrInvalidMessage, m.Signer)
+	}
+	if err := e.verify.verifyQC(&m.HighQC); err != nil {
+		e.stats.InvalidQCs++
+		return err
+	}
+	e.onQC(&m.HighQC, from)
+	k := voteKey{kind: m.Phase.kind(), view: m.Round, relay: m.Relay}
+	set := e.voteSet(k)
+	if set.done || set.signers.Has(int(m.Signer)) {
+		return nil
+	}
+	set.signers.Set(int(m.Signer))
+	set.sigs[m.Signer] = m.Signature
+	set.high[m.Signer] = m.HighQC.View
+	set.highQCs[m.Signer] = m.HighQC
+	thr := m.Phase.threshold()
+	if !e.table.reaches(set.signers, thr) {
+		return nil
+	}
+	data := func(hv types.ViewNumber) types.Commitment { return viewSyncData(m.Relay, hv) }
+	signers, hv, sig, high, ok := e.aggregateHigh(set, m.Phase.kind(), m.Round, data, thr)
+	if !ok {
+		return nil
+	}
+	set.done = true
+	cert := &ViewSyncCert{Phase: m.Phase, Round: m.Round, Relay: m.Relay, HighQC: high, Signers: signers, HighViews: hv, Signature: sig}
+	e.send(Broadcast, &Certificates{ViewSync: cert})
+	e.onViewSyncCert(cert, from)
+	return nil
+}
+
+func (e *Engine) onCertificates(from int, m *Certificates) error {
+	if m.QC != nil {
+		if err := e.verify.verifyQC(m.QC); err != nil {
+			e.stats.InvalidQCs++
+			return err
+		}
+		e.onQC(m.QC, from)
+	}
+	if m.TC != nil {
+		if err := e.verify.verifyTC(m.TC); err != nil {
+			return err
+		}
+		e.onTC(m.TC, from)
+	}
+	if m.ViewSync != nil {
+		if err := e.verify.verifyViewSync(m.ViewSync); err != nil {
+			return err
+		}
+		e.onViewSyncCert(m.ViewSync, from)
+	}
+	e.tryPropose()
+	return nil
+}
+
+// onViewSyncCert processes a verified view-sync certificate.
+func (e *Engine) onViewSyncCert(c *ViewSyncCert, from int) {
+	e.onQC(&c.HighQC, from)
+	switch c.Phase {
+	case PhaseFinalize:
+		e.onFinalize(c, from)
+	case PhasePreCommit, PhaseCommit:
+		if c.Round < e.view {
+			return
+		}
+		if !e.vs.active || c.Round > e.vs.round {
+			e.vs = viewSync{active: true, round: c.Round, voted: make(map[voteKey]bool)}
+		}
+		if c.Round != e.vs.round {
+			return
+		}
+		next := PhaseCommit
+		if c.Phase == PhaseCommit {
+			next = PhaseFinalize
+		}
+		e.sendViewSyncVote(next, c.Round, c.Relay)
+	}
+}
+
+func (e *Engine) onFinalize(c *ViewSyncCert, from int) {
+	if e.lastFinalize == nil || c.Round > e.lastFinalize.Round {
+		e.lastFinalize = c
+	}
+	if c.Round > e.view {
+		e.moveCert = Certificates{ViewSync: c}
+		e.enterView(c.Round)
+	}
+	if e.vs.active && c.Round >= e.vs.round {
+		e.vs.active = false
+	}
+}

@@ -1,0 +1,213 @@
+package consensus
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/gospresso/gospresso/types"
+)
+
+// fetch asks a peer for leaf c and its missing ancestors, unless a request
+// for it is already under way. hint is the member that made us aware of the
+// leaf (it must have it), or -1.
+func (e *Engine) fetch(c types.Commitment, hint int) {
+	if _, pending := e.fetches[c]; pending {
+		return
+	}
+	if _, have := e.leaves[c]; have {
+		return
+	}
+	peer := hint
+	if peer < 0 || peer == e.self {
+		peer = e.nextPeer(e.self)
+	}
+	if peer < 0 {
+		return
+	}
+	e.fetchID++
+	f := &fetch{id: e.fetchID, peer: peer, deadline: e.now.Add(e.cfg.FetchTimeout), stopHeight: e.anchor.leaf.Height()}
+	e.fetches[c] = f
+	e.stats.FetchRequests++
+	e.send(peer, &FetchRequest{ID: f.id, Leaf: c, StopHeight: f.stopHeight})
+}
+
+// nextPeer returns the member after i (skipping self), or -1 if there is none.
+func (e *Engine) nextPeer(i int) int {
+	n := e.table.Len()
+	for k := 1; k <= n; k++ {
+		j := (i + k + n) % n
+		if j != e.self {
+			return j
+		}
+	}
+	return -1
+}
+
+// retryDueFetches retries timed-out fetches in the order they were made, so
+// that the engine stays a deterministic function of its inputs.
+func (e *Engine) retryDueFetches() {
+	var due []types.Commitment
+	for c, f := range e.fetches {
+		if !e.now.Before(f.deadline) {
+			due = append(due, c)
+		}
+	}
+	slices.SortFunc(due, func(a, b types.Commitment) int { return cmp.Compare(e.fetches[a].id, e.fetches[b].id) })
+	for _, c := range due {
+		e.retryFetch(c, e.fetches[c])
+	}
+}
+
+func (e *Engine) retryFetch(c types.Commitment, f *fetch) {
+	if _, have := e.leaves[c]; have {
+		delete(e.fetches, c)
+		return
+	}
+	f.peer = e.nextPeer(f.peer)
+	if f.peer < 0 {
+		delete(e.fetches, c)
+		return
+	}
+	e.fetchID++
+	f.id = e.fetchID
+	f.deadline = e.now.Add(e.cfg.FetchTimeout)
+	f.stopHeight = e.anchor.leaf.Height()
+	e.stats.FetchRequests++
+	e.send(f.peer, &FetchRequest{ID: f.id, Leaf: c, StopHeight: f.stopHeight})
+}
+
+// onFetchResponse checks a chain of leaves by hash links and certificates and
+// adds it to the known leaves.
+func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
+	if len(m.Leaves) == 0 {
+		return nil
+	}
+	if len(m.Leaves) > MaxFetchLeaves {
+		return fmt.Errorf("%w: fetch response of %d leaves, at most %d", ErrInvalidMessage, len(m.Leaves), MaxFetchLeaves)
+	}
+	want := m.Leaves[0].Leaf.Commit()
+	f, ok := e.fetches[want]
+	if !ok || f.id != m.ID {
+		return nil // unsolicited or superseded; not necessarily malicious
+	}
+	// Check the chain before trusting any of it: each leaf is the parent of
+	// the one before, heights descend by one, and each justify QC verifies
+	// and certifies the next.
+	commits := make([]types.Commitment, len(m.Leaves))
+	commits[0] = want
+	for i := range m.Leaves {
+		l := &m.Leaves[i]
+		if i > 0 {
+			commits[i] = l.Leaf.Commit()
+			prev := &m.Leaves[i-1].Leaf
+			if commits[i] != prev.Parent {
+				return fmt.Errorf("%w: fetched leaf %d is not the parent of leaf %d", ErrInvalidMessage, i, i-1)
+			}
+			if l.Leaf.Height()+1 != prev.Height() || l.Leaf.View >= prev.View {
+				return fmt.Errorf("%w: fetched leaf %d has height %d view %d under height %d view %d", ErrInvalidMessage, i, l.Leaf.Height(), l.Leaf.View, prev.Height(), prev.View)
+			}
+		}
+		j := &l.Leaf.JustifyQC
+		if j.Leaf != l.Leaf.Parent || j.View >= l.Leaf.View {
+			return fmt.Errorf("%w: fetched leaf %d: justify qc does not certify its parent", ErrInvalidMessage, i)
+		}
+		if err := e.verify.verifyQC(j); err != nil {
+			e.stats.InvalidQCs++
+			return fmt.Errorf("fetched leaf %d: %w", i, err)
+		}
+		if err := e.validator.ValidatePayload(&l.Leaf.Header, &l.Payload); err != nil {
+			return fmt.Errorf("%w: fetched leaf %d: %v", ErrInvalidMessage, i, err)
+		}
+	}
+	delete(e.fetches, want)
+	var added []*entry
+	for i := range m.Leaves {
+		l := &m.Leaves[i]
+		if l.Leaf.View <= e.anchor.leaf.View {
+			if l.Leaf.Height() <= e.anchor.leaf.Height() {
+				break
+			}
+			continue
+		}
+		en, known := e.leaves[commits[i]]
+		if !known {
+			en = &entry{leaf: l.Leaf, payload: l.Payload, commit: commits[i]}
+			e.leaves[commits[i]] = en
+			added = append(added, en)
+		}
+		if q, ok := e.pendingQC[commits[i]]; ok && en.qc == nil {
+			en.qc = q
+			delete(e.pendingQC, commits[i])
+		}
+		if i > 0 && en.qc == nil {
+			qc := m.Leaves[i-1].Leaf.JustifyQC
+			en.qc = &qc
+		}
+		delete(e.fetches, commits[i])
+	}
+	// The justify QC of the deepest leaf certifies its parent.
+	last := &m.Leaves[len(m.Leaves)-1].Leaf
+	if p, ok := e.leaves[last.Parent]; ok && p.qc == nil {
+		qc := last.JustifyQC
+		p.qc = &qc
+	}
+	for i := range m.Leaves {
+		e.onQC(&m.Leaves[i].Leaf.JustifyQC, from)
+		if e.halted != nil {
+			return nil
+		}
+	}
+	for _, en := range added {
+		if _, still := e.leaves[en.commit]; still {
+			e.checkDecide(en, from)
+			if e.halted != nil {
+				return nil
+			}
+		}
+	}
+	// Keep walking back if the chain is still not linked to the anchor.
+	if last.Height() > e.anchor.leaf.Height()+1 {
+		if _, ok := e.leaves[last.Parent]; !ok {
+			e.fetch(last.Parent, from)
+		}
+	}
+	e.tryPropose()
+	return nil
+}
+
+// Leaf returns a leaf the engine holds (undecided ones and the anchor), for
+// answering fetch requests.
+func (e *Engine) Leaf(c types.Commitment) (FetchedLeaf, bool) {
+	en, ok := e.leaves[c]
+	if !ok {
+		return FetchedLeaf{}, false
+	}
+	return FetchedLeaf{Leaf: en.leaf, Payload: en.payload}, true
+}
+
+// ServeFetch answers a fetch request from lookup, which finds a leaf by
+// commitment (the node looks in the engine, then in storage). It returns nil
+// when the requested leaf is unknown.
+func ServeFetch(req *FetchRequest, lookup func(types.Commitment) (FetchedLeaf, bool)) *FetchResponse {
+	resp := &FetchResponse{ID: req.ID}
+	c := req.Leaf
+	for len(resp.Leaves) < MaxFetchLeaves {
+		l, ok := lookup(c)
+		if !ok {
+			break
+		}
+		if l.Leaf.Height() <= req.StopHeight && len(resp.Leaves) > 0 {
+			break
+		}
+		resp.Leaves = append(resp.Leaves, l)
+		if l.Leaf.Height() <= req.StopHeight || l.Leaf.Height() == 0 {
+			break
+		}
+		c = l.Leaf.Parent
+	}
+	if len(resp.Leaves) == 0 {
+		return nil
+	}
+	return resp
+}

@@ -1,0 +1,186 @@
+package consensus
+
+import (
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/types"
+)
+
+// Message is a consensus message: one of *Proposal, *Vote, *TimeoutVote,
+// *ViewSyncVote, *Certificates, *FetchRequest, *FetchResponse.
+type Message interface {
+	msgType() msgType
+}
+
+type msgType byte
+
+const (
+	msgProposal      msgType = 1
+	msgVote          msgType = 2
+	msgTimeoutVote   msgType = 3
+	msgViewSyncVote  msgType = 4
+	msgCertificates  msgType = 5
+	msgFetchRequest  msgType = 6
+	msgFetchResponse msgType = 7
+)
+
+// Proposal is the leader's quorum proposal for Leaf.View, with the block
+// payload (carried inline until the DA layer takes it over) and, when the
+// justify certificate is not for the previous view, the evidence that lets
+// the leader skip: a timeout certificate for view-1 or a view-sync finalize
+// certificate for the view.
+type Proposal struct {
+	Leaf     types.Leaf
+	Payload  types.Payload
+	TC       *TimeoutCert
+	Finalize *ViewSyncCert
+	// Signature is the leader's signature over the leaf commitment.
+	Signature keys.Signature
+}
+
+func (*Proposal) msgType() msgType { return msgProposal }
+
+// Vote is a quorum vote for a leaf, sent to the next view's leader.
+type Vote struct {
+	View      types.ViewNumber
+	Leaf      types.Commitment
+	Signer    uint32
+	Signature keys.Signature
+}
+
+func (*Vote) msgType() msgType { return msgVote }
+
+// TimeoutVote says its signer gave up on View. It carries the signer's
+// highest QC and signs that QC's view.
+type TimeoutVote struct {
+	View      types.ViewNumber
+	HighQC    types.QuorumCertificate
+	Signer    uint32
+	Signature keys.Signature
+}
+
+func (*TimeoutVote) msgType() msgType { return msgTimeoutVote }
+
+// Phase is a view-sync phase.
+type Phase byte
+
+// The three view-sync phases (SPEC §7.6).
+const (
+	PhasePreCommit Phase = 1
+	PhaseCommit    Phase = 2
+	PhaseFinalize  Phase = 3
+)
+
+func (p Phase) kind() kind {
+	switch p {
+	case PhaseCommit:
+		return kindViewSyncCommit
+	case PhaseFinalize:
+		return kindViewSyncFinalize
+	default:
+		return kindViewSyncPreCommit
+	}
+}
+
+func (p Phase) threshold() threshold {
+	if p == PhasePreCommit {
+		return thresholdFailure
+	}
+	return thresholdSuccess
+}
+
+// String names the phase.
+func (p Phase) String() string {
+	switch p {
+	case PhasePreCommit:
+		return "pre-commit"
+	case PhaseCommit:
+		return "commit"
+	case PhaseFinalize:
+		return "finalize"
+	}
+	return "unknown"
+}
+
+// ViewSyncVote is a vote in one view-sync phase for Round, collected by the
+// relay of attempt Relay.
+type ViewSyncVote struct {
+	Phase     Phase
+	Round     types.ViewNumber
+	Relay     uint64
+	HighQC    types.QuorumCertificate
+	Signer    uint32
+	Signature keys.Signature
+}
+
+func (*ViewSyncVote) msgType() msgType { return msgViewSyncVote }
+
+// TimeoutCert is a certificate of timeout votes for View. Signers and
+// HighViews run in parallel (HighViews[i] is the high-QC view the i-th signer,
+// in increasing index order, signed); HighQC is the highest of the signers'
+// QCs and has exactly the highest signed view.
+type TimeoutCert struct {
+	View      types.ViewNumber
+	HighQC    types.QuorumCertificate
+	Signers   types.Bitmap
+	HighViews []types.ViewNumber
+	Signature []byte
+}
+
+// maxHighView returns the highest signed high-QC view.
+func maxHighView(hv []types.ViewNumber) types.ViewNumber {
+	var m types.ViewNumber
+	for _, v := range hv {
+		m = max(m, v)
+	}
+	return m
+}
+
+// ViewSyncCert is a certificate of one view-sync phase, shaped like a
+// TimeoutCert.
+type ViewSyncCert struct {
+	Phase     Phase
+	Round     types.ViewNumber
+	Relay     uint64
+	HighQC    types.QuorumCertificate
+	Signers   types.Bitmap
+	HighViews []types.ViewNumber
+	Signature []byte
+}
+
+// Certificates carries certificates a node broadcasts or answers a stale
+// vote with. Any field may be nil.
+type Certificates struct {
+	QC       *types.QuorumCertificate
+	TC       *TimeoutCert
+	ViewSync *ViewSyncCert
+}
+
+func (*Certificates) msgType() msgType { return msgCertificates }
+
+// FetchRequest asks a peer for the leaf Leaf and its ancestors, newest first,
+// down to (not including) height StopHeight, at most MaxFetchLeaves of them.
+type FetchRequest struct {
+	ID         uint64
+	Leaf       types.Commitment
+	StopHeight uint64
+}
+
+func (*FetchRequest) msgType() msgType { return msgFetchRequest }
+
+// FetchedLeaf is a leaf with its payload.
+type FetchedLeaf struct {
+	Leaf    types.Leaf
+	Payload types.Payload
+}
+
+// FetchResponse answers a FetchRequest: the requested leaf first, then each
+// one's parent.
+type FetchResponse struct {
+	ID     uint64
+	Leaves []FetchedLeaf
+}
+
+func (*FetchResponse) msgType() msgType { return msgFetchResponse }
+
+// MaxFetchLeaves bounds the leaves of one FetchResponse.
+const MaxFetchLeaves = 64

@@ -1,0 +1,66 @@
+package consensus
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"github.com/gospresso/gospresso/keys"
+
+	"github.com/gospresso/gospresso/types"
+)
+
+// kind is the message-kind byte inside every signed digest (SPEC §7.13).
+type kind byte
+
+const (
+	kindProposal          kind = 1
+	kindQuorumVote        kind = 2
+	kindDAProposal        kind = 3
+	kindDAVote            kind = 4
+	kindTimeoutVote       kind = 5
+	kindViewSyncPreCommit kind = 6
+	kindViewSyncCommit    kind = 7
+	kindViewSyncFinalize  kind = 8
+	kindUpgradeVote       kind = 9
+)
+
+// digest is the message every signature covers:
+// SHA-256("gospresso/v1" ‖ kind ‖ genesis ‖ u64be(view) ‖ data).
+func digest(k kind, genesis [32]byte, view types.ViewNumber, data types.Commitment) []byte {
+	h := sha256.New()
+	h.Write([]byte("gospresso/v1"))
+	h.Write([]byte{byte(k)})
+	h.Write(genesis[:])
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(view)))
+	h.Write(data[:])
+	return h.Sum(nil)
+}
+
+// highViewData is the data a timeout vote signs: the view of the sender's
+// highest QC.
+func highViewData(highView types.ViewNumber) types.Commitment {
+	h := sha256.New()
+	h.Write([]byte("gospresso/high-qc-view"))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(highView)))
+	return types.Commitment(h.Sum(nil))
+}
+
+// viewSyncData is the data a view-sync vote signs: its relay attempt and the
+// view of the sender's highest QC. The round is the signed view.
+func viewSyncData(relay uint64, highView types.ViewNumber) types.Commitment {
+	h := sha256.New()
+	h.Write([]byte("gospresso/view-sync"))
+	h.Write(binary.BigEndian.AppendUint64(nil, relay))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(highView)))
+	return types.Commitment(h.Sum(nil))
+}
+
+// SignProposal signs a leaf as the proposal of its view, as a leader does.
+// Tests use it to build equivocating leaders.
+func SignProposal(k keys.StakingKey, genesis [32]byte, leaf *types.Leaf) keys.Signature {
+	return k.Sign(digest(kindProposal, genesis, leaf.View, leaf.Commit()))
+}
+
+// SignVote signs a quorum vote for a leaf commitment in view.
+func SignVote(k keys.StakingKey, genesis [32]byte, view types.ViewNumber, leaf types.Commitment) keys.Signature {
+	return k.Sign(digest(kindQuorumVote, genesis, view, leaf))
+}

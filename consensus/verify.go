@@ -1,0 +1,181 @@
+package consensus
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/types"
+)
+
+// verifier checks signatures and certificates against one stake table and
+// network, remembering the certificates it has already verified.
+type verifier struct {
+	table     *StakeTable
+	genesis   [32]byte
+	genesisQC types.QuorumCertificate
+	// cache of verified certificate commitments, bounded (FIFO eviction)
+	cache map[types.Commitment]struct{}
+	order []types.Commitment
+	next  int
+}
+
+const verifiedCacheSize = 4096
+
+func newVerifier(table *StakeTable, genesis [32]byte, genesisQC types.QuorumCertificate) *verifier {
+	return &verifier{
+		table: table, genesis: genesis, genesisQC: genesisQC,
+		cache: make(map[types.Commitment]struct{}, verifiedCacheSize),
+		order: make([]types.Commitment, verifiedCacheSize),
+	}
+}
+
+func (v *verifier) remember(c types.Commitment) {
+	if old := v.order[v.next]; !old.IsZero() {
+		delete(v.cache, old)
+	}
+	v.order[v.next] = c
+	v.next = (v.next + 1) % len(v.order)
+	v.cache[c] = struct{}{}
+}
+
+func (v *verifier) known(c types.Commitment) bool {
+	_, ok := v.cache[c]
+	return ok
+}
+
+// signer returns the key of member i, checking the index.
+func (v *verifier) signer(i uint32) (keys.StakingPubKey, error) {
+	if int64(i) >= int64(v.table.Len()) {
+		return keys.StakingPubKey{}, fmt.Errorf("%w: signer %d not in the stake table of %d", ErrInvalidMessage, i, v.table.Len())
+	}
+	return v.table.Member(int(i)).Key, nil
+}
+
+// verifySingle checks one member's signature.
+func (v *verifier) verifySingle(k kind, view types.ViewNumber, data types.Commitment, signer uint32, sig keys.Signature) error {
+	key, err := v.signer(signer)
+	if err != nil {
+		return err
+	}
+	if !key.Verify(digest(k, v.genesis, view, data), sig) {
+		return fmt.Errorf("%w: bad signature from member %d on view %d", ErrInvalidMessage, signer, view)
+	}
+	return nil
+}
+
+// verifyQC checks a quorum certificate: the genesis certificate by value,
+// any other by signer set, stake and one aggregate signature check.
+func (v *verifier) verifyQC(q *types.QuorumCertificate) error {
+	if q.IsGenesis() {
+		if q.Leaf != v.genesisQC.Leaf || len(q.Signers) != 0 {
+			return fmt.Errorf("%w: unsigned certificate for view 0 is not the genesis certificate", ErrInvalidCertificate)
+		}
+		return nil
+	}
+	c := q.Commit()
+	if v.known(c) {
+		return nil
+	}
+	if err := v.checkSigners(q.Signers, thresholdSuccess); err != nil {
+		return fmt.Errorf("qc for view %d: %w", q.View, err)
+	}
+	sig, err := keys.SignatureFromBytes(q.Signature)
+	if err != nil {
+		return fmt.Errorf("%w: qc for view %d: signature: %v", ErrInvalidCertificate, q.View, err)
+	}
+	pubs := v.keysOf(q.Signers)
+	if !keys.VerifyAggregate(pubs, digest(kindQuorumVote, v.genesis, q.View, q.Leaf), sig) {
+		return fmt.Errorf("%w: qc for view %d: aggregate signature does not verify", ErrInvalidCertificate, q.View)
+	}
+	v.remember(c)
+	return nil
+}
+
+func (v *verifier) checkSigners(signers types.Bitmap, thr threshold) error {
+	if !signers.FitsSize(v.table.Len()) {
+		return fmt.Errorf("%w: signer bitmap of %d bytes does not fit a stake table of %d", ErrInvalidCertificate, len(signers), v.table.Len())
+	}
+	if !v.table.reaches(signers, thr) {
+		return fmt.Errorf("%w: signers' stake below the threshold", ErrInvalidCertificate)
+	}
+	return nil
+}
+
+func (v *verifier) keysOf(signers types.Bitmap) []keys.StakingPubKey {
+	idx := signers.Indexes()
+	pubs := make([]keys.StakingPubKey, len(idx))
+	for j, i := range idx {
+		pubs[j] = v.table.Member(i).Key
+	}
+	return pubs
+}
+
+// verifyHighViewCert checks a certificate whose signers each signed their
+// own high-QC view (timeout and view-sync certificates): the signer set and
+// stake, one aggregate check per distinct signed view, and that the carried
+// QC verifies and has exactly the highest signed view.
+func (v *verifier) verifyHighViewCert(k kind, view types.ViewNumber, signers types.Bitmap, highViews []types.ViewNumber,
+	sigBytes []byte, highQC *types.QuorumCertificate, data func(types.ViewNumber) types.Commitment, thr threshold) error {
+	if err := v.checkSigners(signers, thr); err != nil {
+		return err
+	}
+	idx := signers.Indexes()
+	if len(highViews) != len(idx) {
+		return fmt.Errorf("%w: %d high views for %d signers", ErrInvalidCertificate, len(highViews), len(idx))
+	}
+	if highQC.View != maxHighView(highViews) {
+		return fmt.Errorf("%w: carried qc has view %d, highest signed view is %d", ErrInvalidCertificate, highQC.View, maxHighView(highViews))
+	}
+	if err := v.verifyQC(highQC); err != nil {
+		return err
+	}
+	sig, err := keys.SignatureFromBytes(sigBytes)
+	if err != nil {
+		return fmt.Errorf("%w: signature: %v", ErrInvalidCertificate, err)
+	}
+	groups := make(map[types.ViewNumber][]keys.StakingPubKey)
+	for j, i := range idx {
+		if highViews[j] >= view && k == kindTimeoutVote {
+			return fmt.Errorf("%w: signer %d claims a high qc of view %d in a timeout of view %d", ErrInvalidCertificate, i, highViews[j], view)
+		}
+		groups[highViews[j]] = append(groups[highViews[j]], v.table.Member(i).Key)
+	}
+	views := make([]types.ViewNumber, 0, len(groups))
+	for hv := range groups {
+		views = append(views, hv)
+	}
+	slices.Sort(views)
+	aggs := make([]keys.StakingPubKey, len(views))
+	msgs := make([][]byte, len(views))
+	for j, hv := range views {
+		agg, err := keys.AggregatePubKeys(groups[hv])
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
+		}
+		aggs[j] = agg
+		msgs[j] = digest(k, v.genesis, view, data(hv))
+	}
+	if !keys.VerifyAggregateDistinct(aggs, msgs, sig) {
+		return fmt.Errorf("%w: aggregate signature does not verify", ErrInvalidCertificate)
+	}
+	return nil
+}
+
+func (v *verifier) verifyTC(tc *TimeoutCert) error {
+	if err := v.verifyHighViewCert(kindTimeoutVote, tc.View, tc.Signers, tc.HighViews, tc.Signature, &tc.HighQC, highViewData, thresholdSuccess); err != nil {
+		return fmt.Errorf("timeout certificate for view %d: %w", tc.View, err)
+	}
+	return nil
+}
+
+func (v *verifier) verifyViewSync(c *ViewSyncCert) error {
+	if c.Phase < PhasePreCommit || c.Phase > PhaseFinalize {
+		return fmt.Errorf("%w: view-sync certificate phase %d", ErrInvalidCertificate, c.Phase)
+	}
+	data := func(hv types.ViewNumber) types.Commitment { return viewSyncData(c.Relay, hv) }
+	if err := v.verifyHighViewCert(c.Phase.kind(), c.Round, c.Signers, c.HighViews, c.Signature, &c.HighQC, data, c.Phase.threshold()); err != nil {
+		return fmt.Errorf("view-sync %s certificate for round %d: %w", c.Phase, c.Round, err)
+	}
+	return nil
+}

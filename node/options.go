@@ -1,0 +1,119 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/clock"
+	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/network"
+	"github.com/gospresso/gospresso/storage"
+)
+
+// Option configures a Node. Options are checked by New: a repeated or
+// conflicting option is an error there.
+type Option func(*settings) error
+
+type settings struct {
+	store     storage.Store
+	transport network.Transport
+	logger    *slog.Logger
+	clock     clock.Clock
+	registry  prometheus.Registerer
+	gatherer  prometheus.Gatherer
+	consensus *consensus.Config
+	mempool   *chain.MempoolConfig
+	seen      map[string]bool
+}
+
+func once(name string, s *settings) error {
+	if s.seen[name] {
+		return fmt.Errorf("%w: %s given twice", ErrInvalidOption, name)
+	}
+	s.seen[name] = true
+	return nil
+}
+
+// WithStorage sets the store (required). The node owns it from Start on and
+// closes it on Stop. There is deliberately no in-memory default: a node that
+// forgets its votes on restart could vote twice.
+func WithStorage(s storage.Store) Option {
+	return func(st *settings) error {
+		if s == nil {
+			return fmt.Errorf("%w: WithStorage(nil)", ErrInvalidOption)
+		}
+		st.store = s
+		return once("WithStorage", st)
+	}
+}
+
+// WithNetwork sets the transport (required). The node owns it from Start on
+// and closes it on Stop.
+func WithNetwork(t network.Transport) Option {
+	return func(st *settings) error {
+		if t == nil {
+			return fmt.Errorf("%w: WithNetwork(nil)", ErrInvalidOption)
+		}
+		st.transport = t
+		return once("WithNetwork", st)
+	}
+}
+
+// WithLogger sets the logger. Default: discard.
+func WithLogger(l *slog.Logger) Option {
+	return func(st *settings) error {
+		if l == nil {
+			return fmt.Errorf("%w: WithLogger(nil)", ErrInvalidOption)
+		}
+		st.logger = l
+		return once("WithLogger", st)
+	}
+}
+
+// WithClock sets the clock. Default: the wall clock.
+func WithClock(c clock.Clock) Option {
+	return func(st *settings) error {
+		if c == nil {
+			return fmt.Errorf("%w: WithClock(nil)", ErrInvalidOption)
+		}
+		st.clock = c
+		return once("WithClock", st)
+	}
+}
+
+// WithMetrics registers the node's Prometheus metrics (SPEC §6) on reg.
+// Default: a private registry, readable through Node.Metrics.
+func WithMetrics(reg *prometheus.Registry) Option {
+	return func(st *settings) error {
+		if reg == nil {
+			return fmt.Errorf("%w: WithMetrics(nil)", ErrInvalidOption)
+		}
+		st.registry, st.gatherer = reg, reg
+		return once("WithMetrics", st)
+	}
+}
+
+// WithConsensusConfig sets the consensus parameters. Zero fields take the
+// defaults of consensus.DefaultConfig (view timeout 12s, view-sync timeout
+// 2s, builder timeout 1s).
+func WithConsensusConfig(c consensus.Config) Option {
+	return func(st *settings) error {
+		st.consensus = &c
+		return once("WithConsensusConfig", st)
+	}
+}
+
+// WithMempool sets the mempool bounds. Zero fields take the defaults of
+// chain.MempoolConfig (100000 transactions, 256 MiB, 10 minute expiry).
+func WithMempool(c chain.MempoolConfig) Option {
+	return func(st *settings) error {
+		if c.MaxCount < 0 || c.MaxBytes < 0 || c.TTL < 0 {
+			return fmt.Errorf("%w: WithMempool: negative bound", ErrInvalidOption)
+		}
+		st.mempool = &c
+		return once("WithMempool", st)
+	}
+}

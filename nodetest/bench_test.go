@@ -1,0 +1,97 @@
+package nodetest_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/nodetest"
+	"github.com/gospresso/gospresso/types"
+)
+
+// BenchmarkNetwork measures an in-process network under a load that always
+// keeps transactions waiting: decided views per second, and the latency from
+// submitting a transaction to its block being decided at the submitting
+// node. One iteration is one decided block.
+func BenchmarkNetwork(b *testing.B) {
+	for _, n := range []int{4, 10} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			// The production view timeout, so the figures show the
+			// protocol's pace, not timeouts.
+			net := nodetest.New(b, nodetest.Nodes(n), nodetest.Consensus(consensus.Config{BuilderTimeout: 100 * time.Millisecond}))
+			net.WaitForHeight(2)
+			ctx, cancel := context.WithCancel(b.Context())
+			var load sync.WaitGroup
+			defer load.Wait()
+			defer cancel()
+
+			var mu sync.Mutex
+			submitted := make(map[types.Commitment]time.Time)
+			var latencies []time.Duration
+			load.Add(1)
+			go func() { // load: top the mempool up whenever it runs low
+				defer load.Done()
+				for seq := uint64(0); ctx.Err() == nil; {
+					for pending(net) < 64 {
+						payload := make([]byte, 100)
+						binary.BigEndian.PutUint64(payload, seq)
+						i := int(seq) % net.Len()
+						seq++
+						tx := types.Transaction{Namespace: 1, Payload: payload}
+						mu.Lock()
+						submitted[tx.Commit()] = time.Now()
+						mu.Unlock()
+						if _, err := net.Node(i).SubmitTransaction(ctx, tx); err != nil {
+							return
+						}
+					}
+					time.Sleep(200 * time.Microsecond)
+				}
+			}()
+			start0 := net.Node(0).BlockHeight()
+			startView := net.Node(0).Stats().LastDecidedView
+			b.ResetTimer()
+			begin := time.Now()
+			for blk, err := range net.Node(0).Decided(ctx, start0) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				now := time.Now()
+				txs, _ := blk.Payload.Transactions()
+				mu.Lock()
+				for _, tx := range txs {
+					if at, ok := submitted[tx.Commit()]; ok {
+						latencies = append(latencies, now.Sub(at))
+					}
+				}
+				mu.Unlock()
+				if blk.Height() >= start0+uint64(b.N) {
+					break
+				}
+			}
+			elapsed := time.Since(begin)
+			b.StopTimer()
+			views := net.Node(0).Stats().LastDecidedView - startView
+			b.ReportMetric(float64(views)/elapsed.Seconds(), "views/s")
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "blocks/s")
+			if len(latencies) > 0 {
+				slices.Sort(latencies)
+				b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+			}
+		})
+	}
+}
+
+func pending(net *nodetest.Network) int {
+	nd := net.Node(0)
+	if nd == nil {
+		return 0
+	}
+	return nd.PendingTransactions()
+}

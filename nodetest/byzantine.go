@@ -1,0 +1,155 @@
+package nodetest
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/network"
+	"github.com/gospresso/gospresso/node"
+	"github.com/gospresso/gospresso/types"
+)
+
+// Behaviour makes a node Byzantine: it rewrites the consensus messages the
+// node's honest engine sends. Set one with Network.MakeByzantine.
+type Behaviour interface {
+	// rewrite returns the messages to send instead of m, each to a peer
+	// ("" = broadcast to all).
+	rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed
+}
+
+type addressed struct {
+	to network.PeerID
+	m  consensus.Message
+}
+
+// EquivocatingLeader sends one proposal to half of its peers and a
+// different, validly signed one to the other half.
+type EquivocatingLeader struct{}
+
+// DoubleVoter sends, with each quorum vote, a second validly signed vote for
+// another leaf in the same view.
+type DoubleVoter struct{}
+
+// BadSignatures replaces the signature of every vote and proposal with a
+// valid signature over other data.
+type BadSignatures struct{}
+
+// FutureViews sends, with every vote, copies for views far ahead of the
+// current one.
+type FutureViews struct{}
+
+func (EquivocatingLeader) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
+	p, ok := m.(*consensus.Proposal)
+	if !ok || to != "" {
+		return []addressed{{to, m}}
+	}
+	alt := *p
+	alt.Leaf.Header.Timestamp++ // a different leaf for the same view
+	alt.Signature = consensus.SignProposal(b.key, b.genesis, &alt.Leaf)
+	var out []addressed
+	for i, id := range b.net.ids {
+		if id == b.Self() {
+			continue
+		}
+		if i%2 == 0 {
+			out = append(out, addressed{id, p})
+		} else {
+			out = append(out, addressed{id, &alt})
+		}
+	}
+	return out
+}
+
+func (DoubleVoter) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
+	v, ok := m.(*consensus.Vote)
+	if !ok {
+		return []addressed{{to, m}}
+	}
+	other := *v
+	other.Leaf = sha256.Sum256(v.Leaf[:])
+	other.Signature = consensus.SignVote(b.key, b.genesis, v.View, other.Leaf)
+	return []addressed{{to, &other}, {to, v}}
+}
+
+func (BadSignatures) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
+	junk := b.key.Sign([]byte("not what the message says"))
+	switch v := m.(type) {
+	case *consensus.Vote:
+		c := *v
+		c.Signature = junk
+		return []addressed{{to, &c}}
+	case *consensus.Proposal:
+		c := *v
+		c.Signature = junk
+		return []addressed{{to, &c}}
+	case *consensus.TimeoutVote:
+		c := *v
+		c.Signature = junk
+		return []addressed{{to, &c}}
+	}
+	return []addressed{{to, m}}
+}
+
+func (FutureViews) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
+	out := []addressed{{to, m}}
+	if v, ok := m.(*consensus.Vote); ok {
+		for _, ahead := range []types.ViewNumber{1_000, 1_000_000} {
+			f := *v
+			f.View += ahead
+			f.Signature = consensus.SignVote(b.key, b.genesis, f.View, f.Leaf)
+			out = append(out, addressed{to, &f})
+		}
+	}
+	return out
+}
+
+// MakeByzantine gives node i a Byzantine behaviour from its next (re)start;
+// call it before the node starts (crash and restart it to apply).
+func (n *Network) MakeByzantine(i int, b Behaviour) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.byz[i] = b
+}
+
+// byzantine wraps a node's transport and rewrites its consensus messages.
+type byzantine struct {
+	network.Transport
+	behaviour Behaviour
+	key       keys.StakingKey
+	genesis   [32]byte
+	net       *Network
+}
+
+func (b *byzantine) Send(ctx context.Context, to network.PeerID, msg []byte) error {
+	return b.rewriteAndSend(ctx, to, "", msg)
+}
+
+func (b *byzantine) Broadcast(ctx context.Context, topic string, msg []byte) error {
+	return b.rewriteAndSend(ctx, "", topic, msg)
+}
+
+func (b *byzantine) rewriteAndSend(ctx context.Context, to network.PeerID, topic string, msg []byte) error {
+	m, err := node.DecodeMessage(msg)
+	if err != nil {
+		return b.forward(ctx, to, topic, msg)
+	}
+	for _, a := range b.behaviour.rewrite(b, to, m) {
+		data, err := node.EncodeMessage(a.m)
+		if err != nil {
+			return err
+		}
+		if err := b.forward(ctx, a.to, topic, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *byzantine) forward(ctx context.Context, to network.PeerID, topic string, msg []byte) error {
+	if to == "" {
+		return b.Transport.Broadcast(ctx, topic, msg)
+	}
+	return b.Transport.Send(ctx, to, msg)
+}

@@ -1,0 +1,525 @@
+package nodetest
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/node/persist"
+	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/storage/mem"
+	"github.com/gospresso/gospresso/types"
+)
+
+// SimConfig describes one simulated execution. Everything random in it is
+// drawn from Seed.
+type SimConfig struct {
+	Seed  uint64
+	Nodes int // default 4
+	// FaultPeriod is the simulated time during which faults happen; after
+	// it every fault heals and the network runs fault-free for Recovery.
+	FaultPeriod, Recovery time.Duration // defaults 20s, 10s
+	// MinDelay and MaxDelay bound message delays (defaults 1ms and 30ms;
+	// during the fault period up to 5 × MaxDelay).
+	MinDelay, MaxDelay time.Duration
+	// DropRate is the share of messages lost during the fault period.
+	DropRate float64
+	// Crashes and Partitions enable those faults during the fault period.
+	// Crashed nodes (at most f at a time) restart from their stores.
+	Crashes, Partitions bool
+	// TxInterval is the simulated time between transaction submissions
+	// (default 50ms; negative disables transactions).
+	TxInterval time.Duration
+	Consensus  consensus.Config // default FastConsensus
+}
+
+// SimResult is what a simulation produced.
+type SimResult struct {
+	// Chains holds each node's decided chain, read from its store.
+	Chains [][]storage.Block
+	// HeightAtHeal is the highest height decided when faults stopped.
+	HeightAtHeal uint64
+	// Submitted lists the transactions submitted.
+	Submitted []types.Commitment
+	// Steps counts the events processed.
+	Steps int
+}
+
+// Simulate runs a network of engines single-threaded, in simulated time,
+// with a message queue ordered by (delivery time, sequence number) and all
+// randomness drawn from cfg.Seed, so one seed replays one execution exactly.
+// It returns an error (naming the seed) if any node halts.
+func Simulate(cfg SimConfig) (*SimResult, error) {
+	if cfg.Nodes == 0 {
+		cfg.Nodes = 4
+	}
+	if cfg.FaultPeriod == 0 {
+		cfg.FaultPeriod = 20 * time.Second
+	}
+	if cfg.Recovery == 0 {
+		cfg.Recovery = 10 * time.Second
+	}
+	if cfg.MinDelay == 0 {
+		cfg.MinDelay = time.Millisecond
+	}
+	if cfg.MaxDelay == 0 {
+		cfg.MaxDelay = 30 * time.Millisecond
+	}
+	if cfg.TxInterval == 0 {
+		cfg.TxInterval = 50 * time.Millisecond
+	}
+	if cfg.Consensus == (consensus.Config{}) {
+		cfg.Consensus = FastConsensus
+	}
+	s, err := newSim(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.run(); err != nil {
+		return nil, fmt.Errorf("nodetest: simulation seed %d: %w", cfg.Seed, err)
+	}
+	res := &SimResult{HeightAtHeal: s.heightAtHeal, Submitted: s.submitted, Steps: s.steps}
+	for _, n := range s.nodes {
+		c, err := readChain(n.store)
+		if err != nil {
+			return nil, err
+		}
+		res.Chains = append(res.Chains, c)
+	}
+	return res, nil
+}
+
+func readChain(st storage.BlockStore) ([]storage.Block, error) {
+	ctx := context.Background()
+	h, err := st.BlockHeight(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]storage.Block, 0, h)
+	for i := range h {
+		b, err := st.BlockByHeight(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+type simNode struct {
+	engine  *consensus.Engine
+	store   *mem.Store
+	mempool *chain.Mempool
+	crashed bool
+	tickAt  time.Time
+	group   int // partition group
+}
+
+type eventKind int
+
+const (
+	evDeliver eventKind = iota
+	evTick
+	evSubmit
+	evTx
+	evFault
+)
+
+type event struct {
+	at    time.Time
+	seq   uint64
+	kind  eventKind
+	to    int
+	from  int
+	data  []byte
+	fault func()
+}
+
+type queue []*event
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(*event)) }
+func (q *queue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+type sim struct {
+	cfg          SimConfig
+	rng          *rand.Rand
+	now, start   time.Time
+	healAt       time.Time
+	queue        queue
+	seq          uint64
+	nodes        []*simNode
+	params       consensus.Params
+	rules        chain.Rules
+	genLeaf      types.Leaf
+	genPayload   types.Payload
+	faulty       bool
+	partitioned  bool
+	heightAtHeal uint64
+	submitted    []types.Commitment
+	steps        int
+	keys         []keys.StakingKey
+}
+
+func newSim(cfg SimConfig) (*sim, error) {
+	ks, err := Keys(DefaultSeed, cfg.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Unix(1_700_000_000, 0)
+	g, err := Genesis(ks, uint64(start.Unix()))
+	if err != nil {
+		return nil, err
+	}
+	members := make([]consensus.Member, len(ks))
+	for i, e := range g.StakeTable {
+		members[i] = consensus.Member{Key: e.StakingKey, Stake: e.Stake, DA: e.DA}
+	}
+	table, err := consensus.NewStakeTable(members)
+	if err != nil {
+		return nil, err
+	}
+	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), now: start, start: start,
+		healAt: start.Add(cfg.FaultPeriod), faulty: true}
+	s.rules = chain.Rules{Version: g.BaseVersion, ChainConfig: g.ChainConfig}
+	var p types.Payload
+	s.genLeaf = types.GenesisLeaf(types.Header{Version: g.BaseVersion, ChainConfig: g.ChainConfig, Timestamp: g.Timestamp,
+		PayloadCommitment: chain.PayloadCommitment(&p), BuilderCommitment: chain.PayloadCommitment(&p)})
+	s.params = consensus.Params{Config: cfg.Consensus, StakeTable: table, Genesis: g.Commitment(),
+		GenesisLeaf: s.genLeaf, GenesisPayload: p, Validator: chain.NewValidator(s.rules)}
+	for i := range ks {
+		n := &simNode{store: mem.New(), mempool: chain.NewMempool(chain.MempoolConfig{})}
+		s.nodes = append(s.nodes, n)
+		s.keys = append(s.keys, ks[i].Staking)
+		if err := s.boot(i); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// boot starts (or restarts) node i's engine from its store.
+func (s *sim) boot(i int) error {
+	n := s.nodes[i]
+	n.store.Reopen()
+	restore, _, err := persist.Load(context.Background(), n.store, s.genLeaf, s.genPayload)
+	if err != nil {
+		return fmt.Errorf("node %d: %w", i, err)
+	}
+	p := s.params
+	p.Key = s.keys[i]
+	p.Builder = chain.NewBuilder(s.rules, n.mempool)
+	p.Restore = restore
+	p.Now = s.now
+	eng, err := consensus.New(p)
+	if err != nil {
+		return fmt.Errorf("node %d: %w", i, err)
+	}
+	n.engine = eng
+	n.crashed = false
+	return s.drain(i)
+}
+
+func (s *sim) push(e *event) {
+	s.seq++
+	e.seq = s.seq
+	heap.Push(&s.queue, e)
+}
+
+// delay draws a message delay; ok is false if the message is lost.
+func (s *sim) delay(from, to int) (time.Duration, bool) {
+	lo, hi := s.cfg.MinDelay, s.cfg.MaxDelay
+	if s.faulty {
+		if s.rng.Float64() < s.cfg.DropRate {
+			return 0, false
+		}
+		hi *= 5
+	}
+	if s.nodes[from].group != s.nodes[to].group {
+		return 0, false
+	}
+	return lo + time.Duration(s.rng.Int64N(int64(hi-lo)+1)), true
+}
+
+func (s *sim) sendTo(from, to int, data []byte, kind eventKind) {
+	if to == from {
+		return
+	}
+	d, ok := s.delay(from, to)
+	if !ok {
+		return
+	}
+	s.push(&event{at: s.now.Add(d), kind: kind, to: to, from: from, data: data})
+}
+
+// drain carries out node i's Ready like the node's run loop does: persist,
+// send, deliver decides; then it schedules the node's next tick.
+func (s *sim) drain(i int) error {
+	n := s.nodes[i]
+	r := n.engine.Ready()
+	ctx := context.Background()
+	if err := persist.Save(ctx, n.store, &r); err != nil {
+		return fmt.Errorf("node %d: %w", i, err)
+	}
+	for _, o := range r.Messages {
+		data, err := consensus.Encode(o.Msg)
+		if err != nil {
+			return fmt.Errorf("node %d: encode: %w", i, err)
+		}
+		if o.To == consensus.Broadcast {
+			for j := range s.nodes {
+				s.sendTo(i, j, data, evDeliver)
+			}
+		} else {
+			s.sendTo(i, o.To, data, evDeliver)
+		}
+	}
+	if len(r.Decided) > 0 {
+		for _, d := range r.Decided {
+			if txs, err := d.Payload.Transactions(); err == nil {
+				n.mempool.Decided(txs)
+			}
+		}
+		if err := n.store.SaveDecided(ctx, persist.Blocks(r.Decided)); err != nil {
+			return fmt.Errorf("node %d: save decided: %w", i, err)
+		}
+	}
+	if r.Halt != nil {
+		return fmt.Errorf("node %d halted: %w", i, r.Halt)
+	}
+	if d := n.engine.NextDeadline(); !d.Equal(n.tickAt) {
+		n.tickAt = d
+		s.push(&event{at: d, kind: evTick, to: i})
+	}
+	return nil
+}
+
+func (s *sim) f() int { return (len(s.nodes) - 1) / 3 }
+
+// scheduleFaults draws the fault schedule of the fault period.
+func (s *sim) scheduleFaults() {
+	period := s.cfg.FaultPeriod
+	if s.cfg.Crashes {
+		for t := time.Duration(0); t < period; {
+			t += time.Duration(s.rng.Int64N(int64(period/4))) + 100*time.Millisecond
+			i := s.rng.IntN(len(s.nodes))
+			down := time.Duration(s.rng.Int64N(int64(2*time.Second))) + 50*time.Millisecond
+			at := s.start.Add(t)
+			s.push(&event{at: at, kind: evFault, fault: func() { s.crash(i, down) }})
+		}
+	}
+	if s.cfg.Partitions {
+		for t := time.Duration(0); t < period; {
+			t += time.Duration(s.rng.Int64N(int64(period/3))) + 200*time.Millisecond
+			length := time.Duration(s.rng.Int64N(int64(3*time.Second))) + 100*time.Millisecond
+			groups := make([]int, len(s.nodes))
+			for j := range groups {
+				groups[j] = s.rng.IntN(2)
+			}
+			s.push(&event{at: s.start.Add(t), kind: evFault, fault: func() { s.partition(groups, length) }})
+		}
+	}
+}
+
+func (s *sim) crash(i int, down time.Duration) {
+	if !s.faulty || s.nodes[i].crashed {
+		return
+	}
+	crashed := 0
+	for _, n := range s.nodes {
+		if n.crashed {
+			crashed++
+		}
+	}
+	if crashed >= s.f() {
+		return
+	}
+	s.nodes[i].crashed = true
+	s.nodes[i].engine = nil
+	s.nodes[i].store.Close()
+	s.push(&event{at: s.now.Add(down), kind: evFault, fault: func() { s.restart(i) }})
+}
+
+func (s *sim) restart(i int) {
+	if !s.nodes[i].crashed {
+		return
+	}
+	if err := s.boot(i); err != nil {
+		panic(err) // a store the simulation wrote itself fails to load: a bug, reported with the seed by run
+	}
+}
+
+func (s *sim) partition(groups []int, length time.Duration) {
+	if !s.faulty || s.partitioned {
+		return
+	}
+	s.partitioned = true
+	for j, g := range groups {
+		s.nodes[j].group = g
+	}
+	s.push(&event{at: s.now.Add(length), kind: evFault, fault: s.heal})
+}
+
+func (s *sim) heal() {
+	s.partitioned = false
+	for _, n := range s.nodes {
+		n.group = 0
+	}
+}
+
+func (s *sim) run() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	s.scheduleFaults()
+	if s.cfg.TxInterval > 0 {
+		s.push(&event{at: s.start.Add(s.cfg.TxInterval), kind: evSubmit})
+	}
+	s.push(&event{at: s.healAt, kind: evFault, fault: s.endFaults})
+	end := s.healAt.Add(s.cfg.Recovery)
+	for s.queue.Len() > 0 {
+		e := heap.Pop(&s.queue).(*event)
+		if e.at.After(end) {
+			break
+		}
+		if e.at.After(s.now) {
+			s.now = e.at
+		}
+		s.steps++
+		if err := s.handle(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *sim) endFaults() {
+	s.faulty = false
+	s.heal()
+	for i, n := range s.nodes {
+		if n.crashed {
+			s.restart(i)
+		}
+	}
+	for _, n := range s.nodes {
+		if h, err := n.store.BlockHeight(context.Background()); err == nil && h > 0 {
+			s.heightAtHeal = max(s.heightAtHeal, h-1)
+		}
+	}
+}
+
+func (s *sim) handle(e *event) error {
+	switch e.kind {
+	case evFault:
+		e.fault()
+		return nil
+	case evSubmit:
+		i := s.rng.IntN(len(s.nodes))
+		tx := types.Transaction{Namespace: uint64(s.rng.IntN(3)), Payload: fmt.Appendf(nil, "sim tx %d", len(s.submitted))}
+		s.submitted = append(s.submitted, tx.Commit())
+		if n := s.nodes[i]; !n.crashed {
+			if _, err := n.mempool.Add(tx, s.now); err != nil {
+				return err
+			}
+		}
+		data := encodeSimTx(tx)
+		for j := range s.nodes {
+			s.sendTo(i, j, data, evTx)
+		}
+		s.push(&event{at: s.now.Add(s.cfg.TxInterval), kind: evSubmit})
+		return s.tickLive(i)
+	case evTx:
+		n := s.nodes[e.to]
+		if n.crashed {
+			return nil
+		}
+		if _, err := n.mempool.Add(decodeSimTx(e.data), s.now); err != nil {
+			return err
+		}
+		return s.tickLive(e.to)
+	case evTick:
+		n := s.nodes[e.to]
+		if n.crashed || !e.at.Equal(n.tickAt) {
+			return nil // stale tick
+		}
+		return s.tickLive(e.to)
+	case evDeliver:
+		n := s.nodes[e.to]
+		if n.crashed {
+			return nil
+		}
+		m, err := consensus.Decode(e.data)
+		if err != nil {
+			return fmt.Errorf("node %d: decode message from %d: %w", e.to, e.from, err)
+		}
+		if req, ok := m.(*consensus.FetchRequest); ok {
+			resp := consensus.ServeFetch(req, func(c types.Commitment) (consensus.FetchedLeaf, bool) {
+				if l, ok := n.engine.Leaf(c); ok {
+					return l, true
+				}
+				b, err := n.store.BlockByLeaf(context.Background(), c)
+				if err != nil {
+					return consensus.FetchedLeaf{}, false
+				}
+				return consensus.FetchedLeaf{Leaf: b.Leaf, Payload: b.Payload}, true
+			})
+			if resp != nil {
+				data, err := consensus.Encode(resp)
+				if err != nil {
+					return err
+				}
+				s.sendTo(e.to, e.from, data, evDeliver)
+			}
+			return nil
+		}
+		n.engine.Tick(s.now)
+		n.engine.Step(e.from, m)
+		return s.drain(e.to)
+	}
+	return errors.New("unknown event")
+}
+
+func (s *sim) tickLive(i int) error {
+	n := s.nodes[i]
+	if n.crashed {
+		return nil
+	}
+	n.engine.Tick(s.now)
+	return s.drain(i)
+}
+
+func encodeSimTx(tx types.Transaction) []byte {
+	return append(binaryU64(tx.Namespace), tx.Payload...)
+}
+
+func decodeSimTx(b []byte) types.Transaction {
+	var ns uint64
+	for _, x := range b[:8] {
+		ns = ns<<8 | uint64(x)
+	}
+	return types.Transaction{Namespace: ns, Payload: b[8:]}
+}
+
+func binaryU64(x uint64) []byte {
+	return []byte{byte(x >> 56), byte(x >> 48), byte(x >> 40), byte(x >> 32), byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}
+}
