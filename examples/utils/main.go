@@ -1,0 +1,50 @@
+// Command utils bundles gospresso's operator utilities:
+//
+//	utils keygen -o DIR [-n N] [-s HEXSEED] [--scheme all|bls|schnorr]   same as keygen
+//	utils pubkey [-l] KEY                                               same as pub-key
+//	utils genesis FILE                                                  validate a genesis file, print its
+//	                                                                    canonical JSON and commitments
+//
+// Errors are printed as one line and exit with status 1; an unknown command
+// exits with status 2.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gospresso/gospresso/examples/internal/genesistool"
+	"github.com/gospresso/gospresso/examples/internal/keytool"
+)
+
+const usage = `usage: utils <command> [options]
+
+commands:
+  keygen    generate key files (see: utils keygen --help)
+  pubkey    print the public key or libp2p peer ID of a private key
+  genesis   validate a genesis TOML file and print its canonical JSON and commitments
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "keygen":
+		return keytool.Run("utils keygen", keytool.Keygen, args[1:], stdout, stderr)
+	case "pubkey":
+		return keytool.Run("utils pubkey", keytool.PubKey, args[1:], stdout, stderr)
+	case "genesis":
+		return keytool.Run("utils genesis", genesistool.Check, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "utils: unknown command %q (want keygen, pubkey or genesis)\n", args[0])
+		return 2
+	}
+}
