@@ -1,0 +1,214 @@
+package consensus_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/types"
+)
+
+// harness builds engines for an n-member network with stake 1 each.
+type harness struct {
+	t       testing.TB
+	keys    []keys.Keys
+	table   *consensus.StakeTable
+	genesis [32]byte
+	leaf    types.Leaf
+	rules   chain.Rules
+	now     time.Time
+}
+
+func newHarness(t testing.TB, n int) *harness {
+	t.Helper()
+	h := &harness{t: t, genesis: [32]byte{1, 2, 3}, now: time.Unix(1_700_000_000, 0)}
+	var members []consensus.Member
+	for i := range n {
+		k, err := keys.DeriveKeys([32]byte{31: 9}, uint64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.keys = append(h.keys, k)
+		members = append(members, consensus.Member{Key: k.Staking.PubKey(), Stake: 1, DA: true})
+	}
+	table, err := consensus.NewStakeTable(members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.table = table
+	h.rules = chain.Rules{Version: types.Version{Major: 0, Minor: 2}, ChainConfig: types.ChainConfig{ChainID: types.NewU256(1), MaxBlockSize: 1 << 20}}
+	var p types.Payload
+	h.leaf = types.GenesisLeaf(types.Header{Version: h.rules.Version, ChainConfig: h.rules.ChainConfig, Timestamp: uint64(h.now.Unix()),
+		PayloadCommitment: chain.PayloadCommitment(&p), BuilderCommitment: chain.PayloadCommitment(&p)})
+	return h
+}
+
+func (h *harness) engine(i int, restore *consensus.State) *consensus.Engine {
+	h.t.Helper()
+	e, err := consensus.New(consensus.Params{
+		Config:     consensus.Config{NextViewTimeout: time.Second, BuilderTimeout: 10 * time.Millisecond},
+		StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
+		Validator: chain.NewValidator(h.rules), Builder: chain.NewBuilder(h.rules, chain.NewMempool(chain.MempoolConfig{})),
+		Restore: restore, Now: h.now,
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+func proposals(r consensus.Ready) []*consensus.Proposal {
+	var out []*consensus.Proposal
+	for _, o := range r.Messages {
+		if p, ok := o.Msg.(*consensus.Proposal); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// A leader that crashes right after proposing (the proposal was persisted)
+// re-sends exactly the stored proposal when it restarts, never a new one.
+func TestRestartedLeaderResendsItsProposal(t *testing.T) {
+	h := newHarness(t, 4)
+	leader := 1 // leader of view 1
+	e := h.engine(leader, nil)
+	e.Tick(h.now.Add(20 * time.Millisecond)) // builder timeout: propose an empty block
+	r := e.Ready()
+	props := proposals(r)
+	if len(props) != 1 || len(r.Proposals) != 1 {
+		t.Fatalf("leader sent %d proposals and asked to persist %d, want 1 and 1", len(props), len(r.Proposals))
+	}
+	if r.Safety == nil || r.Safety.LastVotedView != 1 {
+		t.Fatalf("the leader's own vote must be persisted with the proposal: safety %+v", r.Safety)
+	}
+	sent := props[0].Leaf.Commit()
+
+	// Crash, then restart from what was persisted, later.
+	restored := h.engine(leader, &consensus.State{
+		Safety:    *r.Safety,
+		Anchor:    consensus.FetchedLeaf{Leaf: h.leaf},
+		AnchorQC:  types.GenesisQC(&h.leaf),
+		Proposals: r.Proposals,
+	})
+	restored.Tick(h.now.Add(time.Second / 2))
+	r2 := restored.Ready()
+	again := proposals(r2)
+	if len(again) != 1 {
+		t.Fatalf("restarted leader sent %d proposals, want its stored one", len(again))
+	}
+	if got := again[0].Leaf.Commit(); got != sent {
+		t.Fatalf("restarted leader proposed leaf %s, stored %s", got.Short(), sent.Short())
+	}
+	for _, o := range r2.Messages {
+		if v, ok := o.Msg.(*consensus.Vote); ok && v.View == 1 {
+			t.Fatal("restarted leader voted again in view 1")
+		}
+	}
+}
+
+// A replica restarted from its safety state never votes again in a view it
+// voted in, even when the proposal is delivered again.
+func TestRestartedReplicaDoesNotDoubleVote(t *testing.T) {
+	h := newHarness(t, 4)
+	leader := h.engine(1, nil)
+	leader.Tick(h.now.Add(20 * time.Millisecond))
+	prop := proposals(leader.Ready())[0]
+
+	replica := h.engine(3, nil) // votes go to leader(2) = member 2
+	replica.Step(1, prop)
+	r := replica.Ready()
+	votes := 0
+	for _, o := range r.Messages {
+		if _, ok := o.Msg.(*consensus.Vote); ok {
+			votes++
+		}
+	}
+	if votes != 1 || r.Safety == nil || r.Safety.LastVotedView != 1 {
+		t.Fatalf("replica sent %d votes with safety %+v, want 1 vote and last voted view 1 persisted", votes, r.Safety)
+	}
+	restarted := h.engine(3, &consensus.State{Safety: *r.Safety, Anchor: consensus.FetchedLeaf{Leaf: h.leaf}, AnchorQC: types.GenesisQC(&h.leaf), Proposals: r.Proposals})
+	restarted.Step(1, prop)
+	for _, o := range restarted.Ready().Messages {
+		if _, ok := o.Msg.(*consensus.Vote); ok {
+			t.Fatal("restarted replica voted twice in view 1")
+		}
+	}
+}
+
+// Messages with bad signatures, unknown signers or for views far ahead are
+// dropped and counted, and change nothing.
+func TestInvalidMessagesAreDropped(t *testing.T) {
+	h := newHarness(t, 4)
+	leader := h.engine(1, nil)
+	leader.Tick(h.now.Add(20 * time.Millisecond))
+	prop := proposals(leader.Ready())[0]
+
+	e := h.engine(2, nil)
+	forged := *prop
+	forged.Signature = h.keys[1].Staking.Sign([]byte("something else"))
+	notLeader := *prop
+	notLeader.Signature = consensus.SignProposal(h.keys[3].Staking, h.genesis, &prop.Leaf)
+	far := &consensus.Vote{View: 5000, Signer: 0, Signature: consensus.SignVote(h.keys[0].Staking, h.genesis, 5000, types.Commitment{})}
+	stranger := &consensus.Vote{View: 1, Signer: 9, Signature: prop.Signature}
+	for _, m := range []consensus.Message{&forged, &notLeader, far, stranger} {
+		e.Step(0, m)
+	}
+	if got := e.Stats().InvalidMessages; got != 4 {
+		t.Fatalf("%d invalid messages counted, want 4", got)
+	}
+	if r := e.Ready(); len(r.Messages) != 0 || r.Safety != nil && r.Safety.LastVotedView != 0 {
+		t.Fatalf("invalid messages caused actions: %+v", r)
+	}
+}
+
+// A failed write is the caller's to handle, but the engine's contract is
+// that the vote and the safety state come out together in one Ready: the
+// vote is never visible before the state it depends on.
+func TestVoteComesWithItsSafetyState(t *testing.T) {
+	h := newHarness(t, 4)
+	leader := h.engine(1, nil)
+	leader.Tick(h.now.Add(20 * time.Millisecond))
+	prop := proposals(leader.Ready())[0]
+	e := h.engine(3, nil)
+	e.Step(1, prop)
+	r := e.Ready()
+	if len(r.Messages) == 0 || r.Safety == nil || r.Safety.LastVotedView != prop.Leaf.View {
+		t.Fatalf("vote without its safety state: %+v", r)
+	}
+}
+
+func TestStakeThresholds(t *testing.T) {
+	for _, tc := range []struct {
+		stakes []uint64
+		leader types.ViewNumber
+	}{
+		{[]uint64{1, 1, 1, 1}, 5},
+		{[]uint64{^uint64(0), ^uint64(0), ^uint64(0)}, 7}, // sums beyond 64 bits
+	} {
+		var members []consensus.Member
+		for i, s := range tc.stakes {
+			k, _ := keys.DeriveKeys([32]byte{}, uint64(i))
+			members = append(members, consensus.Member{Key: k.Staking.PubKey(), Stake: s})
+		}
+		table, err := consensus.NewStakeTable(members)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := table.Leader(tc.leader), int(uint64(tc.leader)%uint64(len(tc.stakes))); got != want {
+			t.Errorf("leader(%d) = %d, want %d", tc.leader, got, want)
+		}
+	}
+	k, _ := keys.DeriveKeys([32]byte{}, 0)
+	for name, members := range map[string][]consensus.Member{
+		"empty":     nil,
+		"zero":      {{Key: k.Staking.PubKey(), Stake: 0}},
+		"duplicate": {{Key: k.Staking.PubKey(), Stake: 1}, {Key: k.Staking.PubKey(), Stake: 1}},
+	} {
+		if _, err := consensus.NewStakeTable(members); err == nil {
+			t.Errorf("%s stake table accepted", name)
+		}
+	}
+}
