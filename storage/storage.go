@@ -18,6 +18,12 @@ var (
 	// ErrConflict is returned when a write contradicts what is stored, such
 	// as a different block at a stored height.
 	ErrConflict = errors.New("storage: conflicting write")
+	// ErrPruned is returned for data below the pruned height: it existed
+	// and was deleted on purpose (not missing, so not worth fetching).
+	ErrPruned = errors.New("storage: pruned")
+	// ErrNotSupported is returned by a backend asked for something it
+	// cannot do, such as pruning the file-system backend.
+	ErrNotSupported = errors.New("storage: not supported by this backend")
 )
 
 // SafetyState is the consensus replica state that must survive a restart:
@@ -85,15 +91,74 @@ type BlockStore interface {
 	BlockByHash(ctx context.Context, c types.Commitment) (Block, error)
 	// TransactionByHash locates the earliest inclusion of a transaction.
 	TransactionByHash(ctx context.Context, c types.Commitment) (TxLocation, error)
-	// BlockHeight returns the number of stored blocks (last height + 1), 0
-	// when empty.
+	// BlockHeight returns the last stored height + 1 (0 when empty). After
+	// pruning it still counts the pruned blocks.
 	BlockHeight(ctx context.Context) (uint64, error)
+}
+
+// HeaderWindow is the answer to a header-window query: the headers whose
+// timestamps fall in [start, end), and the nearest headers on either side.
+type HeaderWindow struct {
+	Window []types.Header
+	// Prev is the last header before the window, Next the first after it;
+	// nil when not stored.
+	Prev, Next *types.Header
+}
+
+// QueryStore is what the query APIs read. Ranges are [from, until): until
+// is exclusive. A range stops early at the first height not stored (so it
+// may return fewer than asked) and never returns more than limit items.
+// Reads below the pruned height return ErrPruned.
+type QueryStore interface {
+	// BlockRange returns the blocks of heights [from, until), at most limit.
+	BlockRange(ctx context.Context, from, until uint64, limit int) ([]Block, error)
+	// BlockByPayloadHash returns the lowest block whose header's payload
+	// commitment is c.
+	BlockByPayloadHash(ctx context.Context, c types.Commitment) (Block, error)
+	// TransactionAt returns transaction index of the block at height.
+	TransactionAt(ctx context.Context, height, index uint64) (types.Transaction, error)
+	// NamespaceHeights returns, in increasing order, the heights >= from of
+	// blocks whose namespace table lists namespace ns, at most limit.
+	NamespaceHeights(ctx context.Context, ns uint64, from uint64, limit int) ([]uint64, error)
+	// TransactionCount counts the transactions in blocks [from, until).
+	TransactionCount(ctx context.Context, from, until uint64) (uint64, error)
+	// PayloadBytes sums the payload sizes of blocks [from, until).
+	PayloadBytes(ctx context.Context, from, until uint64) (uint64, error)
+	// HeaderWindow returns the headers with start <= timestamp < end (unix
+	// seconds), at most limit, with the neighbours of the window.
+	HeaderWindow(ctx context.Context, start, end uint64, limit int) (HeaderWindow, error)
 }
 
 // Store is a complete node store.
 type Store interface {
 	ConsensusStore
 	BlockStore
-	// Close releases the store; later calls return ErrClosed.
+	QueryStore
+	// Close releases the store (and its process lock); later calls return
+	// ErrClosed.
 	Close() error
+}
+
+// Pruner is implemented by stores that can delete old blocks (SQLite and
+// Postgres; not the file-system backend, whose Prune methods are absent).
+// Package storage/pruner runs the retention algorithm of SPEC §8.6 over it.
+type Pruner interface {
+	// PruneBefore deletes every block below height in one transaction and
+	// records height as the pruned height. It never deletes the last
+	// decided block.
+	PruneBefore(ctx context.Context, height uint64) error
+	// PrunedHeight returns the height below which blocks were pruned, and
+	// whether anything was.
+	PrunedHeight(ctx context.Context) (uint64, bool, error)
+	// ResetPrunedHeight forgets the pruned height (archive mode), so that
+	// data below it counts as missing and is fetched again.
+	ResetPrunedHeight(ctx context.Context) error
+	// LiveSize measures the bytes the stored data takes, in a way that
+	// shrinks as data is deleted.
+	LiveSize(ctx context.Context) (uint64, error)
+	// HeightBefore returns the highest stored height whose header
+	// timestamp is < t (unix seconds); ErrNotFound when there is none.
+	HeightBefore(ctx context.Context, t uint64) (uint64, error)
+	// FirstHeight returns the lowest stored height.
+	FirstHeight(ctx context.Context) (uint64, error)
 }
