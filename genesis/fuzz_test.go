@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/gospresso/gospresso/internal/shared"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // and that whatever it accepts validates, encodes to valid canonical JSON and
 // parses again to the same commitment.
 func FuzzParse(f *testing.F) {
-	if td, ok := findSharedTestdata(); ok {
+	if td, ok := shared.Find(); ok {
 		files, _ := filepath.Glob(filepath.Join(td, "genesis", "*.toml"))
 		for _, name := range files {
 			if b, err := os.ReadFile(name); err == nil {

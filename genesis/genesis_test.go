@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/gospresso/gospresso/internal/shared"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,43 +18,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// findSharedTestdata looks for the shared test data directory:
-// "shared/testdata" beside the directory holding go.mod.
-func findSharedTestdata() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		return "", false
-	}
-	return td, true
-}
-
-// sharedTestdata returns the shared test data directory or skips the test.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	td, ok := findSharedTestdata()
-	if !ok {
-		t.Skip("shared test data not found (expected at ../shared/testdata beside the module root)")
-	}
-	return td
-}
-
 func loadShared(t *testing.T, name string) *Genesis {
 	t.Helper()
-	g, err := Load(filepath.Join(sharedTestdata(t), "genesis", name))
+	g, err := Load(filepath.Join(shared.Dir(t), "genesis", name))
 	if err != nil {
 		t.Fatal(err)
 	}

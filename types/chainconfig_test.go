@@ -4,35 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/gospresso/gospresso/internal/shared"
 	"os"
 	"path/filepath"
 	"testing"
 )
-
-// valueTypesTestdata returns /work/shared/testdata (the directory "shared/
-// testdata" beside the module root) or skips the test when it is absent.
-func valueTypesTestdata(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the package directory; shared test data unavailable")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s (expected beside the module root)", td)
-	}
-	return td
-}
 
 // sortedJSON re-encodes JSON with object keys sorted, numbers kept verbatim.
 func sortedJSON(t *testing.T, b []byte) []byte {
@@ -51,7 +27,7 @@ func sortedJSON(t *testing.T, b []byte) []byte {
 }
 
 func TestChainConfigReferenceJSON(t *testing.T) {
-	ref, err := os.ReadFile(filepath.Join(valueTypesTestdata(t), "reference", "chain_config.json"))
+	ref, err := os.ReadFile(filepath.Join(shared.Dir(t), "reference", "chain_config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/gospresso/gospresso/internal/shared"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,31 +12,6 @@ import (
 	"github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/keys"
 )
-
-// sharedTestdata finds ../shared/testdata beside the directory holding
-// go.mod, or skips the test.
-func sharedTestdata(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared test data not found at %s (it lives beside the repository)", td)
-	}
-	return td
-}
 
 // testKeys derives a key set and writes it as a key file.
 func testKeys(t *testing.T) (keys.Keys, string) {
@@ -88,7 +64,7 @@ func TestHelpPaths(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	td := sharedTestdata(t)
+	td := shared.Dir(t)
 	demo := filepath.Join(td, "genesis", "demo.toml")
 	_, keyFile := testKeys(t)
 	bad := filepath.Join(t.TempDir(), "bad.env")
@@ -130,7 +106,7 @@ func TestErrors(t *testing.T) {
 // genesis and keys, prints the summary without secrets and ends with the
 // plain "cannot start" line and status 3.
 func TestFullCommandLine(t *testing.T) {
-	td := sharedTestdata(t)
+	td := shared.Dir(t)
 	k, keyFile := testKeys(t)
 	env := map[string]string{
 		"ESPRESSO_SEQUENCER_L1_PROVIDER":              "http://localhost:8545",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/gospresso/gospresso/internal/shared"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -122,20 +123,7 @@ func TestCheckUpgradeCommitments(t *testing.T) {
 }
 
 func TestCheckSharedTestdata(t *testing.T) {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the package directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "testdata", "genesis", "*.toml"))
+	files, _ := filepath.Glob(filepath.Join(shared.Dir(t), "genesis", "*.toml"))
 	if len(files) == 0 {
 		t.Skip("shared genesis test data not found (expected ../shared/testdata/genesis beside the module root)")
 	}
