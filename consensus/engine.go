@@ -157,10 +157,10 @@ type fetch struct {
 type viewSync struct {
 	active   bool
 	round    types.ViewNumber
-	relay    uint64
-	phase    Phase
+	relay    uint64 // attempt mod stake-table size
+	attempt  uint64
 	deadline time.Time
-	voted    map[voteKey]bool
+	voted    map[voteKey]bool // votes cast in this attempt
 }
 
 // Engine is the consensus state machine. It is not safe for concurrent use;
@@ -721,22 +721,31 @@ func (e *Engine) inWindow(v types.ViewNumber) bool {
 	return uint64(v) <= uint64(e.view)+e.cfg.MaxViewsAhead
 }
 
-func (e *Engine) onVote(from int, m *Vote) error {
-	if int(m.Signer) != from && from != e.self {
-		return fmt.Errorf("%w: vote signed by member %d arrived from %d", ErrInvalidMessage, m.Signer, from)
-	}
-	if e.self < 0 || e.leader(m.View+1) != e.self {
-		return fmt.Errorf("%w: quorum vote for view %d sent to a node that does not lead view %d", ErrInvalidMessage, m.View, m.View+1)
-	}
-	if m.View+1 < e.view {
+// admitVote applies the checks every vote shares: it came from its signer,
+// the signer is a member, this node is its collector, and its view is
+// neither far ahead nor left behind. A vote for a view the node has left
+// (the vote's target view below the current one) is answered with the
+// certificate that moved the node on and reported as stale.
+func (e *Engine) admitVote(from int, signer uint32, what string, view, target types.ViewNumber, collector int) (stale bool, err error) {
+	switch {
+	case int(signer) != from && from != e.self:
+		return false, fmt.Errorf("%w: %s signed by member %d arrived from %d", ErrInvalidMessage, what, signer, from)
+	case int64(signer) >= int64(e.table.Len()):
+		return false, fmt.Errorf("%w: %s signer %d not in the stake table", ErrInvalidMessage, what, signer)
+	case e.self < 0 || collector != e.self:
+		return false, fmt.Errorf("%w: %s for view %d sent to a node that does not collect it", ErrInvalidMessage, what, view)
+	case target < e.view:
 		e.staleVote(from)
-		return nil
+		return true, nil
+	case !e.inWindow(view):
+		return false, fmt.Errorf("%w: %s for view %d beyond the window of %d views", ErrInvalidMessage, what, view, e.cfg.MaxViewsAhead)
 	}
-	if !e.inWindow(m.View) {
-		return fmt.Errorf("%w: vote for view %d beyond the window", ErrInvalidMessage, m.View)
-	}
-	if int64(m.Signer) >= int64(e.table.Len()) {
-		return fmt.Errorf("%w: signer %d not in the stake table", ErrInvalidMessage, m.Signer)
+	return false, nil
+}
+
+func (e *Engine) onVote(from int, m *Vote) error {
+	if stale, err := e.admitVote(from, m.Signer, "quorum vote", m.View, m.View+1, e.leader(m.View+1)); stale || err != nil {
+		return err
 	}
 	k := voteKey{kind: kindQuorumVote, view: m.View, leaf: m.Leaf}
 	set := e.voteSet(k)
@@ -972,21 +981,8 @@ func (e *Engine) onViewTimeout() {
 }
 
 func (e *Engine) onTimeoutVote(from int, m *TimeoutVote) error {
-	if int(m.Signer) != from && from != e.self {
-		return fmt.Errorf("%w: timeout vote signed by member %d arrived from %d", ErrInvalidMessage, m.Signer, from)
-	}
-	if e.self < 0 || e.leader(m.View+1) != e.self {
-		return fmt.Errorf("%w: timeout vote for view %d sent to a node that does not lead view %d", ErrInvalidMessage, m.View, m.View+1)
-	}
-	if m.View+1 < e.view {
-		e.staleVote(from)
-		return nil
-	}
-	if !e.inWindow(m.View) {
-		return fmt.Errorf("%w: timeout vote for view %d beyond the window", ErrInvalidMessage, m.View)
-	}
-	if int64(m.Signer) >= int64(e.table.Len()) {
-		return fmt.Errorf("%w: signer %d not in the stake table", ErrInvalidMessage, m.Signer)
+	if stale, err := e.admitVote(from, m.Signer, "timeout vote", m.View, m.View+1, e.leader(m.View+1)); stale || err != nil {
+		return err
 	}
 	if m.HighQC.View >= m.View {
 		return fmt.Errorf("%w: timeout vote for view %d carries a qc of view %d", ErrInvalidMessage, m.View, m.HighQC.View)
@@ -1028,7 +1024,6 @@ func (e *Engine) startViewSync(round types.ViewNumber) {
 // sendViewSyncVote votes in a view-sync phase, first making sure the node
 // can never again cast a quorum vote below round.
 func (e *Engine) sendViewSyncVote(phase Phase, round types.ViewNumber, relay uint64) {
-	e.vs.phase = phase
 	e.vs.relay = relay
 	e.vs.deadline = e.now.Add(e.cfg.ViewSyncTimeout)
 	if e.self < 0 {
@@ -1051,31 +1046,22 @@ func (e *Engine) sendViewSyncVote(phase Phase, round types.ViewNumber, relay uin
 
 func (e *Engine) onViewSyncTimeout() {
 	e.log.Warn("Vote sending timed out in ViewSyncTimeout", "view", uint64(e.view), "round", uint64(e.vs.round), "relay", e.vs.relay)
-	e.sendViewSyncVote(PhasePreCommit, e.vs.round, e.vs.relay+1)
+	// The next attempt goes to the next relay (wrapping around the table)
+	// and may repeat votes of earlier attempts.
+	e.vs.attempt++
+	e.vs.voted = make(map[voteKey]bool)
+	e.sendViewSyncVote(PhasePreCommit, e.vs.round, e.vs.attempt%uint64(e.table.Len()))
 }
 
 func (e *Engine) onViewSyncVote(from int, m *ViewSyncVote) error {
-	if int(m.Signer) != from && from != e.self {
-		return fmt.Errorf("%w: view-sync vote signed by member %d arrived from %d", ErrInvalidMessage, m.Signer, from)
-	}
 	if m.Phase < PhasePreCommit || m.Phase > PhaseFinalize {
 		return fmt.Errorf("%w: view-sync phase %d", ErrInvalidMessage, m.Phase)
 	}
-	if m.Relay > uint64(e.table.Len())*4 {
-		return fmt.Errorf("%w: view-sync relay attempt %d out of range", ErrInvalidMessage, m.Relay)
+	if m.Relay >= uint64(e.table.Len()) {
+		return fmt.Errorf("%w: view-sync relay %d out of range (stake table of %d)", ErrInvalidMessage, m.Relay, e.table.Len())
 	}
-	if e.self < 0 || e.leader(m.Round+types.ViewNumber(m.Relay)) != e.self {
-		return fmt.Errorf("%w: view-sync vote for round %d relay %d sent to a node that is not its relay", ErrInvalidMessage, m.Round, m.Relay)
-	}
-	if m.Round < e.view {
-		e.staleVote(from)
-		return nil
-	}
-	if !e.inWindow(m.Round) {
-		return fmt.Errorf("%w: view-sync vote for round %d beyond the window", ErrInvalidMessage, m.Round)
-	}
-	if int64(m.Signer) >= int64(e.table.Len()) {
-		return fmt.Errorf("%w: signer %d not in the stake table", ErrInvalidMessage, m.Signer)
+	if stale, err := e.admitVote(from, m.Signer, "view-sync vote", m.Round, m.Round, e.leader(m.Round+types.ViewNumber(m.Relay))); stale || err != nil {
+		return err
 	}
 	if err := e.verify.verifyQC(&m.HighQC); err != nil {
 		e.stats.InvalidQCs++
