@@ -454,7 +454,7 @@ func (e *Engine) enterView(v types.ViewNumber) {
 	}
 	// Forget vote sets that can no longer matter.
 	for k := range e.votes {
-		if k.view+1 < v && k.kind != kindViewSyncPreCommit && k.kind != kindViewSyncCommit && k.kind != kindViewSyncFinalize {
+		if k.view+1 < v {
 			delete(e.votes, k)
 		}
 	}
