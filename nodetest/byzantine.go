@@ -13,14 +13,23 @@ import (
 
 // Behaviour makes a node Byzantine: it rewrites the consensus messages the
 // node's honest engine sends. Set one with Network.MakeByzantine.
+// Behaviours work in both modes: on real nodes (Network.MakeByzantine) and
+// in the simulation (SimConfig.Byzantine).
 type Behaviour interface {
-	// rewrite returns the messages to send instead of m, each to a peer
-	// ("" = broadcast to all).
-	rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed
+	// rewrite returns the messages to send instead of m, each to a member
+	// index (consensus.Broadcast for all).
+	rewrite(c *byzContext, to int, m consensus.Message) []addressed
+}
+
+// byzContext is what a Byzantine node knows: its key, the network, its index.
+type byzContext struct {
+	key     keys.StakingKey
+	genesis [32]byte
+	self, n int
 }
 
 type addressed struct {
-	to network.PeerID
+	to int
 	m  consensus.Message
 }
 
@@ -40,41 +49,40 @@ type BadSignatures struct{}
 // current one.
 type FutureViews struct{}
 
-func (EquivocatingLeader) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
+func (EquivocatingLeader) rewrite(c *byzContext, to int, m consensus.Message) []addressed {
 	p, ok := m.(*consensus.Proposal)
-	if !ok || to != "" {
+	if !ok || to != consensus.Broadcast {
 		return []addressed{{to, m}}
 	}
 	alt := *p
 	alt.Leaf.Header.Timestamp++ // a different leaf for the same view
-	alt.Signature = consensus.SignProposal(b.key, b.genesis, &alt.Leaf)
+	alt.Signature = consensus.SignProposal(c.key, c.genesis, &alt.Leaf)
 	var out []addressed
-	for i, id := range b.net.ids {
-		if id == b.Self() {
-			continue
-		}
-		if i%2 == 0 {
-			out = append(out, addressed{id, p})
-		} else {
-			out = append(out, addressed{id, &alt})
+	for i := range c.n {
+		switch {
+		case i == c.self:
+		case i%2 == 0:
+			out = append(out, addressed{i, p})
+		default:
+			out = append(out, addressed{i, &alt})
 		}
 	}
 	return out
 }
 
-func (DoubleVoter) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
+func (DoubleVoter) rewrite(c *byzContext, to int, m consensus.Message) []addressed {
 	v, ok := m.(*consensus.Vote)
 	if !ok {
 		return []addressed{{to, m}}
 	}
 	other := *v
 	other.Leaf = sha256.Sum256(v.Leaf[:])
-	other.Signature = consensus.SignVote(b.key, b.genesis, v.View, other.Leaf)
+	other.Signature = consensus.SignVote(c.key, c.genesis, v.View, other.Leaf)
 	return []addressed{{to, &other}, {to, v}}
 }
 
-func (BadSignatures) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
-	junk := b.key.Sign([]byte("not what the message says"))
+func (BadSignatures) rewrite(c *byzContext, to int, m consensus.Message) []addressed {
+	junk := c.key.Sign([]byte("not what the message says"))
 	switch v := m.(type) {
 	case *consensus.Vote:
 		c := *v
@@ -92,13 +100,13 @@ func (BadSignatures) rewrite(b *byzantine, to network.PeerID, m consensus.Messag
 	return []addressed{{to, m}}
 }
 
-func (FutureViews) rewrite(b *byzantine, to network.PeerID, m consensus.Message) []addressed {
+func (FutureViews) rewrite(c *byzContext, to int, m consensus.Message) []addressed {
 	out := []addressed{{to, m}}
 	if v, ok := m.(*consensus.Vote); ok {
 		for _, ahead := range []types.ViewNumber{1_000, 1_000_000} {
 			f := *v
 			f.View += ahead
-			f.Signature = consensus.SignVote(b.key, b.genesis, f.View, f.Leaf)
+			f.Signature = consensus.SignVote(c.key, c.genesis, f.View, f.Leaf)
 			out = append(out, addressed{to, &f})
 		}
 	}
@@ -117,25 +125,33 @@ func (n *Network) MakeByzantine(i int, b Behaviour) {
 type byzantine struct {
 	network.Transport
 	behaviour Behaviour
-	key       keys.StakingKey
-	genesis   [32]byte
-	net       *Network
+	ctx       byzContext
+	ids       []network.PeerID
+}
+
+func (b *byzantine) index(id network.PeerID) int {
+	for i, x := range b.ids {
+		if x == id {
+			return i
+		}
+	}
+	return consensus.Broadcast
 }
 
 func (b *byzantine) Send(ctx context.Context, to network.PeerID, msg []byte) error {
-	return b.rewriteAndSend(ctx, to, "", msg)
+	return b.rewriteAndSend(ctx, b.index(to), "", msg)
 }
 
 func (b *byzantine) Broadcast(ctx context.Context, topic string, msg []byte) error {
-	return b.rewriteAndSend(ctx, "", topic, msg)
+	return b.rewriteAndSend(ctx, consensus.Broadcast, topic, msg)
 }
 
-func (b *byzantine) rewriteAndSend(ctx context.Context, to network.PeerID, topic string, msg []byte) error {
+func (b *byzantine) rewriteAndSend(ctx context.Context, to int, topic string, msg []byte) error {
 	m, err := node.DecodeMessage(msg)
 	if err != nil {
 		return b.forward(ctx, to, topic, msg)
 	}
-	for _, a := range b.behaviour.rewrite(b, to, m) {
+	for _, a := range b.behaviour.rewrite(&b.ctx, to, m) {
 		data, err := node.EncodeMessage(a.m)
 		if err != nil {
 			return err
@@ -147,9 +163,12 @@ func (b *byzantine) rewriteAndSend(ctx context.Context, to network.PeerID, topic
 	return nil
 }
 
-func (b *byzantine) forward(ctx context.Context, to network.PeerID, topic string, msg []byte) error {
-	if to == "" {
+func (b *byzantine) forward(ctx context.Context, to int, topic string, msg []byte) error {
+	if to == consensus.Broadcast {
+		if topic == "" {
+			topic = node.TopicConsensus
+		}
 		return b.Transport.Broadcast(ctx, topic, msg)
 	}
-	return b.Transport.Send(ctx, to, msg)
+	return b.Transport.Send(ctx, b.ids[to], msg)
 }

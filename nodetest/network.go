@@ -132,7 +132,8 @@ func (n *Network) start(i int) error {
 	}
 	var transport network.Transport = tr
 	if b := n.byz[i]; b != nil {
-		transport = &byzantine{Transport: tr, behaviour: b, key: n.Keys[i].Staking, genesis: n.Genesis.Commitment(), net: n}
+		transport = &byzantine{Transport: tr, behaviour: b, ids: n.ids,
+			ctx: byzContext{key: n.Keys[i].Staking, genesis: n.Genesis.Commitment(), self: i, n: len(n.ids)}}
 	}
 	n.stores[i].Reopen()
 	opts := []node.Option{

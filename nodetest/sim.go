@@ -37,6 +37,10 @@ type SimConfig struct {
 	// (default 50ms; negative disables transactions).
 	TxInterval time.Duration
 	Consensus  consensus.Config // default FastConsensus
+	// Byzantine gives nodes a Byzantine behaviour for the whole run (at most
+	// f of them for the safety and liveness checks to apply; Crashes then
+	// takes the remaining budget, so use them apart).
+	Byzantine map[int]Behaviour
 }
 
 // SimResult is what a simulation produced.
@@ -279,7 +283,7 @@ func (s *sim) drain(i int) error {
 	if err := persist.Save(ctx, n.store, &r); err != nil {
 		return fmt.Errorf("node %d: %w", i, err)
 	}
-	for _, o := range r.Messages {
+	for _, o := range s.outgoing(i, r.Messages) {
 		data, err := consensus.Encode(o.Msg)
 		if err != nil {
 			return fmt.Errorf("node %d: encode: %w", i, err)
@@ -310,6 +314,22 @@ func (s *sim) drain(i int) error {
 		s.push(&event{at: d, kind: evTick, to: i})
 	}
 	return nil
+}
+
+// outgoing applies node i's Byzantine behaviour, if any, to its messages.
+func (s *sim) outgoing(i int, msgs []consensus.Outbound) []consensus.Outbound {
+	b, ok := s.cfg.Byzantine[i]
+	if !ok {
+		return msgs
+	}
+	c := &byzContext{key: s.keys[i], genesis: s.params.Genesis, self: i, n: len(s.nodes)}
+	var out []consensus.Outbound
+	for _, o := range msgs {
+		for _, a := range b.rewrite(c, o.To, o.Msg) {
+			out = append(out, consensus.Outbound{To: a.to, Msg: a.m})
+		}
+	}
+	return out
 }
 
 func (s *sim) f() int { return (len(s.nodes) - 1) / 3 }

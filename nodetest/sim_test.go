@@ -83,3 +83,33 @@ func TestSimulationIsDeterministic(t *testing.T) {
 		t.Fatalf("simulation decided only %d blocks", len(a.Chains[0]))
 	}
 }
+
+func TestSimulationByzantine(t *testing.T) {
+	for name, b := range map[string]nodetest.Behaviour{
+		"equivocating leader": nodetest.EquivocatingLeader{},
+		"double voter":        nodetest.DoubleVoter{},
+		"bad signatures":      nodetest.BadSignatures{},
+		"future views":        nodetest.FutureViews{},
+	} {
+		t.Run(name, func(t *testing.T) {
+			seed := *simFirst
+			cfg := nodetest.SimConfig{
+				Seed: seed, Nodes: 4, FaultPeriod: 5 * time.Second, Recovery: 5 * time.Second,
+				DropRate: 0.02, Partitions: true, Byzantine: map[int]nodetest.Behaviour{3: b},
+			}
+			res, err := nodetest.Simulate(cfg)
+			if err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			honest := res.Chains[:3]
+			if err := nodetest.CheckSameChain(honest...); err != nil {
+				t.Fatalf("seed %d: safety: %v", seed, err)
+			}
+			for i, c := range honest {
+				if uint64(len(c))-1 < res.HeightAtHeal+5 {
+					t.Fatalf("seed %d: node %d at height %d after recovery, height at heal %d", seed, i, len(c)-1, res.HeightAtHeal)
+				}
+			}
+		})
+	}
+}
