@@ -78,8 +78,9 @@ type BlockStore interface {
 	// SaveDecided appends decided blocks, in height order, atomically: all
 	// or none are stored. The first block must follow the last stored one
 	// (re-saving stored blocks is a no-op; a different block at a stored
-	// height is ErrConflict). Stored proposals for views up to the last
-	// block's view are dropped in the same step.
+	// height, a gap, or a batch not in consecutive height order is
+	// ErrConflict); in an empty store that is height 0. Stored proposals
+	// for views up to the last block's view are dropped in the same step.
 	SaveDecided(ctx context.Context, blocks []Block) error
 	// LastDecided returns the highest stored block, or ErrNotFound.
 	LastDecided(ctx context.Context) (Block, error)
@@ -89,7 +90,8 @@ type BlockStore interface {
 	BlockByLeaf(ctx context.Context, c types.Commitment) (Block, error)
 	// BlockByHash returns the block whose header commitment (block hash) is c.
 	BlockByHash(ctx context.Context, c types.Commitment) (Block, error)
-	// TransactionByHash locates the earliest inclusion of a transaction.
+	// TransactionByHash locates the earliest stored inclusion of a
+	// transaction.
 	TransactionByHash(ctx context.Context, c types.Commitment) (TxLocation, error)
 	// BlockHeight returns the last stored height + 1 (0 when empty). After
 	// pruning it still counts the pruned blocks.
@@ -101,14 +103,18 @@ type BlockStore interface {
 type HeaderWindow struct {
 	Window []types.Header
 	// Prev is the last header before the window, Next the first after it;
-	// nil when not stored.
+	// nil when not stored. When the limit cut the window short, Next is nil
+	// (the caller asks again from the last header's timestamp).
 	Prev, Next *types.Header
 }
 
 // QueryStore is what the query APIs read. Ranges are [from, until): until
 // is exclusive. A range stops early at the first height not stored (so it
-// may return fewer than asked) and never returns more than limit items.
-// Reads below the pruned height return ErrPruned.
+// may return fewer than asked) and never returns more than limit items (a
+// limit <= 0 returns none). Reads by height below the pruned height return
+// ErrPruned; lookups by hash of pruned data may return ErrPruned or
+// ErrNotFound, and scans and sums either return ErrPruned or cover the
+// stored blocks only.
 type QueryStore interface {
 	// BlockRange returns the blocks of heights [from, until), at most limit.
 	BlockRange(ctx context.Context, from, until uint64, limit int) ([]Block, error)

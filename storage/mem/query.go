@@ -11,16 +11,6 @@ import (
 
 var _ storage.QueryStore = (*Store)(nil)
 
-// readRange checks ctx and the store state for a read.
-func (s *Store) read(ctx context.Context) (func(), error) {
-	s.mu.RLock()
-	if err := s.check(ctx, false); err != nil {
-		s.mu.RUnlock()
-		return nil, err
-	}
-	return s.mu.RUnlock, nil
-}
-
 // BlockRange implements storage.QueryStore.
 func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
 	unlock, err := s.read(ctx)
@@ -28,15 +18,16 @@ func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) (
 		return nil, err
 	}
 	defer unlock()
-	if len(s.blocks) > 0 && from < s.base {
-		return nil, fmt.Errorf("mem: blocks from %d: %w (pruned below %d)", from, storage.ErrPruned, s.base)
+	if s.isPruned && from < s.pruned && from < until && limit > 0 {
+		return nil, s.missing("blocks from", from)
 	}
 	var out []storage.Block
 	for h := from; h < until && len(out) < limit; h++ {
-		if h < s.base || h-s.base >= uint64(len(s.blocks)) {
+		b, ok := s.at(h)
+		if !ok {
 			break
 		}
-		out = append(out, s.blocks[h-s.base])
+		out = append(out, *b)
 	}
 	return out, nil
 }
@@ -48,9 +39,9 @@ func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (sto
 		return storage.Block{}, err
 	}
 	defer unlock()
-	for _, b := range s.blocks {
-		if b.Leaf.Header.PayloadCommitment == c {
-			return b, nil
+	if hs := s.byPayload[c]; len(hs) > 0 {
+		if b, ok := s.at(hs[0]); ok {
+			return *b, nil
 		}
 	}
 	return storage.Block{}, fmt.Errorf("mem: payload hash %s: %w", c.Short(), storage.ErrNotFound)
@@ -58,16 +49,22 @@ func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (sto
 
 // TransactionAt implements storage.QueryStore.
 func (s *Store) TransactionAt(ctx context.Context, height, index uint64) (types.Transaction, error) {
-	b, err := s.BlockByHeight(ctx, height)
+	unlock, err := s.read(ctx)
 	if err != nil {
 		return types.Transaction{}, err
+	}
+	defer unlock()
+	b, ok := s.at(height)
+	if !ok {
+		return types.Transaction{}, s.missing("block", height)
+	}
+	n := uint64(len(s.meta[height-s.base].txHashes))
+	if index >= n {
+		return types.Transaction{}, fmt.Errorf("mem: transaction %d of block %d (%d transactions): %w", index, height, n, storage.ErrNotFound)
 	}
 	txs, err := b.Payload.Transactions()
 	if err != nil {
-		return types.Transaction{}, err
-	}
-	if index >= uint64(len(txs)) {
-		return types.Transaction{}, fmt.Errorf("mem: transaction %d of block %d (%d transactions): %w", index, height, len(txs), storage.ErrNotFound)
+		return types.Transaction{}, fmt.Errorf("mem: transaction %d of block %d: %w", index, height, err)
 	}
 	return txs[index], nil
 }
@@ -79,51 +76,59 @@ func (s *Store) NamespaceHeights(ctx context.Context, ns uint64, from uint64, li
 		return nil, err
 	}
 	defer unlock()
+	hs := s.byNs[ns]
+	i := sort.Search(len(hs), func(i int) bool { return hs[i] >= from })
 	var out []uint64
-	for _, b := range s.blocks {
-		if b.Height() < from || len(out) >= limit {
-			continue
-		}
-		entries, err := b.Leaf.Header.NsTable.Entries(len(b.Payload.Raw))
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if uint64(e.Namespace) == ns {
-				out = append(out, b.Height())
-				break
-			}
-		}
+	for ; i < len(hs) && len(out) < limit; i++ {
+		out = append(out, hs[i])
 	}
 	return out, nil
 }
 
-func (s *Store) sum(ctx context.Context, from, until uint64, f func(storage.Block) uint64) (uint64, error) {
+// prefix returns the totals (transactions, payload bytes) of the blocks
+// below height h, with h clamped to the stored heights.
+func (s *Store) prefix(h uint64) (txs, bytes uint64) {
+	switch {
+	case len(s.blocks) == 0:
+		return 0, 0
+	case h <= s.base:
+		m := &s.meta[0]
+		return m.txsBefore, m.bytesBefore
+	case h >= s.next():
+		return s.totalTxs, s.totalBytes
+	}
+	m := &s.meta[h-s.base]
+	return m.txsBefore, m.bytesBefore
+}
+
+// sums returns the transaction count and payload bytes of the stored
+// blocks in [from, until).
+func (s *Store) sums(ctx context.Context, from, until uint64) (txs, bytes uint64, err error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer unlock()
-	var total uint64
-	for _, b := range s.blocks {
-		if h := b.Height(); h >= from && h < until {
-			total += f(b)
-		}
+	if from >= until {
+		return 0, 0, nil
 	}
-	return total, nil
+	t0, b0 := s.prefix(from)
+	t1, b1 := s.prefix(until)
+	return t1 - t0, b1 - b0, nil
 }
 
-// TransactionCount implements storage.QueryStore.
+// TransactionCount implements storage.QueryStore. After pruning it counts
+// the stored blocks of the range.
 func (s *Store) TransactionCount(ctx context.Context, from, until uint64) (uint64, error) {
-	return s.sum(ctx, from, until, func(b storage.Block) uint64 {
-		txs, _ := b.Payload.Transactions()
-		return uint64(len(txs))
-	})
+	n, _, err := s.sums(ctx, from, until)
+	return n, err
 }
 
-// PayloadBytes implements storage.QueryStore.
+// PayloadBytes implements storage.QueryStore. After pruning it counts the
+// stored blocks of the range.
 func (s *Store) PayloadBytes(ctx context.Context, from, until uint64) (uint64, error) {
-	return s.sum(ctx, from, until, func(b storage.Block) uint64 { return b.Payload.Size() })
+	_, n, err := s.sums(ctx, from, until)
+	return n, err
 }
 
 // HeaderWindow implements storage.QueryStore.
@@ -142,7 +147,7 @@ func (s *Store) HeaderWindow(ctx context.Context, start, end uint64, limit int) 
 	}
 	for ; i < len(s.blocks) && s.blocks[i].Leaf.Header.Timestamp < end; i++ {
 		if len(w.Window) >= limit {
-			return w, nil
+			return w, nil // cut by the limit: no Next
 		}
 		w.Window = append(w.Window, s.blocks[i].Leaf.Header)
 	}

@@ -1,0 +1,254 @@
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/types"
+)
+
+// ErrInconsistent is wrapped by every error CheckStore returns.
+var ErrInconsistent = errors.New("storagetest: inconsistent store")
+
+// CheckStore checks that a store holding a chain built by this package is
+// consistent: LastDecided and BlockHeight agree; the stored blocks form a
+// contiguous chain from 0 (or from FirstHeight when the store implements
+// storage.Pruner, with ErrPruned below the pruned height) whose leaves link to their
+// parents and whose certificates certify them; every block can be read by
+// height, leaf and block hash; payloads decode and match their header's
+// namespace table and payload commitment; every transaction is indexed at
+// or before its position and TransactionAt returns it; namespace heights,
+// transaction counts and payload sizes agree with the blocks; the safety
+// state loads (or is absent) and every stored proposal is for a view above
+// the last decided one, in view order.
+func CheckStore(ctx context.Context, st storage.Store) error {
+	if _, err := checkStore(ctx, st, 0); err != nil {
+		return fmt.Errorf("%w: %w", ErrInconsistent, err)
+	}
+	return nil
+}
+
+// checkStore is CheckStore for the blocks from height from on (the links
+// into from included); it returns the last decided block (zero when the
+// store is empty).
+func checkStore(ctx context.Context, st storage.Store, from uint64) (storage.Block, error) {
+	last, err := st.LastDecided(ctx)
+	if errors.Is(err, storage.ErrNotFound) {
+		if n, err := st.BlockHeight(ctx); err != nil || n != 0 {
+			return storage.Block{}, fmt.Errorf("empty store: BlockHeight = %d, %v; want 0", n, err)
+		}
+		return storage.Block{}, checkConsensus(ctx, st, nil)
+	}
+	if err != nil {
+		return storage.Block{}, fmt.Errorf("LastDecided: %w", err)
+	}
+	top := last.Height()
+	if n, err := st.BlockHeight(ctx); err != nil || n != top+1 {
+		return last, fmt.Errorf("BlockHeight = %d, %v; LastDecided is at %d", n, err, top)
+	}
+	first, err := checkPruned(ctx, st, top)
+	if err != nil {
+		return last, err
+	}
+	start := max(from, first)
+	if start > top {
+		start = top
+	}
+	var prev *storage.Block
+	if start > first {
+		b, err := st.BlockByHeight(ctx, start-1)
+		if err != nil {
+			return last, fmt.Errorf("block %d: %w", start-1, err)
+		}
+		prev = &b
+	}
+	var (
+		checked []storage.Block
+		// Sums over [start, mid) and [mid, top]: a range bound off by one
+		// shows in one of them.
+		mid         = start + (top+1-start)/2
+		txs, nbytes [2]uint64
+	)
+	for h := start; h <= top; {
+		blocks, err := st.BlockRange(ctx, h, top+1, 64)
+		if err != nil {
+			return last, fmt.Errorf("BlockRange(%d, %d): %w", h, top+1, err)
+		}
+		if len(blocks) == 0 {
+			return last, fmt.Errorf("BlockRange(%d, %d) is empty below the last decided block: a hole at %d", h, top+1, h)
+		}
+		for i := range blocks {
+			b := &blocks[i]
+			if b.Height() != h {
+				return last, fmt.Errorf("BlockRange returned block %d where %d belongs", b.Height(), h)
+			}
+			n, err := checkBlock(ctx, st, b, prev)
+			if err != nil {
+				return last, fmt.Errorf("block %d: %w", h, err)
+			}
+			half := 0
+			if h >= mid {
+				half = 1
+			}
+			txs[half] += n
+			nbytes[half] += b.Payload.Size()
+			prev = b
+			h++
+		}
+		checked = append(checked, blocks...)
+	}
+	if prev.Leaf.Commit() != last.Leaf.Commit() {
+		return last, fmt.Errorf("block %d read by range differs from LastDecided", top)
+	}
+	for i, r := range [][2]uint64{{start, mid}, {mid, top + 1}} {
+		if n, err := st.TransactionCount(ctx, r[0], r[1]); err != nil || n != txs[i] {
+			return last, fmt.Errorf("TransactionCount(%d, %d) = %d, %v; the blocks hold %d", r[0], r[1], n, err, txs[i])
+		}
+		if n, err := st.PayloadBytes(ctx, r[0], r[1]); err != nil || n != nbytes[i] {
+			return last, fmt.Errorf("PayloadBytes(%d, %d) = %d, %v; the blocks hold %d", r[0], r[1], n, err, nbytes[i])
+		}
+	}
+	if err := checkNamespaces(ctx, st, checked, start, top); err != nil {
+		return last, err
+	}
+	return last, checkConsensus(ctx, st, &last)
+}
+
+// checkPruned returns the first stored height, checking the pruned height
+// against it.
+func checkPruned(ctx context.Context, st storage.Store, top uint64) (uint64, error) {
+	p, ok := st.(storage.Pruner)
+	if !ok {
+		return 0, nil
+	}
+	first, err := p.FirstHeight(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("FirstHeight: %w", err)
+	}
+	if first > top {
+		return 0, fmt.Errorf("FirstHeight %d above the last decided height %d", first, top)
+	}
+	ph, pruned, err := p.PrunedHeight(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("PrunedHeight: %w", err)
+	}
+	if pruned && first < ph {
+		return 0, fmt.Errorf("block %d is stored below the pruned height %d", first, ph)
+	}
+	if pruned && ph > 0 {
+		if _, err := st.BlockByHeight(ctx, ph-1); !errors.Is(err, storage.ErrPruned) {
+			return 0, fmt.Errorf("BlockByHeight(%d) below the pruned height %d: err %v, want ErrPruned", ph-1, ph, err)
+		}
+	}
+	return first, nil
+}
+
+// checkBlock checks one block and its indexes; it returns its transaction
+// count.
+func checkBlock(ctx context.Context, st storage.Store, b, prev *storage.Block) (uint64, error) {
+	h := b.Height()
+	c := b.Leaf.Commit()
+	if prev != nil && b.Leaf.Parent != prev.Leaf.Commit() {
+		return 0, fmt.Errorf("parent %s, but block %d is %s", b.Leaf.Parent.Short(), prev.Height(), prev.Leaf.Commit().Short())
+	}
+	if prev == nil && h == 0 && !b.Leaf.Parent.IsZero() {
+		return 0, fmt.Errorf("genesis block has parent %s", b.Leaf.Parent.Short())
+	}
+	if b.QC.Leaf != c || b.QC.View != b.Leaf.View {
+		return 0, fmt.Errorf("certificate for leaf %s view %d, block is leaf %s view %d", b.QC.Leaf.Short(), b.QC.View, c.Short(), b.Leaf.View)
+	}
+	if !bytes.Equal(b.Leaf.Header.NsTable.Bytes, b.Payload.NsTable.Bytes) {
+		return 0, fmt.Errorf("payload namespace table differs from the header's")
+	}
+	if pc := chain.PayloadCommitment(&b.Payload); pc != b.Leaf.Header.PayloadCommitment {
+		return 0, fmt.Errorf("payload commitment %s, header says %s", pc.Short(), b.Leaf.Header.PayloadCommitment.Short())
+	}
+	txs, err := b.Payload.Transactions()
+	if err != nil {
+		return 0, fmt.Errorf("payload: %w", err)
+	}
+	for _, lookup := range []struct {
+		name string
+		f    func(context.Context, types.Commitment) (storage.Block, error)
+		key  types.Commitment
+	}{
+		{"BlockByLeaf", st.BlockByLeaf, c},
+		{"BlockByHash", st.BlockByHash, b.Leaf.Header.Commit()},
+	} {
+		got, err := lookup.f(ctx, lookup.key)
+		if err != nil || got.Leaf.Commit() != c {
+			return 0, fmt.Errorf("%s: block %d, %v", lookup.name, got.Height(), err)
+		}
+	}
+	for i, tx := range txs {
+		loc, err := st.TransactionByHash(ctx, tx.Commit())
+		if err != nil {
+			return 0, fmt.Errorf("transaction %d: TransactionByHash: %w", i, err)
+		}
+		if loc.Height > h || (loc.Height == h && loc.Index > uint64(i)) {
+			return 0, fmt.Errorf("transaction %d: indexed at %d/%d, after this inclusion", i, loc.Height, loc.Index)
+		}
+		got, err := st.TransactionAt(ctx, loc.Height, loc.Index)
+		if err != nil || got.Commit() != tx.Commit() {
+			return 0, fmt.Errorf("transaction %d: TransactionAt(%d, %d) = %s, %v", i, loc.Height, loc.Index, got.Commit().Short(), err)
+		}
+	}
+	return uint64(len(txs)), nil
+}
+
+// checkNamespaces compares NamespaceHeights over [start, top] with the
+// namespace tables of the checked blocks.
+func checkNamespaces(ctx context.Context, st storage.Store, blocks []storage.Block, start, top uint64) error {
+	want := make(map[uint64][]uint64)
+	for i := range blocks {
+		b := &blocks[i]
+		entries, err := b.Leaf.Header.NsTable.Entries(len(b.Payload.Raw))
+		if err != nil {
+			return fmt.Errorf("block %d: namespace table: %w", b.Height(), err)
+		}
+		for _, e := range entries {
+			want[uint64(e.Namespace)] = append(want[uint64(e.Namespace)], b.Height())
+		}
+	}
+	for _, ns := range []uint64{NamespaceA, NamespaceB, NamespaceC} {
+		if _, ok := want[ns]; !ok {
+			want[ns] = nil
+		}
+	}
+	for ns, hs := range want {
+		got, err := st.NamespaceHeights(ctx, ns, start, len(blocks)+1)
+		if err != nil {
+			return fmt.Errorf("NamespaceHeights(%d, %d): %w", ns, start, err)
+		}
+		got = slices.DeleteFunc(got, func(h uint64) bool { return h > top })
+		if !slices.Equal(got, hs) {
+			return fmt.Errorf("NamespaceHeights(%d, from %d) = %v, the blocks say %v", ns, start, got, hs)
+		}
+	}
+	return nil
+}
+
+// checkConsensus checks the safety state and the stored proposals.
+func checkConsensus(ctx context.Context, st storage.Store, last *storage.Block) error {
+	if _, err := st.LoadSafety(ctx); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("LoadSafety: %w", err)
+	}
+	ps, err := st.LoadProposals(ctx)
+	if err != nil {
+		return fmt.Errorf("LoadProposals: %w", err)
+	}
+	for i, p := range ps {
+		if i > 0 && p.View < ps[i-1].View {
+			return fmt.Errorf("LoadProposals: view %d after %d", p.View, ps[i-1].View)
+		}
+		if last != nil && p.View <= last.Leaf.View {
+			return fmt.Errorf("proposal for view %d is stored, but view %d is decided", p.View, last.Leaf.View)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+// Package storagetest holds what every storage backend is tested with:
+//
+//   - [Run], the conformance suite over storage.Store (and storage.Pruner
+//     when the store implements it): the semantics of storage.go checked
+//     against a reference computed from the blocks themselves.
+//   - [Chain], [Extend], [NextBlock], [Genesis] and [Transactions], which
+//     build realistic, deterministic chains of linked blocks with
+//     multi-namespace payloads.
+//   - [RunCrash] and [CrashChild], the crash harness: a child process
+//     writes as fast as it can and is killed with SIGKILL at random points;
+//     the parent reopens the store and checks it with [CheckStore] and
+//     against what the child had reported durable.
+//   - [BenchInsert] and [BenchLookups], the benchmarks of the storage issue
+//     (1 MB blocks inserted per second; p50/p99 lookup latency in a store of
+//     100,000 small blocks).
+//
+// A backend's test file typically reads:
+//
+//	func TestConformance(t *testing.T) {
+//		storagetest.Run(t, func(t *testing.T) storage.Store {
+//			st, err := Open(t.Context(), t.TempDir())
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { st.Close() })
+//			return st
+//		})
+//	}
+package storagetest
