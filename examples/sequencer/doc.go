@@ -9,10 +9,15 @@
 //
 // This build parses and validates the whole configuration, loads and checks
 // the genesis file and the keys, and prints a summary of the effective
-// configuration with secrets redacted. It cannot start a consensus node yet:
-// it then says so and exits with status 3.
+// configuration with secrets redacted. It then opens the store the storage
+// module selects (examples/internal/storeopen: storage-fs, storage-sql with
+// SQLite or Postgres, or file-system storage at ./storage when no storage
+// module is given, which it says), prints what it opened and closes it
+// again. It cannot start a consensus node yet: it then says so and exits
+// with status 3.
 //
-// Exit status: 0 after printing help, 1 when the genesis file or the keys
-// cannot be loaded, 2 for a command-line or configuration error, 3 when the
-// configuration is valid but the node cannot be started by this build.
+// Exit status: 0 after printing help, 1 when the genesis file, the keys or
+// the store cannot be loaded, 2 for a command-line or configuration error
+// (pruning asked of file-system storage included), 3 when the configuration
+// is valid but the node cannot be started by this build.
 package main

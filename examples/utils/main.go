@@ -4,18 +4,27 @@
 //	utils pubkey [-l] KEY                                               same as pub-key
 //	utils genesis FILE                                                  validate a genesis file, print its
 //	                                                                    canonical JSON and commitments
+//	utils reset-storage [sequencer] fs [--path P]                       wipe a node's file-system storage
+//	utils reset-storage [sequencer] sql [URI] [--host H ...]            wipe a node's SQLite or Postgres storage
+//
+// reset-storage wipes both the consensus and the query data of the backend
+// the storage-fs or storage-sql module options select, without asking, and
+// prints what it removed; it refuses a store that a running node holds
+// (status 1) and exits with status 2 for bad options.
 //
 // Errors are printed as one line and exit with status 1; an unknown command
 // exits with status 2.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/gospresso/gospresso/examples/internal/genesistool"
 	"github.com/gospresso/gospresso/examples/internal/keytool"
+	"github.com/gospresso/gospresso/examples/internal/storeopen"
 )
 
 const usage = `usage: utils <command> [options]
@@ -24,11 +33,19 @@ commands:
   keygen    generate key files (see: utils keygen --help)
   pubkey    print the public key or libp2p peer ID of a private key
   genesis   validate a genesis TOML file and print its canonical JSON and commitments
+  reset-storage
+            wipe a node's consensus and query storage (see: utils reset-storage --help)
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runEnv(context.Background(), args, os.LookupEnv, stdout, stderr)
+}
+
+// runEnv is run with the context and environment lookup given (tests pass a
+// map instead of the process environment).
+func runEnv(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -40,11 +57,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return keytool.Run("utils pubkey", keytool.PubKey, args[1:], stdout, stderr)
 	case "genesis":
 		return keytool.Run("utils genesis", genesistool.Check, args[1:], stdout, stderr)
+	case "reset-storage":
+		return storeopen.RunReset(ctx, "utils reset-storage", args[1:], env, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "utils: unknown command %q (want keygen, pubkey or genesis)\n", args[0])
+		fmt.Fprintf(stderr, "utils: unknown command %q (want keygen, pubkey, genesis or reset-storage)\n", args[0])
 		return 2
 	}
 }

@@ -1,0 +1,34 @@
+// Package storeopen opens the node store that a parsed `sequencer` command
+// line selects (SPEC.md §8.4), and wipes it for `utils reset-storage`:
+//
+//   - `-- storage-fs --path P` (alias `storage`): the file-system backend at P.
+//   - `-- storage-sql` with a postgres:// or postgresql:// URI, or a Postgres
+//     host given by flag or environment: the Postgres backend, with the
+//     connection fields options.Parse merged (flags and environment beat the
+//     URI) and its pool settings.
+//   - `-- storage-sql` with a sqlite://PATH URI: SQLite at PATH; with neither
+//     URI nor host: SQLite at <--path>/sqlite/database, the embedded default.
+//   - no storage module: the file-system backend at ./storage, so that a
+//     restarted node never forgets how it voted; [Info].Notice says so for the
+//     caller to print.
+//
+// The pool options (--database-max-connections, the idle and connection
+// timeouts, the slow-statement threshold) apply to Postgres and to SQLite's
+// reader pool; --database-min-connections applies to Postgres only.
+// --consensus-view-retention goes to the file-system backend.
+//
+// Pruning (`--prune` and the pruner options) is only possible with
+// storage-sql: [Open] returns the pruner configuration in [Info].Prune for
+// the caller to run storage/pruner with. The file-system backend refuses it
+// with fs.ErrPruningUnsupported, both for the environment variables of the
+// operator guide ([WithEnv]) and, through options.Parse, for a `--prune`
+// flag after storage-fs. `--archive` resets the pruned height at open, so
+// that pruned data counts as missing and is fetched again (SPEC.md §8.6).
+//
+// [Reset] wipes both the consensus and the query data of a backend: the
+// store's files (file system), the database file with its WAL and lock
+// files (SQLite), or the schema, dropped and created again (Postgres). It
+// takes the store's lock first, so it refuses to wipe a store that a running
+// node holds (an error wrapping storage.ErrLocked), and it refuses a
+// directory or file that does not look like a store ([ErrNotStore]).
+package storeopen

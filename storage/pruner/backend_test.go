@@ -1,0 +1,267 @@
+package pruner_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/gospresso/gospresso/clock"
+	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/storage/mem"
+	"github.com/gospresso/gospresso/storage/postgres"
+	"github.com/gospresso/gospresso/storage/pruner"
+	"github.com/gospresso/gospresso/storage/sqlite"
+	"github.com/gospresso/gospresso/storage/storagetest"
+)
+
+// Chain of the backend tests: 200 blocks one second apart from
+// storagetest.GenesisTime, 10 transactions of 1 KB each; the clock stands
+// at the last block.
+const (
+	chainLen = 200
+	txs      = 10
+	txSize   = 1000
+)
+
+var chainEnd = time.Unix(int64(storagetest.GenesisTime)+chainLen-1, 0)
+
+func fillChain(t *testing.T, st storage.Store) {
+	t.Helper()
+	blocks := storagetest.Chain(chainLen, txs, txSize)
+	for i := 0; i < len(blocks); i += 50 {
+		if err := st.SaveDecided(t.Context(), blocks[i:min(i+50, len(blocks))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runBackend runs the pruner over a real store: the target retention step,
+// then the threshold step against the store's own live size, which must
+// shrink as blocks go.
+func runBackend(t *testing.T, st storage.Store) {
+	p, ok := st.(storage.Pruner)
+	if !ok {
+		t.Fatalf("%T does not implement storage.Pruner", st)
+	}
+	ctx := t.Context()
+	fillChain(t, st)
+	size0, err := p.LiveSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(chainEnd)
+	cfg := pruner.Config{
+		Threshold:        1 << 62,
+		MinimumRetention: 20 * time.Second,  // heights ≥ 179 are younger
+		TargetRetention:  150 * time.Second, // heights < 49 are older
+		BatchSize:        7,
+		MaxUsage:         8000,
+		Interval:         time.Hour,
+	}
+	pr, err := pruner.New(st, cfg, pruner.WithClock(clk), pruner.WithPause(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Step 1 only: the size is far below the threshold.
+	r, err := pr.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// now − 150 s = GenesisTime + 49: heights 0..48 are strictly older.
+	if r.PrunedHeight != 49 || r.Batches != 7 || r.OverThreshold {
+		t.Fatalf("step 1: %+v", r)
+	}
+	if _, err := st.BlockByHeight(ctx, 48); !errors.Is(err, storage.ErrPruned) {
+		t.Fatalf("height 48 after pruning: %v", err)
+	}
+	if _, err := st.BlockByHeight(ctx, 49); err != nil {
+		t.Fatalf("height 49 after pruning: %v", err)
+	}
+	if h, ok, err := p.PrunedHeight(ctx); err != nil || !ok || h != 49 {
+		t.Fatalf("pruned height %d, %t, %v", h, ok, err)
+	}
+	size1, err := p.LiveSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size1 >= size0 {
+		t.Fatalf("live size did not shrink: %d → %d", size0, size1)
+	}
+	t.Logf("live size %d bytes with %d blocks, %d after pruning %d", size0, chainLen, size1, r.Blocks)
+
+	// Step 2: a threshold at half the live size; max usage 80 % of it.
+	cfg.Threshold = size1 / 2
+	pr, err = pruner.New(st, cfg, pruner.WithClock(clk), pruner.WithPause(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = pr.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size2, err := p.LiveSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := cfg.Threshold * uint64(cfg.MaxUsage) / 10000
+	if !r.OverThreshold || r.ThresholdBlocks == 0 || r.SizeAfter != size2 {
+		t.Fatalf("step 2: %+v (live size %d)", r, size2)
+	}
+	if r.PrunedHeight > 179 {
+		t.Fatalf("pruned below %d: data younger than the minimum retention deleted", r.PrunedHeight)
+	}
+	if size2 > limit && r.PrunedHeight != 179 {
+		t.Fatalf("stopped at height %d with live size %d above %d", r.PrunedHeight, size2, limit)
+	}
+	if size2 <= limit && r.AtMinimumRetention {
+		t.Fatalf("report %+v", r)
+	}
+	for h := uint64(179); h < chainLen; h++ {
+		if _, err := st.BlockByHeight(ctx, h); err != nil {
+			t.Fatalf("height %d (younger than the minimum retention): %v", h, err)
+		}
+	}
+	t.Logf("threshold %d: pruned to height %d, live size %d (limit %d)", cfg.Threshold, r.PrunedHeight, size2, limit)
+
+	// A threshold no pruning can reach: stops at the minimum retention.
+	cfg.Threshold = 1
+	pr, err = pruner.New(st, cfg, pruner.WithClock(clk), pruner.WithPause(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = pr.RunOnce(ctx)
+	if err != nil || r.PrunedHeight != 179 || !r.AtMinimumRetention {
+		t.Fatalf("tiny threshold: %+v, %v", r, err)
+	}
+	if last, err := st.LastDecided(ctx); err != nil || last.Height() != chainLen-1 {
+		t.Fatalf("last decided: %v", err)
+	}
+}
+
+func TestMemBackend(t *testing.T) {
+	runBackend(t, mem.New())
+}
+
+func TestSQLiteBackend(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runBackend(t, st)
+}
+
+func TestPostgresBackend(t *testing.T) {
+	uri := os.Getenv("GOSPRESSO_TEST_POSTGRES")
+	if uri == "" {
+		if os.Getenv("GOSPRESSO_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("GOSPRESSO_REQUIRE_POSTGRES=1 but GOSPRESSO_TEST_POSTGRES is not set")
+		}
+		t.Skip("Postgres tests skipped: set GOSPRESSO_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run them")
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "gospresso_test_pruner_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		connector, err := pq.NewConnector(uri)
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+			return
+		}
+		db := sql.OpenDB(connector)
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+pq.QuoteIdentifier(schema)+" CASCADE"); err != nil {
+			t.Errorf("cleanup: drop schema %s: %v", schema, err)
+		}
+	})
+	st, err := postgres.Open(t.Context(), postgres.Config{URI: uri, Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runBackend(t, st)
+}
+
+// The pruner deletes batches while the node keeps saving decided blocks:
+// neither blocks the other for long, and the chain stays whole above the
+// pruned height.
+func TestPruneWhileWriting(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) storage.Store
+	}{
+		{"mem", func(t *testing.T) storage.Store { return mem.New() }},
+		{"sqlite", func(t *testing.T) storage.Store {
+			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			st := tc.open(t)
+			fillChain(t, st)
+			last, err := st.LastDecided(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			more := storagetest.Extend(&last, 100, txs, txSize)
+			done := make(chan error, 1)
+			go func() {
+				for i := range more {
+					if err := st.SaveDecided(ctx, more[i:i+1]); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			cfg := pruner.DefaultConfig()
+			cfg.BatchSize = 3
+			cfg.TargetRetention, cfg.MinimumRetention = 100*time.Second, 10*time.Second
+			// The clock is at the end of the new blocks: every old block is
+			// past the target retention.
+			pr, err := pruner.New(st, cfg, pruner.WithClock(clock.NewManual(chainEnd.Add(100*time.Second))), pruner.WithPause(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := pr.RunOnce(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("writer: %v", err)
+			}
+			if r.PrunedHeight == 0 || r.PrunedHeight > 200 {
+				t.Fatalf("report %+v", r)
+			}
+			h, err := st.BlockHeight(ctx)
+			if err != nil || h != chainLen+100 {
+				t.Fatalf("height %d, %v", h, err)
+			}
+			blocks, err := st.BlockRange(ctx, r.PrunedHeight, h, int(h))
+			if err != nil || uint64(len(blocks)) != h-r.PrunedHeight {
+				t.Fatalf("range from %d: %d blocks, %v", r.PrunedHeight, len(blocks), err)
+			}
+			for i := 1; i < len(blocks); i++ {
+				if blocks[i].Leaf.Parent != blocks[i-1].Leaf.Commit() {
+					t.Fatalf("chain broken at height %d", blocks[i].Height())
+				}
+			}
+		})
+	}
+}
