@@ -16,7 +16,9 @@ import (
 // index rows) and drops the proposals of views up to the last block's view.
 // The first block of an empty store must have height 0. Blocks already
 // stored are compared by leaf commitment and skipped; blocks below the
-// lowest stored height (pruned) are skipped.
+// lowest stored height (pruned) are skipped. In consensus-only mode
+// (WithConsensusOnly) the same transaction then prunes every block below
+// the last one.
 func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
 	done, err := s.enter(ctx, "save decided")
 	if err != nil {
@@ -103,6 +105,12 @@ func (s *Store) saveDecided(ctx context.Context, tx *sql.Tx, blocks []storage.Bl
 	last := int64(blocks[len(blocks)-1].Leaf.View)
 	if _, err := tx.StmtContext(ctx, s.ws.deleteProposals).ExecContext(ctx, last); err != nil {
 		return fmt.Errorf("drop proposals up to view %d: %w", last, err)
+	}
+	if s.cfg.consensusOnly && hi.Int64 > 0 && (!lo.Valid || lo.Int64 < hi.Int64) {
+		// Consensus-only: keep the last block only.
+		if err := s.pruneBefore(ctx, tx, uint64(hi.Int64)); err != nil {
+			return fmt.Errorf("consensus-only: %w", err)
+		}
 	}
 	return nil
 }

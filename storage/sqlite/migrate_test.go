@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/gospresso/gospresso/internal/filelock"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -226,7 +227,7 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	f, err := lockFile(path + ".lock")
+	f, err := filelock.Lock(path + ".lock")
 	if err != nil {
 		t.Fatalf("lock after a failed open: %v", err)
 	}

@@ -20,28 +20,31 @@ func (s *Store) PruneBefore(ctx context.Context, height uint64) error {
 		return err
 	}
 	defer done()
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		var lo, hi sql.NullInt64
-		if err := tx.StmtContext(ctx, s.ws.bounds).QueryRowContext(ctx).Scan(&lo, &hi); err != nil {
-			return fmt.Errorf("read stored heights: %w", err)
-		}
-		if !hi.Valid {
-			return nil
-		}
-		target := min(clampInt(height), hi.Int64)
-		if target <= 0 {
-			return nil
-		}
-		if _, err := tx.StmtContext(ctx, s.ws.pruneHeaders).ExecContext(ctx, target); err != nil {
-			return fmt.Errorf("delete blocks below %d: %w", target, err)
-		}
-		if _, err := tx.StmtContext(ctx, s.ws.setPruned).ExecContext(ctx, target); err != nil {
-			return fmt.Errorf("record pruned height %d: %w", target, err)
-		}
-		return nil
-	})
+	err = s.write(ctx, func(tx *sql.Tx) error { return s.pruneBefore(ctx, tx, height) })
 	if err != nil {
 		return fail(ctx, fmt.Sprintf("prune before %d", height), err)
+	}
+	return nil
+}
+
+// pruneBefore is PruneBefore within the transaction tx.
+func (s *Store) pruneBefore(ctx context.Context, tx *sql.Tx, height uint64) error {
+	var lo, hi sql.NullInt64
+	if err := tx.StmtContext(ctx, s.ws.bounds).QueryRowContext(ctx).Scan(&lo, &hi); err != nil {
+		return fmt.Errorf("read stored heights: %w", err)
+	}
+	if !hi.Valid {
+		return nil
+	}
+	target := min(clampInt(height), hi.Int64)
+	if target <= 0 {
+		return nil
+	}
+	if _, err := tx.StmtContext(ctx, s.ws.pruneHeaders).ExecContext(ctx, target); err != nil {
+		return fmt.Errorf("delete blocks below %d: %w", target, err)
+	}
+	if _, err := tx.StmtContext(ctx, s.ws.setPruned).ExecContext(ctx, target); err != nil {
+		return fmt.Errorf("record pruned height %d: %w", target, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/gospresso/gospresso/internal/filelock"
 	"log/slog"
 	"net/url"
 	"os"
@@ -13,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
 	// The pure-Go SQLite driver, registered under the name "sqlite".
 	_ "modernc.org/sqlite"
 
@@ -70,6 +70,7 @@ type config struct {
 	busyTimeout   time.Duration
 	slowThreshold time.Duration
 	logger        *slog.Logger
+	consensusOnly bool
 }
 
 func defaultConfig() config {
@@ -115,6 +116,17 @@ func WithLogger(l *slog.Logger) Option {
 		}
 	}
 }
+
+// WithConsensusOnly opens the store in consensus-only mode, the storage of
+// a lightweight node (SPEC §8.6): every SaveDecided, in its own
+// transaction, also prunes every block below the last one (as PruneBefore
+// does, recording the pruned height), so the store keeps the last decided
+// block only and stays small however long it runs. Reads below it return
+// storage.ErrPruned. The mode is not recorded in the database: a full
+// store opened with this option is pruned down to its last block by the
+// next SaveDecided, and a consensus-only store opened without it keeps
+// growing from its last block (the pruned heights stay pruned).
+func WithConsensusOnly() Option { return func(c *config) { c.consensusOnly = true } }
 
 func (c *config) validate() error {
 	switch {
@@ -187,7 +199,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: create directory: %w", path, err)
 	}
-	lock, err := lockFile(abs + ".lock")
+	lock, err := filelock.Lock(abs + ".lock")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -287,29 +299,6 @@ func (s *Store) open(ctx context.Context) error {
 	s.rs = rs
 	s.ck = newCheckpointer(ck, s.cfg.logger, s.path, checkpointInterval)
 	return nil
-}
-
-// lockFile opens (creating) the lock file and takes an exclusive,
-// non-blocking flock on it.
-func lockFile(name string) (*os.File, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock file: %w", err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("lock file %s is held: %w", name, storage.ErrLocked)
-		}
-		return nil, fmt.Errorf("lock file %s: %w", name, err)
-	}
-	return f, nil
 }
 
 // release closes whatever open set up, then drops the lock; it returns the

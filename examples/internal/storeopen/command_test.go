@@ -58,7 +58,7 @@ func TestRunResetFS(t *testing.T) {
 	// Refused while the store is open.
 	code, out, errOut := runReset(t, []string{"sequencer", "fs", "--path", dir}, nil)
 	if code != 1 || out != "" || !strings.HasPrefix(errOut, "utils reset-storage: reset file-system storage "+dir+": ") ||
-		!strings.Contains(errOut, "held by a running node") {
+		!strings.Contains(errOut, "held by another process") {
 		t.Fatalf("while open: exit %d, %q, %q", code, out, errOut)
 	}
 	st.Close()

@@ -5,16 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gospresso/gospresso/internal/filelock"
 	"io"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 
-	"golang.org/x/sys/unix"
 
 	"github.com/gospresso/gospresso/examples/internal/options"
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/postgres"
 )
 
@@ -54,28 +53,6 @@ func Reset(ctx context.Context, cfg *options.Config, opts ...Option) ([]string, 
 	}
 }
 
-// flock takes an exclusive, non-blocking lock on name (creating the file).
-func flock(name string) (*os.File, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock file: %w", err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s is held by a running node: %w", name, storage.ErrLocked)
-		}
-		return nil, fmt.Errorf("lock file %s: %w", name, err)
-	}
-	return f, nil
-}
-
 // resetFS removes the file-system store's entries from dir under its lock,
 // the lock file last; a "sqlite" directory (the SQL default store) stays.
 func resetFS(ctx context.Context, dir string) ([]string, error) {
@@ -103,7 +80,7 @@ func resetFS(ctx context.Context, dir string) ([]string, error) {
 		return nil, fail(fmt.Errorf("%w: found %d entries but none of %v; nothing removed", ErrNotStore, len(names), fsNames))
 	}
 	lockName := filepath.Join(dir, "lock")
-	lock, err := flock(lockName)
+	lock, err := filelock.Lock(lockName)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -156,7 +133,7 @@ func resetSQLite(path string) ([]string, error) {
 		return nil, fail(err)
 	}
 	lockName := path + ".lock"
-	lock, err := flock(lockName)
+	lock, err := filelock.Lock(lockName)
 	if err != nil {
 		return nil, fail(err)
 	}
