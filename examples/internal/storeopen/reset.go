@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 
-
 	"github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/storage/postgres"
 )
