@@ -37,6 +37,9 @@ func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
 	if len(blocks) == 0 {
 		return nil
 	}
+	if s.cfg.consensusOnly {
+		return s.saveAnchor(blocks)
+	}
 	fresh, leaves, err := s.plan(blocks)
 	if err != nil {
 		return err
@@ -344,6 +347,12 @@ func (s *Store) LastDecided(ctx context.Context) (storage.Block, error) {
 		return storage.Block{}, err
 	}
 	defer unlock()
+	if s.cfg.consensusOnly {
+		if s.anchor == nil {
+			return storage.Block{}, fmt.Errorf("fs: last decided block: %w", storage.ErrNotFound)
+		}
+		return s.anchor.block()
+	}
 	if s.chain.empty() {
 		return storage.Block{}, fmt.Errorf("fs: last decided block: %w", storage.ErrNotFound)
 	}
@@ -357,14 +366,22 @@ func (s *Store) BlockByHeight(ctx context.Context, h uint64) (storage.Block, err
 		return storage.Block{}, err
 	}
 	defer unlock()
+	if s.cfg.consensusOnly {
+		return s.anchorAt(h)
+	}
 	if !s.chain.has(h) {
 		return storage.Block{}, fmt.Errorf("fs: block %d: %w", h, storage.ErrNotFound)
 	}
 	return s.block(h)
 }
 
-// byKey reads the block that idx maps c to.
-func (s *Store) byKey(ctx context.Context, idx func(*chain) map[types.Commitment]uint64, c types.Commitment, what string) (storage.Block, error) {
+// byKey reads the block that idx maps c to (in a consensus-only store,
+// the anchor when akey of it is c).
+func (s *Store) byKey(ctx context.Context, idx func(*chain) map[types.Commitment]uint64, akey func(*anchorBlock) types.Commitment,
+	c types.Commitment, what string) (storage.Block, error) {
+	if s.cfg.consensusOnly {
+		return s.anchorBy(ctx, akey, c, what)
+	}
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return storage.Block{}, err
@@ -379,21 +396,27 @@ func (s *Store) byKey(ctx context.Context, idx func(*chain) map[types.Commitment
 
 // BlockByLeaf implements storage.BlockStore.
 func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (storage.Block, error) {
-	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byLeaf }, c, "leaf")
+	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byLeaf },
+		func(a *anchorBlock) types.Commitment { return a.leaf }, c, "leaf")
 }
 
 // BlockByHash implements storage.BlockStore.
 func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
-	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byHash }, c, "block hash")
+	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byHash },
+		func(a *anchorBlock) types.Commitment { return a.hash }, c, "block hash")
 }
 
 // BlockByPayloadHash implements storage.QueryStore.
 func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
-	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byPayload }, c, "payload hash")
+	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byPayload },
+		func(a *anchorBlock) types.Commitment { return a.payloadHash }, c, "payload hash")
 }
 
 // TransactionByHash implements storage.BlockStore.
 func (s *Store) TransactionByHash(ctx context.Context, c types.Commitment) (storage.TxLocation, error) {
+	if s.cfg.consensusOnly {
+		return s.anchorTx(ctx, c)
+	}
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return storage.TxLocation{}, err
@@ -413,6 +436,12 @@ func (s *Store) BlockHeight(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	defer unlock()
+	if s.cfg.consensusOnly {
+		if s.anchor == nil {
+			return 0, nil
+		}
+		return s.anchor.height + 1, nil
+	}
 	if s.chain.empty() {
 		return 0, nil
 	}
@@ -423,6 +452,9 @@ func (s *Store) BlockHeight(ctx context.Context) (uint64, error) {
 // one pread; the read lock is taken per read, so a long range does not hold
 // up the writer.
 func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
+	if s.cfg.consensusOnly {
+		return s.anchorRange(ctx, from, until, limit)
+	}
 	var out []storage.Block
 	h := from
 	for h < until && len(out) < limit {
@@ -501,6 +533,9 @@ func (s *Store) TransactionAt(ctx context.Context, height, index uint64) (types.
 
 // NamespaceHeights implements storage.QueryStore.
 func (s *Store) NamespaceHeights(ctx context.Context, ns uint64, from uint64, limit int) ([]uint64, error) {
+	if s.cfg.consensusOnly {
+		return s.anchorNamespace(ctx, ns, from, limit)
+	}
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return nil, err
@@ -520,6 +555,9 @@ func (s *Store) NamespaceHeights(ctx context.Context, ns uint64, from uint64, li
 
 // TransactionCount implements storage.QueryStore.
 func (s *Store) TransactionCount(ctx context.Context, from, until uint64) (uint64, error) {
+	if s.cfg.consensusOnly {
+		return s.anchorSum(ctx, from, until, "transaction count", func(a *anchorBlock) uint64 { return uint64(len(a.txs)) })
+	}
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return 0, err
@@ -531,6 +569,9 @@ func (s *Store) TransactionCount(ctx context.Context, from, until uint64) (uint6
 
 // PayloadBytes implements storage.QueryStore.
 func (s *Store) PayloadBytes(ctx context.Context, from, until uint64) (uint64, error) {
+	if s.cfg.consensusOnly {
+		return s.anchorSum(ctx, from, until, "payload bytes", func(a *anchorBlock) uint64 { return a.payloadSize })
+	}
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return 0, err
@@ -544,6 +585,9 @@ func (s *Store) PayloadBytes(ctx context.Context, from, until uint64) (uint64, e
 // with height, so the window is a run of heights found by binary search.
 // When limit cuts the window short, Next is nil.
 func (s *Store) HeaderWindow(ctx context.Context, start, end uint64, limit int) (storage.HeaderWindow, error) {
+	if s.cfg.consensusOnly {
+		return s.anchorWindow(ctx, start, end, limit)
+	}
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return storage.HeaderWindow{}, err

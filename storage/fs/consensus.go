@@ -102,7 +102,7 @@ func (s *Store) loadProposals() error {
 			s.cfg.logger.Warn("storage-fs: ignoring a file that is not a stored proposal", "path", p)
 			continue
 		}
-		if !s.chain.empty() && uint64(view) <= s.chain.lastView {
+		if last, ok := s.decidedView(); ok && uint64(view) <= last {
 			if err := removeStale(p); err != nil {
 				return err
 			}
@@ -175,9 +175,9 @@ func (s *Store) SaveProposal(ctx context.Context, p storage.StoredProposal) erro
 		return fmt.Errorf("fs: save proposal for view %d: %d bytes exceed the %d-byte record limit", p.View, len(p.Data), maxFrameBody-1)
 	}
 	s.mu.RLock()
-	empty, lastView := s.chain.empty(), s.chain.lastView
+	lastView, decided := s.decidedView()
 	s.mu.RUnlock()
-	if !empty && lastView > s.cfg.viewRetention && uint64(p.View) < lastView-s.cfg.viewRetention {
+	if decided && lastView > s.cfg.viewRetention && uint64(p.View) < lastView-s.cfg.viewRetention {
 		return nil
 	}
 	e := proposalEntry{view: p.View, sum: sha256.Sum256(p.Data)}

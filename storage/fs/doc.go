@@ -9,6 +9,7 @@
 // Under the directory given to [Open]:
 //
 //	lock                          held with flock(2) while the store is open
+//	mode                          "full" or "consensus-only", written at creation
 //	highest_voted_view            the consensus safety state
 //	quorum_proposals2/<view>-<n>.txt
 //	                              one file per stored proposal (n numbers the
@@ -16,6 +17,8 @@
 //	hotshot_data_source/index     the commit log of the decided chain
 //	hotshot_data_source/blocks-<id>.log
 //	                              append-only segments of block records
+//	anchor_leaf                   the last decided block (consensus-only mode,
+//	                              instead of hotshot_data_source)
 //
 // The top-level names are the reference node's; the contents are
 // gospresso's own.
@@ -58,6 +61,25 @@
 // in the same step: once the index frame is durable they are no longer
 // returned, their files are deleted right after, and Open deletes any that
 // a crash left behind.
+//
+// # Consensus-only mode
+//
+// Opened with [WithConsensusOnly], the store is a lightweight node's (SPEC
+// §8.6): it keeps the safety state, the proposals and the last decided
+// block only, and its size does not grow with the chain. There is no
+// hotshot_data_source; SaveDecided writes the last block of the call
+// (storagecodec.EncodeBlock, checksummed) as a new anchor_leaf, atomically
+// like the safety state, and the rename is its commit point, after which
+// the proposals up to the block's view are dropped as above. Reads of the
+// anchor (LastDecided, by height, leaf, block hash or payload hash, its
+// transactions) work as in a full store; any lower height returns an
+// error wrapping storage.ErrPruned, and so do ranges, counts and sums
+// starting below the anchor; BlockHeight is the anchor's height + 1.
+// Re-saved blocks below the anchor are skipped (there is nothing left to
+// compare them with). The mode file records the mode at creation: a store
+// opened in the other mode fails with [ErrModeMismatch] (a full store
+// created before the mode file existed is recognised by its
+// hotshot_data_source).
 //
 // # Memory and speed
 //

@@ -22,6 +22,7 @@ type settings struct {
 	viewRetention uint64
 	segmentSize   int64
 	logger        *slog.Logger
+	consensusOnly bool
 	set           map[string]bool
 }
 
@@ -91,6 +92,26 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("%w: logger: nil (want a *slog.Logger)", ErrInvalidOption)
 		}
 		s.logger = l
+		return nil
+	}
+}
+
+// WithConsensusOnly opens the store in consensus-only mode, the storage of
+// a lightweight node (SPEC §8.6: a node without the query module): the
+// decided chain is not logged; SaveDecided keeps only the last decided
+// block, in the anchor_leaf file, so the store stays a few kilobytes however
+// long the node runs. Reads of the anchor work as in a full store; heights
+// below it return an error wrapping storage.ErrPruned (see the package doc).
+//
+// The mode is fixed when the store is created (recorded in its mode file):
+// opening a full store with this option, or a consensus-only store without
+// it, fails with an error wrapping [ErrModeMismatch].
+func WithConsensusOnly() Option {
+	return func(s *settings) error {
+		if err := s.once("consensus only"); err != nil {
+			return err
+		}
+		s.consensusOnly = true
 		return nil
 	}
 }

@@ -39,6 +39,10 @@ var (
 	// storage.ErrNotSupported.
 	ErrPruningUnsupported = fmt.Errorf("fs: pruning of old data is not supported with filesystem storage (storage-fs), "+
 		"so a DA node, which prunes, must use storage-sql (SQLite or Postgres): %w", storage.ErrNotSupported)
+	// ErrModeMismatch is returned by Open when the store was created in the
+	// other mode: a full store opened with WithConsensusOnly, or a
+	// consensus-only store opened without it.
+	ErrModeMismatch = errors.New("fs: store mode mismatch")
 )
 
 // File and directory names under the store directory (SPEC §8.3).
@@ -52,6 +56,14 @@ const (
 	proposalExt   = ".txt"
 	segmentPrefix = "blocks-"
 	segmentExt    = ".log"
+	anchorName    = "anchor_leaf"
+	modeName      = "mode"
+)
+
+// Store modes, as recorded in the mode file.
+const (
+	modeFull          = "full"
+	modeConsensusOnly = "consensus-only"
 )
 
 // segmentName is the file name of segment id.
@@ -105,6 +117,9 @@ type Store struct {
 	mu    sync.RWMutex
 	chain chain
 	segs  []*os.File // segs[id-1] is segment id
+	// anchor is the last decided block of a consensus-only store (nil
+	// when none is stored, and always in a full store).
+	anchor *anchorBlock
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -154,7 +169,14 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 
 // load reads everything from disk, repairing a crash's leftovers.
 func (s *Store) load(ctx context.Context) error {
-	for _, d := range []string{proposalsDir, dataDir} {
+	if err := s.checkMode(); err != nil {
+		return err
+	}
+	dirs := []string{proposalsDir, dataDir}
+	if s.cfg.consensusOnly {
+		dirs = dirs[:1]
+	}
+	for _, d := range dirs {
 		if err := mkdirDurable(s.dir, d); err != nil {
 			return err
 		}
@@ -162,10 +184,71 @@ func (s *Store) load(ctx context.Context) error {
 	if err := s.loadSafety(); err != nil {
 		return err
 	}
-	if err := s.loadChain(ctx); err != nil {
+	if s.cfg.consensusOnly {
+		if err := s.loadAnchor(); err != nil {
+			return err
+		}
+	} else if err := s.loadChain(ctx); err != nil {
 		return err
 	}
 	return s.loadProposals()
+}
+
+// checkMode compares the mode the store was created in with the one asked
+// for, and records the mode of a new store (or of a full store written
+// before the mode file existed).
+func (s *Store) checkMode() error {
+	want := modeFull
+	if s.cfg.consensusOnly {
+		want = modeConsensusOnly
+	}
+	p := filepath.Join(s.dir, modeName)
+	if err := removeStale(p + swpSuffix); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(p)
+	switch {
+	case err == nil:
+		have := strings.TrimSpace(string(data))
+		if have != modeFull && have != modeConsensusOnly {
+			return fmt.Errorf("%w: %s: mode %q (want %q or %q)", ErrCorrupt, p, have, modeFull, modeConsensusOnly)
+		}
+		if have != want {
+			return mismatch(s.dir, have, want)
+		}
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("fs: read %s: %w", p, err)
+	}
+	// No mode file: infer the mode of an existing store from its files.
+	have := ""
+	if _, err := os.Stat(filepath.Join(s.dir, anchorName)); err == nil {
+		have = modeConsensusOnly
+	} else if _, err := os.Stat(filepath.Join(s.dir, dataDir)); err == nil {
+		have = modeFull
+	}
+	if have != "" && have != want {
+		return mismatch(s.dir, have, want)
+	}
+	return writeFileAtomic(s.dir, modeName, []byte(want+"\n"))
+}
+
+// mismatch is the error for a store opened in the other mode.
+func mismatch(dir, have, want string) error {
+	return fmt.Errorf("%w: %s holds a %s store, opened as %s (a consensus-only store cannot become a full one or the reverse: "+
+		"use another directory, or reset this one)", ErrModeMismatch, dir, have, want)
+}
+
+// decidedView returns the view of the last decided block and whether one
+// is stored. The caller holds mu, or is the writer or Open.
+func (s *Store) decidedView() (uint64, bool) {
+	if s.cfg.consensusOnly {
+		if s.anchor == nil {
+			return 0, false
+		}
+		return s.anchor.view, true
+	}
+	return s.chain.lastView, !s.chain.empty()
 }
 
 // mkdirDurable creates dir/name if missing and makes the entry durable.
@@ -203,11 +286,19 @@ func syncDir(dir string) error {
 // writeFileAtomic replaces dir/name with data: it writes name.swp, fsyncs
 // it, renames it over name and fsyncs dir.
 func writeFileAtomic(dir, name string, data []byte) error {
+	_, err := writeFileAtomicStage(dir, name, data)
+	return err
+}
+
+// writeFileAtomicStage is writeFileAtomic that also reports whether the
+// rename was attempted: after a failure with renamed set, whether the new
+// file survives a crash is unknown.
+func writeFileAtomicStage(dir, name string, data []byte) (renamed bool, _ error) {
 	final := filepath.Join(dir, name)
 	tmp := final + swpSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("fs: write %s: %w", final, err)
+		return false, fmt.Errorf("fs: write %s: %w", final, err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -217,13 +308,14 @@ func writeFileAtomic(dir, name string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
+		renamed = true
 		err = os.Rename(tmp, final)
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("fs: write %s: %w", final, err)
+		return renamed, fmt.Errorf("fs: write %s: %w", final, err)
 	}
-	return syncDir(dir)
+	return true, syncDir(dir)
 }
 
 // removeStale removes leftover temporary files of name under dir.

@@ -177,6 +177,10 @@ func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
 		if _, err := s.exec(ctx, tx, "delete_proposals", "DELETE FROM proposals WHERE view_number <= $1", int64(lastView)); err != nil {
 			return s.fail(ctx, "save decided: delete proposals", err)
 		}
+		if s.consensusOnly && len(fresh) > 0 {
+			// Consensus-only: keep the last block only.
+			return s.pruneBefore(ctx, tx, uint64(fresh[len(fresh)-1].height))
+		}
 		return nil
 	})
 }

@@ -74,6 +74,14 @@
 // keeps up to MaxConnections idle connections) until IdleConnectionTimeout
 // closes them.
 //
+// # Consensus-only mode
+//
+// Opened with [WithConsensusOnly] (a lightweight node's store), every
+// SaveDecided prunes below its last block in the same transaction, as
+// PruneBefore does, so the schema keeps one block and LiveSize stays at
+// that block's bytes. The tables' disk space is reclaimed by the server's
+// autovacuum, as after any pruning.
+//
 // # Tests
 //
 // The tests run against a real server named by GOSPRESSO_TEST_POSTGRES (for

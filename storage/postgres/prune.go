@@ -31,44 +31,47 @@ func (s *Store) PruneBefore(ctx context.Context, height uint64) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return s.write(ctx, "prune", func(tx *sql.Tx) error {
-		var last sql.NullInt64
-		if err := s.scan(ctx, tx, "prune_last", "SELECT max(height) FROM header", nil, &last); err != nil {
-			return s.fail(ctx, "prune", err)
-		}
-		if !last.Valid {
-			return nil
-		}
-		h := min(clamp(height), last.Int64)
-		if h == 0 {
-			return nil
-		}
-		// The children first, by range (fast), then the headers; the
-		// cascade from header finds nothing left to delete.
-		for _, q := range []struct{ name, sql string }{
-			{"prune_transactions", "DELETE FROM transactions WHERE height < $1"},
-			{"prune_namespaces", "DELETE FROM namespace WHERE height < $1"},
-			{"prune_payloads", "DELETE FROM payload WHERE height < $1"},
-			{"prune_leaves", "DELETE FROM leaf WHERE height < $1"},
-		} {
-			if _, err := s.exec(ctx, tx, q.name, q.sql, h); err != nil {
-				return s.fail(ctx, fmt.Sprintf("prune below %d", h), err)
-			}
-		}
-		var freed int64
-		if err := s.scan(ctx, tx, "prune_headers", `WITH d AS (DELETE FROM header WHERE height < $1 RETURNING stored_bytes)
-			SELECT coalesce(sum(stored_bytes), 0)::bigint FROM d`, []any{h}, &freed); err != nil {
+	return s.write(ctx, "prune", func(tx *sql.Tx) error { return s.pruneBefore(ctx, tx, height) })
+}
+
+// pruneBefore is PruneBefore within the transaction tx.
+func (s *Store) pruneBefore(ctx context.Context, tx *sql.Tx, height uint64) error {
+	var last sql.NullInt64
+	if err := s.scan(ctx, tx, "prune_last", "SELECT max(height) FROM header", nil, &last); err != nil {
+		return s.fail(ctx, "prune", err)
+	}
+	if !last.Valid {
+		return nil
+	}
+	h := min(clamp(height), last.Int64)
+	if h == 0 {
+		return nil
+	}
+	// The children first, by range (fast), then the headers; the
+	// cascade from header finds nothing left to delete.
+	for _, q := range []struct{ name, sql string }{
+		{"prune_transactions", "DELETE FROM transactions WHERE height < $1"},
+		{"prune_namespaces", "DELETE FROM namespace WHERE height < $1"},
+		{"prune_payloads", "DELETE FROM payload WHERE height < $1"},
+		{"prune_leaves", "DELETE FROM leaf WHERE height < $1"},
+	} {
+		if _, err := s.exec(ctx, tx, q.name, q.sql, h); err != nil {
 			return s.fail(ctx, fmt.Sprintf("prune below %d", h), err)
 		}
-		if _, err := s.exec(ctx, tx, "prune_live_size", "UPDATE live_size SET bytes = bytes - $1 WHERE id = 0", freed); err != nil {
-			return s.fail(ctx, "prune: live size", err)
-		}
-		if _, err := s.exec(ctx, tx, "record_pruned_height", `INSERT INTO pruned_height (id, last_height) VALUES (0, $1)
-			ON CONFLICT (id) DO UPDATE SET last_height = greatest(pruned_height.last_height, EXCLUDED.last_height)`, h); err != nil {
-			return s.fail(ctx, "prune: record pruned height", err)
-		}
-		return nil
-	})
+	}
+	var freed int64
+	if err := s.scan(ctx, tx, "prune_headers", `WITH d AS (DELETE FROM header WHERE height < $1 RETURNING stored_bytes)
+		SELECT coalesce(sum(stored_bytes), 0)::bigint FROM d`, []any{h}, &freed); err != nil {
+		return s.fail(ctx, fmt.Sprintf("prune below %d", h), err)
+	}
+	if _, err := s.exec(ctx, tx, "prune_live_size", "UPDATE live_size SET bytes = bytes - $1 WHERE id = 0", freed); err != nil {
+		return s.fail(ctx, "prune: live size", err)
+	}
+	if _, err := s.exec(ctx, tx, "record_pruned_height", `INSERT INTO pruned_height (id, last_height) VALUES (0, $1)
+		ON CONFLICT (id) DO UPDATE SET last_height = greatest(pruned_height.last_height, EXCLUDED.last_height)`, h); err != nil {
+		return s.fail(ctx, "prune: record pruned height", err)
+	}
+	return nil
 }
 
 // PrunedHeight implements storage.Pruner.

@@ -31,6 +31,8 @@ type Store struct {
 	schema   string
 	log      *slog.Logger
 	slow     time.Duration
+	// consensusOnly prunes below the last block in every SaveDecided.
+	consensusOnly bool
 	// stmts are the pooled statements, prepared at Open.
 	stmts map[string]*sql.Stmt
 
@@ -49,8 +51,21 @@ var (
 type Option func(*options)
 
 type options struct {
-	log         *slog.Logger
-	lockTimeout time.Duration
+	log           *slog.Logger
+	lockTimeout   time.Duration
+	consensusOnly bool
+}
+
+// WithConsensusOnly opens the store in consensus-only mode, the storage of
+// a lightweight node (SPEC §8.6): every SaveDecided, in its own
+// transaction, also prunes every block below the last one (as PruneBefore
+// does, recording the pruned height and lowering the live size), so the
+// store keeps the last decided block only. Reads below it return
+// storage.ErrPruned. The mode is not recorded in the schema: a full store
+// opened with this option is pruned down to its last block by the next
+// SaveDecided.
+func WithConsensusOnly() Option {
+	return func(o *options) { o.consensusOnly = true }
 }
 
 // WithLogger sets the logger for the open message and slow statements; the
@@ -106,6 +121,8 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		schema:  set.schema,
 		log:     o.log,
 		slow:    set.slowThreshold,
+
+		consensusOnly: o.consensusOnly,
 	}
 	s.lockDB = sql.OpenDB(lockConnector)
 	s.lockDB.SetMaxOpenConns(1)

@@ -22,6 +22,10 @@ const (
 	checkpointInterval = 250 * time.Millisecond
 	// writerAutoCheckpoint is the backstop, in pages of the WAL.
 	writerAutoCheckpoint = 65536
+	// consensusOnlyAutoCheckpoint is the backstop of a consensus-only
+	// store (WithConsensusOnly), whose writes are small and whose WAL is
+	// to stay small on disk.
+	consensusOnlyAutoCheckpoint = 256
 )
 
 // checkpointer runs PRAGMA wal_checkpoint(PASSIVE) after writes, at most

@@ -221,12 +221,18 @@ func (s *Store) open(ctx context.Context) error {
 	// the random inserts into the transaction-hash index cheap) and a 32
 	// MiB cache that holds a 1 MB block's transaction until commit;
 	// statement journals in memory; the WAL file cut back to 64 MiB after
-	// checkpoints, which run in the background (checkpoint.go).
+	// checkpoints, which run in the background (checkpoint.go). A
+	// consensus-only store, which should stay small on disk too, cuts its
+	// WAL back to 1 MiB and checkpoints it from the writer after 256 pages.
+	journalLimit, autoCheckpoint := 64<<20, writerAutoCheckpoint
+	if s.cfg.consensusOnly {
+		journalLimit, autoCheckpoint = 1<<20, consensusOnlyAutoCheckpoint
+	}
 	q.Add("_pragma", "page_size(4096)")
 	q.Add("_pragma", "cache_size(-32768)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "journal_size_limit(67108864)")
-	q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(writerAutoCheckpoint)+")")
+	q.Add("_pragma", "journal_size_limit("+strconv.Itoa(journalLimit)+")")
+	q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(autoCheckpoint)+")")
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "1")

@@ -5,9 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"testing"
+	"time"
 
 	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/node/persist"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
@@ -27,7 +31,19 @@ var ErrInconsistent = errors.New("storagetest: inconsistent store")
 // state loads (or is absent) and every stored proposal is for a view above
 // the last decided one, in view order.
 func CheckStore(ctx context.Context, st storage.Store) error {
-	if _, err := checkStore(ctx, st, 0); err != nil {
+	if _, err := checkStore(ctx, st, 0, false); err != nil {
+		return fmt.Errorf("%w: %w", ErrInconsistent, err)
+	}
+	return nil
+}
+
+// CheckConsensusOnlyStore is CheckStore for a store in consensus-only mode
+// (a lightweight node's, SPEC §8.6), which keeps the last decided block
+// only: it checks that block as CheckStore checks every block (its
+// lookups, transactions, namespace heights, counts and sizes), that the
+// height below it returns storage.ErrPruned, and the consensus state.
+func CheckConsensusOnlyStore(ctx context.Context, st storage.Store) error {
+	if _, err := checkStore(ctx, st, 0, true); err != nil {
 		return fmt.Errorf("%w: %w", ErrInconsistent, err)
 	}
 	return nil
@@ -35,8 +51,9 @@ func CheckStore(ctx context.Context, st storage.Store) error {
 
 // checkStore is CheckStore for the blocks from height from on (the links
 // into from included); it returns the last decided block (zero when the
-// store is empty).
-func checkStore(ctx context.Context, st storage.Store, from uint64) (storage.Block, error) {
+// store is empty). With consensusOnly it checks the last block only, and
+// ErrPruned below it.
+func checkStore(ctx context.Context, st storage.Store, from uint64, consensusOnly bool) (storage.Block, error) {
 	last, err := st.LastDecided(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		if n, err := st.BlockHeight(ctx); err != nil || n != 0 {
@@ -51,8 +68,15 @@ func checkStore(ctx context.Context, st storage.Store, from uint64) (storage.Blo
 	if n, err := st.BlockHeight(ctx); err != nil || n != top+1 {
 		return last, fmt.Errorf("BlockHeight = %d, %v; LastDecided is at %d", n, err, top)
 	}
-	first, err := checkPruned(ctx, st, top)
-	if err != nil {
+	var first uint64
+	if consensusOnly {
+		first = top
+		if top > 0 {
+			if _, err := st.BlockByHeight(ctx, top-1); !errors.Is(err, storage.ErrPruned) {
+				return last, fmt.Errorf("consensus-only: BlockByHeight(%d) below the last block %d: err %v, want ErrPruned", top-1, top, err)
+			}
+		}
+	} else if first, err = checkPruned(ctx, st, top); err != nil {
 		return last, err
 	}
 	start := max(from, first)
@@ -251,4 +275,165 @@ func checkConsensus(ctx context.Context, st storage.Store, last *storage.Block) 
 		}
 	}
 	return nil
+}
+
+// ConsensusOnlyConfig configures RunConsensusOnly.
+type ConsensusOnlyConfig struct {
+	// Open opens the store under test in consensus-only mode; every call
+	// opens the same store. Required.
+	Open func(ctx context.Context) (storage.Store, error)
+	// Size measures the store's size in bytes (the directory on disk, or
+	// storage.Pruner.LiveSize). Required.
+	Size func(ctx context.Context, st storage.Store) (uint64, error)
+	// MaxSize is the bound Size must stay under after every block. Required.
+	MaxSize uint64
+	// Blocks is the number of blocks decided after genesis (2,000 when 0).
+	Blocks int
+	// TxsPerBlock and TxSize shape the blocks (20 transactions of 500
+	// bytes, about 10 KB of payload, when 0).
+	TxsPerBlock, TxSize int
+}
+
+// RunConsensusOnly checks a store in consensus-only mode (a lightweight
+// node's, SPEC §8.6): it starts it as a node does (persist.Load stores the
+// genesis block), decides cfg.Blocks blocks one to three per SaveDecided
+// (re-saving the last one now and then) with safety states and proposals
+// in between (each proposal for the view decided next, so that
+// SaveDecided drops it), and checks that the size stays under cfg.MaxSize, that the
+// store passes CheckConsensusOnlyStore, that heights below the last block
+// return storage.ErrPruned, and that after a reopen the last block, the
+// safety state and the proposals are there and persist.Load resumes from
+// the last block. It logs the largest size measured.
+func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
+	t.Helper()
+	if cfg.Open == nil || cfg.Size == nil || cfg.MaxSize == 0 {
+		t.Fatal("storagetest: RunConsensusOnly: Open, Size and MaxSize are required")
+	}
+	if cfg.Blocks <= 0 {
+		cfg.Blocks = 2000
+	}
+	if cfg.TxsPerBlock <= 0 {
+		cfg.TxsPerBlock = 20
+	}
+	if cfg.TxSize <= 0 {
+		cfg.TxSize = 500
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	st, err := cfg.Open(ctx)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer func() { st.Close() }()
+	genesis := Genesis(GenesisTime)
+	state, last, err := persist.Load(ctx, st, genesis.Leaf, genesis.Payload)
+	if err != nil || state != nil || last.Leaf.Commit() != genesis.Leaf.Commit() {
+		t.Fatalf("persist.Load on a new store: state %v, block %d, %v; want the genesis block stored", state, last.Height(), err)
+	}
+	var (
+		maxSize uint64
+		safety  storage.SafetyState
+		rng     = rand.New(rand.NewPCG(7, 11))
+	)
+	measure := func(when string) {
+		t.Helper()
+		n, err := cfg.Size(ctx, st)
+		if err != nil {
+			t.Fatalf("%s: size: %v", when, err)
+		}
+		maxSize = max(maxSize, n)
+		if n >= cfg.MaxSize {
+			t.Fatalf("%s: store size %d bytes, want under %d", when, n, cfg.MaxSize)
+		}
+	}
+	for last.Height() < uint64(cfg.Blocks) {
+		n := min(1+rng.IntN(3), cfg.Blocks-int(last.Height()))
+		blocks := Extend(&last, n, cfg.TxsPerBlock, cfg.TxSize)
+		if rng.IntN(8) == 0 {
+			blocks = append([]storage.Block{last}, blocks...)
+		}
+		next := blocks[len(blocks)-1]
+		if rng.IntN(4) == 0 {
+			safety = storage.SafetyState{View: next.Leaf.View, LastVotedView: next.Leaf.View - 1, HighQC: last.QC}
+			if err := st.SaveSafety(ctx, safety); err != nil {
+				t.Fatalf("SaveSafety view %d: %v", safety.View, err)
+			}
+			// The proposal of the block about to be decided: SaveDecided
+			// drops it.
+			v := next.Leaf.View
+			if err := st.SaveProposal(ctx, storage.StoredProposal{View: v, Data: crashProposal(v, 0)}); err != nil {
+				t.Fatalf("SaveProposal view %d: %v", v, err)
+			}
+		}
+		if err := st.SaveDecided(ctx, blocks); err != nil {
+			t.Fatalf("SaveDecided %s: %v", heightsOf(blocks), err)
+		}
+		last = next
+		if last.Height()%100 < 3 {
+			measure(fmt.Sprintf("after block %d", last.Height()))
+		}
+	}
+	measure("at the end")
+	top := last.Height()
+	if err := CheckConsensusOnlyStore(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []uint64{0, 1, top / 2, top - 1} {
+		if _, err := st.BlockByHeight(ctx, h); !errors.Is(err, storage.ErrPruned) {
+			t.Errorf("BlockByHeight(%d) below the last block %d: %v, want ErrPruned", h, top, err)
+		}
+	}
+	if _, err := st.BlockByHeight(ctx, top+1); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("BlockByHeight(%d) above the last block: %v, want ErrNotFound", top+1, err)
+	}
+	if _, err := st.BlockRange(ctx, 0, top+1, 10); !errors.Is(err, storage.ErrPruned) {
+		t.Errorf("BlockRange(0, %d) from below the last block: %v, want ErrPruned", top+1, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+
+	// A node restarting on the store.
+	if st, err = cfg.Open(ctx); err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	got, err := st.LastDecided(ctx)
+	if err != nil || got.Leaf.Commit() != last.Leaf.Commit() {
+		t.Fatalf("after reopen: LastDecided = block %d, %v; want block %d", got.Height(), err, top)
+	}
+	if n, err := st.BlockHeight(ctx); err != nil || n != top+1 {
+		t.Errorf("after reopen: BlockHeight = %d, %v; want %d", n, err, top+1)
+	}
+	gs, err := st.LoadSafety(ctx)
+	if err != nil || gs.View != safety.View || gs.LastVotedView != safety.LastVotedView || gs.HighQC.Leaf != safety.HighQC.Leaf {
+		t.Errorf("after reopen: LoadSafety = view %d, last voted %d, %v; want view %d, last voted %d",
+			gs.View, gs.LastVotedView, err, safety.View, safety.LastVotedView)
+	}
+	if ps, err := st.LoadProposals(ctx); err != nil || len(ps) != 0 {
+		t.Errorf("after reopen: LoadProposals = %d proposals, %v; want none (every one was decided)", len(ps), err)
+	}
+	state, anchor, err := persist.Load(ctx, st, genesis.Leaf, genesis.Payload)
+	if err != nil || state == nil {
+		t.Fatalf("after reopen: persist.Load: state %v, %v; want the stored state", state, err)
+	}
+	if anchor.Leaf.Commit() != last.Leaf.Commit() || state.Anchor.Leaf.Commit() != last.Leaf.Commit() || state.AnchorQC.Leaf != last.Leaf.Commit() {
+		t.Errorf("after reopen: persist.Load resumes from block %d (state anchor %d); want %d", anchor.Height(), state.Anchor.Leaf.Header.Height, top)
+	}
+	if state.Safety.View != safety.View || state.Safety.LastVotedView != safety.LastVotedView {
+		t.Errorf("after reopen: persist.Load safety view %d, last voted %d; want %d, %d",
+			state.Safety.View, state.Safety.LastVotedView, safety.View, safety.LastVotedView)
+	}
+	more := Extend(&last, 2, cfg.TxsPerBlock, cfg.TxSize)
+	if err := st.SaveDecided(ctx, more); err != nil {
+		t.Fatalf("after reopen: SaveDecided %s: %v", heightsOf(more), err)
+	}
+	if _, err := st.BlockByHeight(ctx, top); !errors.Is(err, storage.ErrPruned) {
+		t.Errorf("after reopen and two more blocks: BlockByHeight(%d): %v, want ErrPruned", top, err)
+	}
+	measure("after the restart")
+	if err := CheckConsensusOnlyStore(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("consensus-only store: %d blocks of %d×%d-byte transactions decided; largest size measured %d bytes (bound %d)",
+		top+2, cfg.TxsPerBlock, cfg.TxSize, maxSize, cfg.MaxSize)
 }

@@ -79,6 +79,10 @@ type CrashConfig struct {
 	// the child; true runs the test binary with -test.run=^$ and expects
 	// the package's TestMain to call CrashChild(open) before m.Run.
 	ChildFromTestMain bool
+	// ConsensusOnly checks the store after each kill as a consensus-only
+	// (lightweight) store, which keeps the last decided block only: with
+	// CheckConsensusOnlyStore's checks instead of CheckStore's.
+	ConsensusOnly bool
 }
 
 // crashParams is what the child needs besides the target.
@@ -196,7 +200,7 @@ func RunCrash(t *testing.T, cfg CrashConfig) {
 		if err != nil {
 			t.Fatalf("kill %d: reopen: %v", kill, err)
 		}
-		last, err := checkStore(ctx, st, checkFrom)
+		last, err := checkStore(ctx, st, checkFrom, cfg.ConsensusOnly)
 		if err == nil {
 			err = checkAcked(ctx, st, &last, &acked)
 		}

@@ -49,7 +49,7 @@ func TestRunResetUsage(t *testing.T) {
 
 func TestRunResetFS(t *testing.T) {
 	dir := t.TempDir()
-	cfg := parse(t, "-- storage-fs --path "+dir, nil)
+	cfg := parse(t, "-- storage-fs --path "+dir+withQuery, nil)
 	st, _, err := Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

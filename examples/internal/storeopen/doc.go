@@ -17,6 +17,16 @@
 // reader pool; --database-min-connections applies to Postgres only.
 // --consensus-view-retention goes to the file-system backend.
 //
+// Without the query module the node is a lightweight node (SPEC.md §8.6):
+// Open opens whichever backend in consensus-only mode (fs.WithConsensusOnly,
+// sqlite.WithConsensusOnly, postgres.WithConsensusOnly), which keeps the last
+// decided block only, and says so in [Info] (ConsensusOnly, and
+// "lightweight: consensus data only" in the description). A file-system
+// store created in the other mode is refused (fs.ErrModeMismatch); a SQL
+// store kept in full is pruned down to its last block by the next decide.
+// With query, --lightweight (ESPRESSO_SEQUENCER_LIGHTWEIGHT) still opens a
+// full store: leaf-only query storage is a later refinement.
+//
 // Pruning (`--prune` and the pruner options) is only possible with
 // storage-sql: [Open] returns the pruner configuration in [Info].Prune for
 // the caller to run storage/pruner with. The file-system backend refuses it

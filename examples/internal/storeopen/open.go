@@ -60,6 +60,11 @@ type Info struct {
 	// Lightweight reports storage-sql --lightweight (leaf-only query
 	// storage), for the node to honour.
 	Lightweight bool
+	// ConsensusOnly reports that the command line has no query module: the
+	// node is a lightweight node (SPEC §8.6) and Open opened the store in
+	// consensus-only mode, keeping the last decided block only (reads
+	// below it return storage.ErrPruned).
+	ConsensusOnly bool
 }
 
 // Option configures Open.
@@ -128,6 +133,10 @@ func Plan(cfg *options.Config, opts ...Option) (Info, error) {
 	return t.info, nil
 }
 
+// consensusOnlyDesc ends the description of a store opened for a node
+// without the query module.
+const consensusOnlyDesc = ", lightweight: consensus data only"
+
 // plan resolves the backend and its settings without any I/O.
 func plan(cfg *options.Config, s settings) (*target, error) {
 	t, err := planTarget(cfg, s)
@@ -135,6 +144,14 @@ func plan(cfg *options.Config, s settings) (*target, error) {
 		return nil, err
 	}
 	t.info.Location = t.where()
+	// Without the query module nothing reads the chain's history: the node
+	// is a lightweight node (SPEC §8.6) and keeps consensus data only. With
+	// query, ESPRESSO_SEQUENCER_LIGHTWEIGHT (Info.Lightweight) still opens
+	// a full store: leaf-only query storage is a later refinement.
+	if cfg.Query == nil {
+		t.info.ConsensusOnly = true
+		t.info.Description += consensusOnlyDesc
+	}
 	return t, nil
 }
 
@@ -252,6 +269,9 @@ func Open(ctx context.Context, cfg *options.Config, opts ...Option) (storage.Sto
 		if t.fsm != nil {
 			fopts = append(fopts, fs.WithViewRetention(t.fsm.ConsensusViewRetention))
 		}
+		if t.info.ConsensusOnly {
+			fopts = append(fopts, fs.WithConsensusOnly())
+		}
 		var fst *fs.Store
 		fst, err = fs.Open(ctx, t.path, fopts...)
 		if err == nil {
@@ -262,19 +282,28 @@ func Open(ctx context.Context, cfg *options.Config, opts ...Option) (storage.Sto
 		}
 	case BackendSQLite:
 		m := t.sql
-		var sst *sqlite.Store
-		sst, err = sqlite.Open(ctx, t.path,
+		sopts := []sqlite.Option{
 			sqlite.WithLogger(s.logger),
 			sqlite.WithMaxReaders(maxReaders(m.MaxConnections)),
 			sqlite.WithIdleTimeout(m.IdleConnectionTimeout),
 			sqlite.WithMaxLifetime(m.ConnectionTimeout),
-			sqlite.WithSlowThreshold(m.SlowStatementThreshold))
+			sqlite.WithSlowThreshold(m.SlowStatementThreshold),
+		}
+		if t.info.ConsensusOnly {
+			sopts = append(sopts, sqlite.WithConsensusOnly())
+		}
+		var sst *sqlite.Store
+		sst, err = sqlite.Open(ctx, t.path, sopts...)
 		if err == nil {
 			st = sst
 		}
 	case BackendPostgres:
 		var pst *postgres.Store
-		pst, err = postgres.Open(ctx, t.pg, postgres.WithLogger(s.logger))
+		popts := []postgres.Option{postgres.WithLogger(s.logger)}
+		if t.info.ConsensusOnly {
+			popts = append(popts, postgres.WithConsensusOnly())
+		}
+		pst, err = postgres.Open(ctx, t.pg, popts...)
 		if err == nil {
 			st = pst
 		}

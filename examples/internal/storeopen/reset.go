@@ -18,7 +18,7 @@ import (
 
 // fsNames are the top-level entries the file-system backend creates (its
 // package doc); a directory holding none of them is not a store.
-var fsNames = []string{"lock", "highest_voted_view", "quorum_proposals2", "hotshot_data_source"}
+var fsNames = []string{"lock", "mode", "highest_voted_view", "quorum_proposals2", "hotshot_data_source", "anchor_leaf"}
 
 // sqliteDirName is the directory below --path that holds the SQLite default
 // database; a file-system reset of the same directory leaves it alone.

@@ -32,7 +32,7 @@ func entries(t *testing.T, dir string) []string {
 
 func TestResetFS(t *testing.T) {
 	dir := t.TempDir()
-	cfg := parse(t, "-- storage-fs --path "+dir, nil)
+	cfg := parse(t, "-- storage-fs --path "+dir+withQuery, nil)
 	st, _, err := Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)

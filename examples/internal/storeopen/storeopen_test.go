@@ -37,6 +37,10 @@ func mapEnv(env map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 }
 
+// withQuery adds the query module to a command line: the store is then
+// opened in full, not consensus-only.
+const withQuery = " -- http -- query"
+
 func TestPlan(t *testing.T) {
 	defaultPrune := pruner.DefaultConfig()
 	lightPrune := pruner.Config{Threshold: 100_000_000_000, MinimumRetention: 12 * time.Hour, TargetRetention: 3 * 24 * time.Hour,
@@ -82,6 +86,12 @@ func TestPlan(t *testing.T) {
 			archive: true, desc: []string{", archive (pruned data is fetched again)"}},
 		{name: "lightweight", args: "-- storage-sql --lightweight --path /d", backend: BackendSQLite, location: "SQLite /d/sqlite/database",
 			light: true, desc: []string{", lightweight (leaves and headers only)"}},
+		{name: "storage-fs with query", args: "-- storage-fs --path /data/fs" + withQuery, backend: BackendFS, location: "file-system storage /data/fs",
+			desc: []string{"storage-fs: file-system storage at /data/fs (consensus view retention 130000)"}},
+		{name: "postgres with query", args: "-- storage-sql --host db" + withQuery, backend: BackendPostgres,
+			location: "Postgres postgres@db:5432/postgres schema public"},
+		{name: "lightweight with query", args: "-- storage-sql --lightweight --path /d" + withQuery, backend: BackendSQLite,
+			location: "SQLite /d/sqlite/database", light: true, desc: []string{", lightweight (leaves and headers only)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			info, err := Plan(parse(t, tc.args, tc.env))
@@ -91,6 +101,11 @@ func TestPlan(t *testing.T) {
 			if info.Backend != tc.backend || info.Location != tc.location || (info.Notice != "") != tc.notice ||
 				info.Archive != tc.archive || info.Lightweight != tc.light {
 				t.Fatalf("info %+v", info)
+			}
+			// Without the query module the node is a lightweight node.
+			wantCO := !strings.Contains(tc.args, "query")
+			if info.ConsensusOnly != wantCO || strings.HasSuffix(info.Description, ", lightweight: consensus data only") != wantCO {
+				t.Fatalf("consensus-only %v, description %q; want consensus-only %v", info.ConsensusOnly, info.Description, wantCO)
 			}
 			if tc.notice && info.Notice != "no storage module: consensus data in file-system storage at ./storage" {
 				t.Fatalf("notice %q", info.Notice)
@@ -259,7 +274,7 @@ func TestOpenSQLite(t *testing.T) {
 
 func TestOpenArchiveResetsPrunedHeight(t *testing.T) {
 	dir := t.TempDir()
-	st, _, err := Open(t.Context(), parse(t, "-- storage-sql --path "+dir, nil))
+	st, _, err := Open(t.Context(), parse(t, "-- storage-sql --path "+dir+withQuery, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +287,7 @@ func TestOpenArchiveResetsPrunedHeight(t *testing.T) {
 	}
 	st.Close()
 
-	st, info, err := Open(t.Context(), parse(t, "-- storage-sql --archive --path "+dir, nil))
+	st, info, err := Open(t.Context(), parse(t, "-- storage-sql --archive --path "+dir+withQuery, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,12 +360,81 @@ func TestOpenPostgres(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st, _, err = Open(t.Context(), cfg, WithSchema(schema))
+	st, info, err = Open(t.Context(), cfg, WithSchema(schema))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	if h, err := st.BlockHeight(t.Context()); err != nil || h != 5 {
 		t.Fatalf("reopened: height %d, %v", h, err)
+	}
+	// No query module: consensus-only, so the blocks below the last one
+	// are gone.
+	if _, err := st.BlockByHeight(t.Context(), 3); !info.ConsensusOnly || !errors.Is(err, storage.ErrPruned) {
+		t.Fatalf("consensus-only %v: block 3: %v, want ErrPruned", info.ConsensusOnly, err)
+	}
+}
+
+// Without the query module every backend is opened consensus-only: only
+// the last decided block is kept.
+func TestOpenConsensusOnly(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, args string
+		chdir      bool
+	}{
+		{name: "no storage module", chdir: true},
+		{name: "storage-fs", args: "-- storage-fs --path " + filepath.Join(dir, "fs")},
+		{name: "sqlite", args: "-- storage-sql --path " + filepath.Join(dir, "sql")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.chdir {
+				t.Chdir(t.TempDir())
+			}
+			st, info, err := Open(t.Context(), parse(t, tc.args, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.ConsensusOnly || !strings.HasSuffix(info.Description, ", lightweight: consensus data only") {
+				t.Fatalf("info %+v", info)
+			}
+			blocks := fill(t, st, 10)
+			if b, err := st.LastDecided(t.Context()); err != nil || b.Leaf.Commit() != blocks[9].Leaf.Commit() {
+				t.Fatalf("LastDecided = %d, %v", b.Height(), err)
+			}
+			if _, err := st.BlockByHeight(t.Context(), 8); !errors.Is(err, storage.ErrPruned) {
+				t.Fatalf("block 8: %v, want ErrPruned", err)
+			}
+			if err := storagetest.CheckConsensusOnlyStore(t.Context(), st); err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			if tc.args == "" {
+				return // query needs a storage module
+			}
+			// The same store for a node with the query module.
+			full := parse(t, tc.args+withQuery, nil)
+			st, info, err = Open(t.Context(), full)
+			if info.Backend == BackendFS {
+				if !errors.Is(err, fs.ErrModeMismatch) {
+					t.Fatalf("full open of a consensus-only fs store: %v, want fs.ErrModeMismatch", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if info.ConsensusOnly {
+				t.Fatalf("info %+v", info)
+			}
+			more := storagetest.Extend(&blocks[9], 3, 3, 64)
+			if err := st.SaveDecided(t.Context(), more); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.BlockByHeight(t.Context(), 10); err != nil {
+				t.Fatalf("full store keeps block 10: %v", err)
+			}
+		})
 	}
 }
