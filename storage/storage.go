@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/gospresso/gospresso/types"
 )
@@ -24,7 +25,38 @@ var (
 	// ErrNotSupported is returned by a backend asked for something it
 	// cannot do, such as pruning the file-system backend.
 	ErrNotSupported = errors.New("storage: not supported by this backend")
+	// ErrModeMismatch is returned when a store is opened in a mode that
+	// does not fit what it holds, such as consensus-only mode (a node
+	// without the query module) on a store that keeps history, which would
+	// delete that history.
+	ErrModeMismatch = errors.New("storage: store mode mismatch")
 )
+
+// RefuseHistory returns an error wrapping ErrModeMismatch when st keeps any
+// decided block below its last one. Backends call it when opened in
+// consensus-only mode, so that dropping the query module from a node's
+// command line never silently deletes the history it had stored.
+func RefuseHistory(ctx context.Context, st interface {
+	Pruner
+	BlockStore
+}) error {
+	last, err := st.LastDecided(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	first, err := st.FirstHeight(ctx)
+	if err != nil {
+		return err
+	}
+	if first < last.Height() {
+		return fmt.Errorf("%w: the store keeps blocks %d to %d, and consensus-only mode (no query module) would delete all but the last; "+
+			"add the query module, or reset the store (utils reset-storage) to run a lightweight node", ErrModeMismatch, first, last.Height())
+	}
+	return nil
+}
 
 // SafetyState is the consensus replica state that must survive a restart:
 // the current view, the highest view the node may no longer vote in, and its

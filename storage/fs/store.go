@@ -42,7 +42,7 @@ var (
 	// ErrModeMismatch is returned by Open when the store was created in the
 	// other mode: a full store opened with WithConsensusOnly, or a
 	// consensus-only store opened without it.
-	ErrModeMismatch = errors.New("fs: store mode mismatch")
+	ErrModeMismatch = fmt.Errorf("fs: %w", storage.ErrModeMismatch)
 )
 
 // File and directory names under the store directory (SPEC §8.3).

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/gospresso/gospresso/storage"
@@ -19,9 +20,9 @@ func TestConsensusOnly(t *testing.T) {
 	})
 }
 
-// A full store opened in consensus-only mode is pruned down to its last
-// block by the next SaveDecided, and the pruned height is recorded.
-func TestConsensusOnlyOnFullStore(t *testing.T) {
+// A store that keeps history refuses consensus-only mode (dropping the
+// query module would delete that history), and works again in full mode.
+func TestConsensusOnlyRefusesFullStore(t *testing.T) {
 	ctx := t.Context()
 	cfg := testConfig(t)
 	blocks := storagetest.Chain(12, 3, 64)
@@ -33,14 +34,11 @@ func TestConsensusOnlyOnFullStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	st = openStore(t, cfg, WithConsensusOnly())
-	if err := st.SaveDecided(ctx, blocks[9:]); err != nil {
-		t.Fatal(err)
+	if _, err := Open(ctx, cfg, WithConsensusOnly()); !errors.Is(err, storage.ErrModeMismatch) {
+		t.Fatalf("consensus-only open of a full store: %v, want ErrModeMismatch", err)
 	}
-	if h, ok, err := st.PrunedHeight(ctx); err != nil || !ok || h != 11 {
-		t.Fatalf("PrunedHeight = %d, %v, %v; want 11", h, ok, err)
-	}
-	if err := storagetest.CheckConsensusOnlyStore(ctx, st); err != nil {
-		t.Fatal(err)
+	st = openStore(t, cfg)
+	if h, err := st.BlockHeight(ctx); err != nil || h != 10 {
+		t.Fatalf("history after the refused open: height %d, %v; want 10", h, err)
 	}
 }

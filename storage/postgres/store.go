@@ -148,6 +148,12 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		s.release()
 		return nil, err
 	}
+	if o.consensusOnly {
+		if err := storage.RefuseHistory(ctx, s); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("postgres: open %s: %w", target, err)
+		}
+	}
 	s.log.Info("postgres: store opened", "target", target, "max_connections", set.maxConns)
 	return s, nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,9 +33,9 @@ func TestConsensusOnly(t *testing.T) {
 	})
 }
 
-// A full store opened in consensus-only mode is pruned down to its last
-// block by the next SaveDecided, and the pruned height is recorded.
-func TestConsensusOnlyOnFullStore(t *testing.T) {
+// A store that keeps history refuses consensus-only mode (dropping the
+// query module would delete that history), and works again in full mode.
+func TestConsensusOnlyRefusesFullStore(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "database")
 	blocks := storagetest.Chain(12, 3, 64)
@@ -46,17 +47,15 @@ func TestConsensusOnlyOnFullStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if st, err = Open(ctx, path, WithConsensusOnly()); err != nil {
+	if _, err := Open(ctx, path, WithConsensusOnly()); !errors.Is(err, storage.ErrModeMismatch) {
+		t.Fatalf("consensus-only open of a full store: %v, want ErrModeMismatch", err)
+	}
+	st, err = Open(ctx, path)
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := st.SaveDecided(ctx, blocks[9:]); err != nil {
-		t.Fatal(err)
-	}
-	if h, ok, err := st.PrunedHeight(ctx); err != nil || !ok || h != 11 {
-		t.Fatalf("PrunedHeight = %d, %v, %v; want 11", h, ok, err)
-	}
-	if err := storagetest.CheckConsensusOnlyStore(ctx, st); err != nil {
-		t.Fatal(err)
+	if h, err := st.BlockHeight(ctx); err != nil || h != 10 {
+		t.Fatalf("history after the refused open: height %d, %v; want 10", h, err)
 	}
 }

@@ -208,6 +208,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.release()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	if cfg.consensusOnly {
+		if err := storage.RefuseHistory(ctx, s); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+	}
 	return s, nil
 }
 
