@@ -129,6 +129,9 @@ type entry struct {
 	payload types.Payload
 	commit  types.Commitment
 	qc      *types.QuorumCertificate // a verified certificate of this leaf, once known
+	// proposed marks a leaf that arrived as a proposal which passed every
+	// check but the parent's presence: it may still be voted for.
+	proposed bool
 }
 
 // accumulator collects votes of one kind for one target.
@@ -678,23 +681,24 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	if v != e.view {
 		return nil
 	}
-	e.maybeVote(p, commit, from)
+	e.leaves[commit].proposed = true
+	e.maybeVote(&p.Leaf, &p.Payload, commit, from)
 	return nil
 }
 
 // maybeVote applies the voting rule of SPEC §7.13 to a verified proposal for
 // the current view.
-func (e *Engine) maybeVote(p *Proposal, commit types.Commitment, from int) {
-	v := p.Leaf.View
+func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit types.Commitment, from int) {
+	v := leaf.View
 	if e.self < 0 || v != e.view || v <= e.lastVoted {
 		return
 	}
-	parent, ok := e.leaves[p.Leaf.Parent]
+	parent, ok := e.leaves[leaf.Parent]
 	if !ok {
-		e.fetch(p.Leaf.Parent, from)
+		e.fetch(leaf.Parent, from) // the vote is retried when the parent arrives
 		return
 	}
-	if err := e.validator.ValidateProposal(&parent.leaf, &p.Leaf, &p.Payload, e.now); err != nil {
+	if err := e.validator.ValidateProposal(&parent.leaf, leaf, payload, e.now); err != nil {
 		e.stats.InvalidMessages++
 		e.log.Warn("rejected proposal", "view", uint64(v), "err", err)
 		return

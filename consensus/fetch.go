@@ -166,6 +166,27 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 			}
 		}
 	}
+	// A decide that waited for these ancestors: re-run the rule from the
+	// highest certified leaf that can trigger one (it decides everything
+	// below it too). Chosen by view, so the engine stays deterministic.
+	var best *entry
+	for _, en := range e.leaves {
+		if en.qc != nil && en.leaf.View == en.leaf.JustifyQC.View+1 && (best == nil || en.leaf.View > best.leaf.View) {
+			best = en
+		}
+	}
+	if best != nil {
+		e.checkDecide(best, from)
+		if e.halted != nil {
+			return nil
+		}
+	}
+	// A proposal of the current view that waited for its parent.
+	if c, ok := e.byView[e.view]; ok {
+		if en, ok := e.leaves[c]; ok && en.proposed {
+			e.maybeVote(&en.leaf, &en.payload, c, from)
+		}
+	}
 	// Keep walking back if the chain is still not linked to the anchor.
 	if last.Height() > e.anchor.leaf.Height()+1 {
 		if _, ok := e.leaves[last.Parent]; !ok {
