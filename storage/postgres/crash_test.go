@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/gospresso/gospresso/internal/pgtest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) {
 // crashOpen opens the store in schema target of the test server, in the
 // parent and in the crash children alike.
 func crashOpen(ctx context.Context, target string) (storage.Store, error) {
-	uri, skip, fail := postgresEnv(os.Getenv)
+	uri, skip, fail := pgtest.Env(os.Getenv)
 	if uri == "" {
 		return nil, fmt.Errorf("crash test: no server: %s%s", skip, fail)
 	}

@@ -5,8 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
-	"os"
+	"github.com/gospresso/gospresso/internal/pgtest"
 	"strings"
 	"testing"
 	"time"
@@ -16,37 +15,17 @@ import (
 
 // The environment the Postgres tests read.
 const (
-	envURI     = "GOSPRESSO_TEST_POSTGRES"
-	envRequire = "GOSPRESSO_REQUIRE_POSTGRES"
-	exampleURI = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	envURI     = pgtest.EnvURI
+	envRequire = pgtest.EnvRequire
+	exampleURI = pgtest.ExampleURI
 )
-
-// postgresEnv decides from the environment whether the Postgres tests run:
-// the URI to use, or a skip message, or (CI) a failure message.
-func postgresEnv(getenv func(string) string) (uri, skip, fail string) {
-	uri = getenv(envURI)
-	switch {
-	case uri != "":
-		return uri, "", ""
-	case getenv(envRequire) == "1":
-		return "", "", fmt.Sprintf("%s=1 but %s is not set: the Postgres tests are mandatory here (set it to a server URI such as %s)", envRequire, envURI, exampleURI)
-	}
-	return "", fmt.Sprintf("Postgres tests skipped: set %s to a server URI to run them, e.g. %s=%s go test ./storage/postgres/", envURI, envURI, exampleURI), ""
-}
 
 // testURI returns the server URI, skipping or failing the test as
 // postgresEnv says. An unreachable server fails the test: whoever set the
 // variable wants the tests run.
 func testURI(tb testing.TB) string {
 	tb.Helper()
-	uri, skip, fail := postgresEnv(os.Getenv)
-	switch {
-	case fail != "":
-		tb.Fatal(fail)
-	case skip != "":
-		tb.Skip(skip)
-	}
-	return uri
+	return pgtest.URI(tb)
 }
 
 // adminDB connects to the test server outside any store.
@@ -116,7 +95,7 @@ func TestPostgresEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			uri, skip, fail := postgresEnv(func(k string) string { return tt.env[k] })
+			uri, skip, fail := pgtest.Env(func(k string) string { return tt.env[k] })
 			if (uri != "") != tt.uri || (skip != "") != tt.skip || (fail != "") != tt.fail {
 				t.Fatalf("got uri %q skip %q fail %q", uri, skip, fail)
 			}

@@ -1,17 +1,11 @@
 package pruner_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
-	"os"
+	"github.com/gospresso/gospresso/internal/pgtest"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/lib/pq"
 
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/storage"
@@ -161,30 +155,7 @@ func TestSQLiteBackend(t *testing.T) {
 }
 
 func TestPostgresBackend(t *testing.T) {
-	uri := os.Getenv("GOSPRESSO_TEST_POSTGRES")
-	if uri == "" {
-		if os.Getenv("GOSPRESSO_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("GOSPRESSO_REQUIRE_POSTGRES=1 but GOSPRESSO_TEST_POSTGRES is not set")
-		}
-		t.Skip("Postgres tests skipped: set GOSPRESSO_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run them")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "gospresso_test_pruner_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		connector, err := pq.NewConnector(uri)
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-			return
-		}
-		db := sql.OpenDB(connector)
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+pq.QuoteIdentifier(schema)+" CASCADE"); err != nil {
-			t.Errorf("cleanup: drop schema %s: %v", schema, err)
-		}
-	})
+	uri, schema := pgtest.Schema(t, "gospresso_test_pruner_")
 	st, err := postgres.Open(t.Context(), postgres.Config{URI: uri, Schema: schema})
 	if err != nil {
 		t.Fatal(err)

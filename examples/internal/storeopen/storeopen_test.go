@@ -2,17 +2,13 @@ package storeopen
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
+	"github.com/gospresso/gospresso/internal/pgtest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lib/pq"
 
 	"github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/storage"
@@ -315,31 +311,7 @@ func TestOpenCancelled(t *testing.T) {
 // at cleanup, or skips.
 func testPostgres(t *testing.T) (string, string) {
 	t.Helper()
-	uri := os.Getenv("GOSPRESSO_TEST_POSTGRES")
-	if uri == "" {
-		if os.Getenv("GOSPRESSO_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("GOSPRESSO_REQUIRE_POSTGRES=1 but GOSPRESSO_TEST_POSTGRES is not set")
-		}
-		t.Skip("Postgres tests skipped: set GOSPRESSO_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run them")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "gospresso_test_storeopen_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		connector, err := pq.NewConnector(uri)
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-			return
-		}
-		db := sql.OpenDB(connector)
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+pq.QuoteIdentifier(schema)+" CASCADE"); err != nil {
-			t.Errorf("cleanup: drop schema %s: %v", schema, err)
-		}
-	})
-	return uri, schema
+	return pgtest.Schema(t, "gospresso_test_storeopen_")
 }
 
 func TestOpenPostgres(t *testing.T) {
