@@ -1,5 +1,6 @@
 // Command dev-node runs a whole gospresso network in one process: four
-// consensus nodes over an in-memory network with in-memory stores, keys from
+// consensus nodes over an in-memory network, each with an SQLite store (in a
+// temporary directory removed at exit, or under --data-dir, kept), keys from
 // a fixed seed and a genesis embedded in the binary (genesis.toml beside this
 // file). It submits a trickle of sample transactions unless told not to and
 // prints every decided block until interrupted.
@@ -20,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -31,7 +33,7 @@ import (
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/network/memnet"
 	"github.com/gospresso/gospresso/node"
-	"github.com/gospresso/gospresso/storage/mem"
+	"github.com/gospresso/gospresso/storage/sqlite"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -53,6 +55,7 @@ type options struct {
 	viewTimeout time.Duration
 	builder     time.Duration
 	verbose     bool
+	dataDir     string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -64,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.viewTimeout, "view-timeout", 2*time.Second, "consensus view timeout")
 	fs.DurationVar(&o.builder, "builder-timeout", time.Second, "longest wait for transactions before an empty block")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log consensus events")
+	fs.StringVar(&o.dataDir, "data-dir", "", "keep the nodes' SQLite stores under this directory (default: a temporary directory removed at exit); a second run resumes from it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -87,6 +91,15 @@ func devNode(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	dir := o.dataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "gospresso-dev-node-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
 	hub := memnet.NewHub()
 	nodes := make([]*node.Node, len(gen.StakeTable))
 	defer func() {
@@ -110,17 +123,23 @@ func devNode(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		n, err := node.New(gen, k, node.WithStorage(mem.New()), node.WithNetwork(tr), node.WithLogger(logger.With("node", i)),
-			node.WithConsensusConfig(consensus.Config{NextViewTimeout: o.viewTimeout, BuilderTimeout: o.builder}))
+		store, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("node%d", i), "database"), sqlite.WithLogger(logger.With("node", i)))
 		if err != nil {
 			return err
 		}
+		n, err := node.New(gen, k, node.WithStorage(store), node.WithNetwork(tr), node.WithLogger(logger.With("node", i)),
+			node.WithConsensusConfig(consensus.Config{NextViewTimeout: o.viewTimeout, BuilderTimeout: o.builder}))
+		if err != nil {
+			store.Close()
+			return err
+		}
 		if err := n.Start(ctx); err != nil {
+			_ = n.Stop(context.Background()) // closes the store
 			return err
 		}
 		nodes[i] = n
 	}
-	fmt.Fprintf(stdout, "dev-node: %d nodes running (chain id %s); Ctrl-C to stop\n", len(nodes), gen.ChainConfig.ChainID)
+	fmt.Fprintf(stdout, "dev-node: %d nodes running (chain id %s, stores in %s); Ctrl-C to stop\n", len(nodes), gen.ChainConfig.ChainID, dir)
 
 	var mu sync.Mutex
 	submitted := make(map[types.Commitment]time.Time)
@@ -150,7 +169,9 @@ func devNode(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			}
 		}()
 	}
-	for b, err := range nodes[0].Decided(ctx, 1) {
+	// From the first block after genesis, or after what a kept --data-dir
+	// already holds.
+	for b, err := range nodes[0].Decided(ctx, nodes[0].BlockHeight()) {
 		if ctx.Err() != nil {
 			return nil // interrupted: stop cleanly
 		}

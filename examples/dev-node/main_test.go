@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -35,5 +36,33 @@ func TestDevNodeBadFlag(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(t.Context(), []string{"--no-such-flag"}, &out, &errOut); code != 2 {
 		t.Fatalf("exit %d, want 2", code)
+	}
+}
+
+// With --data-dir the stores are kept, and a second run resumes the chain
+// where the first stopped.
+func TestDevNodeResumesFromDataDir(t *testing.T) {
+	dir := t.TempDir()
+	heights := func() []int {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		var out, errOut bytes.Buffer
+		if code := run(ctx, []string{"--data-dir", dir, "--builder-timeout", "20ms", "--no-transactions"}, &out, &errOut); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		var hs []int
+		for _, m := range regexp.MustCompile(`(?m)^decided height=(\d+) `).FindAllStringSubmatch(out.String(), -1) {
+			h, _ := strconv.Atoi(m[1])
+			hs = append(hs, h)
+		}
+		if len(hs) == 0 {
+			t.Fatalf("no decided block printed:\n%s", out.String())
+		}
+		return hs
+	}
+	first := heights()
+	second := heights()
+	if second[0] <= first[len(first)-1] {
+		t.Fatalf("second run started at height %d, first run ended at %d: want it to resume after", second[0], first[len(first)-1])
 	}
 }
