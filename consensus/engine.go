@@ -991,32 +991,41 @@ func (e *Engine) onTimeoutVote(from int, m *TimeoutVote) error {
 	if m.HighQC.View >= m.View {
 		return fmt.Errorf("%w: timeout vote for view %d carries a qc of view %d", ErrInvalidMessage, m.View, m.HighQC.View)
 	}
-	if err := e.verify.verifyQC(&m.HighQC); err != nil {
-		e.stats.InvalidQCs++
+	signers, hv, sig, high, ok, err := e.collectHighVote(from, voteKey{kind: kindTimeoutVote, view: m.View}, m.Signer, m.Signature, &m.HighQC, highViewData, thresholdSuccess)
+	if !ok {
 		return err
 	}
-	e.onQC(&m.HighQC, from)
-	k := voteKey{kind: kindTimeoutVote, view: m.View}
-	set := e.voteSet(k)
-	if set.done || set.signers.Has(int(m.Signer)) {
-		return nil
-	}
-	set.signers.Set(int(m.Signer))
-	set.sigs[m.Signer] = m.Signature
-	set.high[m.Signer] = m.HighQC.View
-	set.highQCs[m.Signer] = m.HighQC
-	if !e.table.reaches(set.signers, thresholdSuccess) {
-		return nil
-	}
-	signers, hv, sig, high, ok := e.aggregateHigh(set, kindTimeoutVote, m.View, highViewData, thresholdSuccess)
-	if !ok {
-		return nil
-	}
-	set.done = true
 	tc := &TimeoutCert{View: m.View, HighQC: high, Signers: signers, HighViews: hv, Signature: sig}
 	e.onTC(tc, from)
 	e.tryPropose()
 	return nil
+}
+
+// collectHighVote adds a vote that carries its signer's high QC (a timeout
+// or view-sync vote) to its vote set, after verifying and processing the
+// QC. Once the set reaches the threshold it aggregates the set into a
+// certificate (verified lazily, see aggregateHigh) and reports ok.
+func (e *Engine) collectHighVote(from int, k voteKey, signer uint32, sig keys.Signature, highQC *types.QuorumCertificate,
+	data func(types.ViewNumber) types.Commitment, thr threshold) (types.Bitmap, []types.ViewNumber, []byte, types.QuorumCertificate, bool, error) {
+	if err := e.verify.verifyQC(highQC); err != nil {
+		e.stats.InvalidQCs++
+		return nil, nil, nil, types.QuorumCertificate{}, false, err
+	}
+	e.onQC(highQC, from)
+	set := e.voteSet(k)
+	if set.done || set.signers.Has(int(signer)) {
+		return nil, nil, nil, types.QuorumCertificate{}, false, nil
+	}
+	set.signers.Set(int(signer))
+	set.sigs[signer] = sig
+	set.high[signer] = highQC.View
+	set.highQCs[signer] = *highQC
+	if !e.table.reaches(set.signers, thr) {
+		return nil, nil, nil, types.QuorumCertificate{}, false, nil
+	}
+	signers, hv, agg, high, ok := e.aggregateHigh(set, k.kind, k.view, data, thr)
+	set.done = ok
+	return signers, hv, agg, high, ok, nil
 }
 
 func (e *Engine) startViewSync(round types.ViewNumber) {
@@ -1067,30 +1076,12 @@ func (e *Engine) onViewSyncVote(from int, m *ViewSyncVote) error {
 	if stale, err := e.admitVote(from, m.Signer, "view-sync vote", m.Round, m.Round, e.leader(m.Round+types.ViewNumber(m.Relay))); stale || err != nil {
 		return err
 	}
-	if err := e.verify.verifyQC(&m.HighQC); err != nil {
-		e.stats.InvalidQCs++
+	data := func(hv types.ViewNumber) types.Commitment { return viewSyncData(m.Relay, hv) }
+	k := voteKey{kind: m.Phase.kind(), view: m.Round, relay: m.Relay}
+	signers, hv, sig, high, ok, err := e.collectHighVote(from, k, m.Signer, m.Signature, &m.HighQC, data, m.Phase.threshold())
+	if !ok {
 		return err
 	}
-	e.onQC(&m.HighQC, from)
-	k := voteKey{kind: m.Phase.kind(), view: m.Round, relay: m.Relay}
-	set := e.voteSet(k)
-	if set.done || set.signers.Has(int(m.Signer)) {
-		return nil
-	}
-	set.signers.Set(int(m.Signer))
-	set.sigs[m.Signer] = m.Signature
-	set.high[m.Signer] = m.HighQC.View
-	set.highQCs[m.Signer] = m.HighQC
-	thr := m.Phase.threshold()
-	if !e.table.reaches(set.signers, thr) {
-		return nil
-	}
-	data := func(hv types.ViewNumber) types.Commitment { return viewSyncData(m.Relay, hv) }
-	signers, hv, sig, high, ok := e.aggregateHigh(set, m.Phase.kind(), m.Round, data, thr)
-	if !ok {
-		return nil
-	}
-	set.done = true
 	cert := &ViewSyncCert{Phase: m.Phase, Round: m.Round, Relay: m.Relay, HighQC: high, Signers: signers, HighViews: hv, Signature: sig}
 	e.send(Broadcast, &Certificates{ViewSync: cert})
 	e.onViewSyncCert(cert, from)
