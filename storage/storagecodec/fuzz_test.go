@@ -40,19 +40,10 @@ func FuzzDecodeBlock(f *testing.F) {
 	}
 	addSeeds(f, encs)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, in := range fuzzInputs(data) {
+		roundTrip(t, data, func(in []byte) (func() ([]byte, error), error) {
 			b, err := storagecodec.DecodeBlock(in)
-			if err != nil {
-				if !errors.Is(err, storagecodec.ErrCorrupt) {
-					t.Fatalf("error %v does not wrap ErrCorrupt", err)
-				}
-				continue
-			}
-			again, err := storagecodec.EncodeBlock(&b)
-			if err != nil || !bytes.Equal(again, in) {
-				t.Fatalf("accepted input does not re-encode to itself (err %v)", err)
-			}
-		}
+			return func() ([]byte, error) { return storagecodec.EncodeBlock(&b) }, err
+		})
 	})
 }
 
@@ -67,19 +58,10 @@ func FuzzDecodeLeaf(f *testing.F) {
 	}
 	addSeeds(f, encs)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, in := range fuzzInputs(data) {
+		roundTrip(t, data, func(in []byte) (func() ([]byte, error), error) {
 			l, qc, err := storagecodec.DecodeLeaf(in)
-			if err != nil {
-				if !errors.Is(err, storagecodec.ErrCorrupt) {
-					t.Fatalf("error %v does not wrap ErrCorrupt", err)
-				}
-				continue
-			}
-			again, err := storagecodec.EncodeLeaf(&l, &qc)
-			if err != nil || !bytes.Equal(again, in) {
-				t.Fatalf("accepted input does not re-encode to itself (err %v)", err)
-			}
-		}
+			return func() ([]byte, error) { return storagecodec.EncodeLeaf(&l, &qc) }, err
+		})
 	})
 }
 
@@ -94,19 +76,10 @@ func FuzzDecodeHeader(f *testing.F) {
 	}
 	addSeeds(f, encs)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, in := range fuzzInputs(data) {
+		roundTrip(t, data, func(in []byte) (func() ([]byte, error), error) {
 			h, err := storagecodec.DecodeHeader(in)
-			if err != nil {
-				if !errors.Is(err, storagecodec.ErrCorrupt) {
-					t.Fatalf("error %v does not wrap ErrCorrupt", err)
-				}
-				continue
-			}
-			again, err := storagecodec.EncodeHeader(&h)
-			if err != nil || !bytes.Equal(again, in) {
-				t.Fatalf("accepted input does not re-encode to itself (err %v)", err)
-			}
-		}
+			return func() ([]byte, error) { return storagecodec.EncodeHeader(&h) }, err
+		})
 	})
 }
 
@@ -121,18 +94,29 @@ func FuzzDecodeSafety(f *testing.F) {
 	}
 	addSeeds(f, encs)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, in := range fuzzInputs(data) {
+		roundTrip(t, data, func(in []byte) (func() ([]byte, error), error) {
 			s, err := storagecodec.DecodeSafety(in)
-			if err != nil {
-				if !errors.Is(err, storagecodec.ErrCorrupt) {
-					t.Fatalf("error %v does not wrap ErrCorrupt", err)
-				}
-				continue
-			}
-			again, err := storagecodec.EncodeSafety(&s)
-			if err != nil || !bytes.Equal(again, in) {
-				t.Fatalf("accepted input does not re-encode to itself (err %v)", err)
-			}
-		}
+			return func() ([]byte, error) { return storagecodec.EncodeSafety(&s) }, err
+		})
 	})
+}
+
+// roundTrip runs decode on every input derived from data: a decode
+// error must wrap ErrCorrupt, and an accepted input must re-encode to
+// itself (the encoding is canonical).
+func roundTrip(t *testing.T, data []byte, decode func([]byte) (reencode func() ([]byte, error), err error)) {
+	t.Helper()
+	for _, in := range fuzzInputs(data) {
+		reencode, err := decode(in)
+		if err != nil {
+			if !errors.Is(err, storagecodec.ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			continue
+		}
+		again, err := reencode()
+		if err != nil || !bytes.Equal(again, in) {
+			t.Fatalf("accepted input does not re-encode to itself (err %v)", err)
+		}
+	}
 }
