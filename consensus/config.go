@@ -77,6 +77,13 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// replyInterval is the shortest time between two identical answers to one
+// member: half the shortest interval at which an honest member re-sends a
+// vote, so every re-send is answered.
+func (c Config) replyInterval() time.Duration {
+	return min(c.NextViewTimeout, c.ViewSyncTimeout) / 2
+}
+
 // viewTimeout is NextViewTimeout × ratio^k, capped at 10 × NextViewTimeout.
 func (c Config) viewTimeout(k int) time.Duration {
 	d := c.NextViewTimeout

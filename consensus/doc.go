@@ -21,7 +21,7 @@
 //
 // Views are numbered from 1; leader(v) is stake-table entry v mod n. The
 // leader of v proposes a leaf extending the highest certified leaf it knows;
-// replicas vote for it under the two-chain voting rule of SPEC §7.13 and send
+// replicas vote for it under the two-chain voting rule and send
 // their votes to leader(v+1), which aggregates them into a quorum certificate
 // (an aggregate BLS signature plus a signer bitmap) and proposes view v+1 with
 // it. A leaf G is decided once the node holds a certificate for G and one for
@@ -30,7 +30,13 @@
 // certificates; after two consecutive timeouts the nodes run view sync
 // (pre-commit, commit and finalize certificates collected by rotating relays).
 // A node that sees certificates for leaves it lacks fetches them from peers
-// and checks them by hash links and certificates.
+// and checks them by hash links and certificates. A vote for a view the
+// receiver has left is answered with the certificate that moved it on, and
+// view-sync relays answer late voters with the certificates they formed, so
+// nodes split between views after faults reach a common view again.
+//
+// The rules, and the liveness bound the simulation checks, are written down
+// in docs/protocol.md in the repository.
 //
 // Every signature covers SHA-256("gospresso/v1" ‖ kind ‖ genesis commitment ‖
 // u64be(view) ‖ data), so no signature can be replayed across message kinds,

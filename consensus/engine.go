@@ -157,15 +157,6 @@ type fetch struct {
 	stopHeight uint64
 }
 
-type viewSync struct {
-	active   bool
-	round    types.ViewNumber
-	relay    uint64 // attempt mod stake-table size
-	attempt  uint64
-	deadline time.Time
-	voted    map[voteKey]bool // votes cast in this attempt
-}
-
 // Engine is the consensus state machine. It is not safe for concurrent use;
 // one goroutine (the node's run loop, or a simulation) drives it.
 type Engine struct {
@@ -201,11 +192,18 @@ type Engine struct {
 	proposed     types.ViewNumber
 	lastTC       *TimeoutCert
 	lastFinalize *ViewSyncCert
-	moveCert     Certificates
-	replied      map[int]types.ViewNumber
+	// moveCert is the certificate that moved the node to its current view,
+	// sent to nodes still behind it (answerStale).
+	moveCert Certificates
+	// replied rate-limits answers to each member (see reply).
+	replied map[replyKey]time.Time
 
 	votes map[voteKey]*voteSet
 	vs    viewSync
+	// vsVoted holds the view-sync votes cast in the current attempt;
+	// vsFormed, as relay, the highest certificate formed per round and relay.
+	vsVoted  map[voteKey]bool
+	vsFormed map[slot]*ViewSyncCert
 
 	fetches map[types.Commitment]*fetch
 	fetchID uint64
@@ -249,7 +247,8 @@ func New(p Params) (*Engine, error) {
 		now:    p.Now,
 		leaves: make(map[types.Commitment]*entry), byView: make(map[types.ViewNumber]types.Commitment),
 		ownProps: make(map[types.ViewNumber]*Proposal), pendingQC: make(map[types.Commitment]*types.QuorumCertificate),
-		replied: make(map[int]types.ViewNumber), votes: make(map[voteKey]*voteSet),
+		replied: make(map[replyKey]time.Time), votes: make(map[voteKey]*voteSet),
+		vsVoted: make(map[voteKey]bool), vsFormed: make(map[slot]*ViewSyncCert),
 		fetches: make(map[types.Commitment]*fetch),
 		highQC:  gqc,
 	}
@@ -293,8 +292,16 @@ func New(p Params) (*Engine, error) {
 		}
 		e.stats.LastDecidedView = a.leaf.View
 		e.stats.LastDecidedHeight = a.leaf.Height()
-		start := max(r.Safety.View, e.highQC.View+1, 1)
-		e.enterView(start)
+		// Resume in the view the node can prove to others: the one after its
+		// highest QC. A higher persisted view was reached through a timeout
+		// or view-sync certificate that is not kept; resuming there would
+		// leave the node unable to bring anyone else to it (docs/protocol.md,
+		// "Restarts"). Voting safety rests on LastVotedView, not on the view.
+		e.enterView(max(e.highQC.View+1, 1))
+		if !e.highQC.IsGenesis() {
+			qc := e.highQC
+			e.moveCert = Certificates{QC: &qc}
+		}
 	} else {
 		e.enterView(1)
 	}
@@ -464,6 +471,21 @@ func (e *Engine) enterView(v types.ViewNumber) {
 	for w := range e.ownProps {
 		if w+e.table.pruneWindow() < v {
 			delete(e.ownProps, w)
+		}
+	}
+	for k := range e.vsVoted {
+		if k.view < v {
+			delete(e.vsVoted, k)
+		}
+	}
+	for s := range e.vsFormed {
+		if s.round < v {
+			delete(e.vsFormed, s)
+		}
+	}
+	for k := range e.replied {
+		if k.view < v {
+			delete(e.replied, k)
 		}
 	}
 }
@@ -710,15 +732,40 @@ func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit type
 	e.send(e.leader(v+1), &Vote{View: v, Leaf: commit, Signer: uint32(e.self), Signature: sig})
 }
 
-// staleVote answers a vote for a view this node has left with the
-// certificate that moved it on, at most once per sender and view.
-func (e *Engine) staleVote(from int) {
-	if from < 0 || from == e.self || e.replied[from] == e.view || (e.moveCert.QC == nil && e.moveCert.TC == nil && e.moveCert.ViewSync == nil) {
+// replyKey names an answer to one member: what it was about.
+type replyKey struct {
+	to    int
+	kind  kind
+	view  types.ViewNumber
+	relay uint64
+}
+
+// reply sends a member certificates it asked for by voting late. Answers to
+// one member are rate-limited: the same answer at most once per
+// replyInterval, so a member cannot make the node send more than it sends
+// itself, while an honest member re-sending a vote (every view timeout, or
+// every view-sync attempt) is answered again if an earlier answer was lost.
+func (e *Engine) reply(to int, k replyKey, m *Certificates) {
+	if to < 0 || to == e.self {
 		return
 	}
-	e.replied[from] = e.view
-	mc := e.moveCert
-	e.send(from, &mc)
+	k.to = to
+	if at, ok := e.replied[k]; ok && e.now.Before(at.Add(e.cfg.replyInterval())) {
+		return
+	}
+	e.replied[k] = e.now
+	c := *m
+	e.send(to, &c)
+}
+
+// answerStale answers a vote from a member that is behind this node with
+// the certificate that moved this node to its current view, which brings
+// the member here too (docs/protocol.md, "View transitions").
+func (e *Engine) answerStale(from int) {
+	if e.moveCert.QC == nil && e.moveCert.TC == nil && e.moveCert.ViewSync == nil {
+		return
+	}
+	e.reply(from, replyKey{view: e.view}, &e.moveCert)
 }
 
 func (e *Engine) inWindow(v types.ViewNumber) bool {
@@ -727,10 +774,10 @@ func (e *Engine) inWindow(v types.ViewNumber) bool {
 
 // admitVote applies the checks every vote shares: it came from its signer,
 // the signer is a member, this node is its collector, and its view is
-// neither far ahead nor left behind. A vote for a view the node has left
-// (the vote's target view below the current one) is answered with the
-// certificate that moved the node on and reported as stale.
-func (e *Engine) admitVote(from int, signer uint32, what string, view, target types.ViewNumber, collector int) (stale bool, err error) {
+// neither far ahead nor left behind. A vote for a view below the current
+// one comes from a node that is behind: it is answered with the certificate
+// that moved this node on and reported as stale (not counted).
+func (e *Engine) admitVote(from int, signer uint32, what string, view types.ViewNumber, collector int) (stale bool, err error) {
 	switch {
 	case int(signer) != from && from != e.self:
 		return false, fmt.Errorf("%w: %s signed by member %d arrived from %d", ErrInvalidMessage, what, signer, from)
@@ -738,8 +785,8 @@ func (e *Engine) admitVote(from int, signer uint32, what string, view, target ty
 		return false, fmt.Errorf("%w: %s signer %d not in the stake table", ErrInvalidMessage, what, signer)
 	case e.self < 0 || collector != e.self:
 		return false, fmt.Errorf("%w: %s for view %d sent to a node that does not collect it", ErrInvalidMessage, what, view)
-	case target < e.view:
-		e.staleVote(from)
+	case view < e.view:
+		e.answerStale(from)
 		return true, nil
 	case !e.inWindow(view):
 		return false, fmt.Errorf("%w: %s for view %d beyond the window of %d views", ErrInvalidMessage, what, view, e.cfg.MaxViewsAhead)
@@ -748,7 +795,7 @@ func (e *Engine) admitVote(from int, signer uint32, what string, view, target ty
 }
 
 func (e *Engine) onVote(from int, m *Vote) error {
-	if stale, err := e.admitVote(from, m.Signer, "quorum vote", m.View, m.View+1, e.leader(m.View+1)); stale || err != nil {
+	if stale, err := e.admitVote(from, m.Signer, "quorum vote", m.View, e.leader(m.View+1)); stale || err != nil {
 		return err
 	}
 	k := voteKey{kind: kindQuorumVote, view: m.View, leaf: m.Leaf}
@@ -985,7 +1032,7 @@ func (e *Engine) onViewTimeout() {
 }
 
 func (e *Engine) onTimeoutVote(from int, m *TimeoutVote) error {
-	if stale, err := e.admitVote(from, m.Signer, "timeout vote", m.View, m.View+1, e.leader(m.View+1)); stale || err != nil {
+	if stale, err := e.admitVote(from, m.Signer, "timeout vote", m.View, e.leader(m.View+1)); stale || err != nil {
 		return err
 	}
 	if m.HighQC.View >= m.View {
@@ -1028,66 +1075,6 @@ func (e *Engine) collectHighVote(from int, k voteKey, signer uint32, sig keys.Si
 	return signers, hv, agg, high, ok, nil
 }
 
-func (e *Engine) startViewSync(round types.ViewNumber) {
-	e.stats.ViewSyncs++
-	e.vs = viewSync{active: true, round: round, voted: make(map[voteKey]bool)}
-	e.sendViewSyncVote(PhasePreCommit, round, 0)
-}
-
-// sendViewSyncVote votes in a view-sync phase, first making sure the node
-// can never again cast a quorum vote below round.
-func (e *Engine) sendViewSyncVote(phase Phase, round types.ViewNumber, relay uint64) {
-	e.vs.relay = relay
-	e.vs.deadline = e.now.Add(e.cfg.ViewSyncTimeout)
-	if e.self < 0 {
-		return
-	}
-	k := voteKey{kind: phase.kind(), view: round, relay: relay}
-	if e.vs.voted[k] {
-		return
-	}
-	e.vs.voted[k] = true
-	if round > 0 && e.lastVoted < round-1 {
-		e.lastVoted = round - 1
-		e.stats.LastVotedView = e.lastVoted
-		e.dirty = true
-	}
-	hv := e.highQC.View
-	sig := e.key.Sign(digest(phase.kind(), e.verify.genesis, round, viewSyncData(relay, hv)))
-	e.send(e.leader(round+types.ViewNumber(relay)), &ViewSyncVote{Phase: phase, Round: round, Relay: relay, HighQC: e.highQC, Signer: uint32(e.self), Signature: sig})
-}
-
-func (e *Engine) onViewSyncTimeout() {
-	e.log.Warn("Vote sending timed out in ViewSyncTimeout", "view", uint64(e.view), "round", uint64(e.vs.round), "relay", e.vs.relay)
-	// The next attempt goes to the next relay (wrapping around the table)
-	// and may repeat votes of earlier attempts.
-	e.vs.attempt++
-	e.vs.voted = make(map[voteKey]bool)
-	e.sendViewSyncVote(PhasePreCommit, e.vs.round, e.vs.attempt%uint64(e.table.Len()))
-}
-
-func (e *Engine) onViewSyncVote(from int, m *ViewSyncVote) error {
-	if m.Phase < PhasePreCommit || m.Phase > PhaseFinalize {
-		return fmt.Errorf("%w: view-sync phase %d", ErrInvalidMessage, m.Phase)
-	}
-	if m.Relay >= uint64(e.table.Len()) {
-		return fmt.Errorf("%w: view-sync relay %d out of range (stake table of %d)", ErrInvalidMessage, m.Relay, e.table.Len())
-	}
-	if stale, err := e.admitVote(from, m.Signer, "view-sync vote", m.Round, m.Round, e.leader(m.Round+types.ViewNumber(m.Relay))); stale || err != nil {
-		return err
-	}
-	data := func(hv types.ViewNumber) types.Commitment { return viewSyncData(m.Relay, hv) }
-	k := voteKey{kind: m.Phase.kind(), view: m.Round, relay: m.Relay}
-	signers, hv, sig, high, ok, err := e.collectHighVote(from, k, m.Signer, m.Signature, &m.HighQC, data, m.Phase.threshold())
-	if !ok {
-		return err
-	}
-	cert := &ViewSyncCert{Phase: m.Phase, Round: m.Round, Relay: m.Relay, HighQC: high, Signers: signers, HighViews: hv, Signature: sig}
-	e.send(Broadcast, &Certificates{ViewSync: cert})
-	e.onViewSyncCert(cert, from)
-	return nil
-}
-
 func (e *Engine) onCertificates(from int, m *Certificates) error {
 	if m.QC != nil {
 		if err := e.verify.verifyQC(m.QC); err != nil {
@@ -1110,41 +1097,4 @@ func (e *Engine) onCertificates(from int, m *Certificates) error {
 	}
 	e.tryPropose()
 	return nil
-}
-
-// onViewSyncCert processes a verified view-sync certificate.
-func (e *Engine) onViewSyncCert(c *ViewSyncCert, from int) {
-	e.onQC(&c.HighQC, from)
-	switch c.Phase {
-	case PhaseFinalize:
-		e.onFinalize(c, from)
-	case PhasePreCommit, PhaseCommit:
-		if c.Round < e.view {
-			return
-		}
-		if !e.vs.active || c.Round > e.vs.round {
-			e.vs = viewSync{active: true, round: c.Round, voted: make(map[voteKey]bool)}
-		}
-		if c.Round != e.vs.round {
-			return
-		}
-		next := PhaseCommit
-		if c.Phase == PhaseCommit {
-			next = PhaseFinalize
-		}
-		e.sendViewSyncVote(next, c.Round, c.Relay)
-	}
-}
-
-func (e *Engine) onFinalize(c *ViewSyncCert, from int) {
-	if e.lastFinalize == nil || c.Round > e.lastFinalize.Round {
-		e.lastFinalize = c
-	}
-	if c.Round > e.view {
-		e.moveCert = Certificates{ViewSync: c}
-		e.enterView(c.Round)
-	}
-	if e.vs.active && c.Round >= e.vs.round {
-		e.vs.active = false
-	}
 }
