@@ -3,6 +3,7 @@ package nodetest
 import (
 	"context"
 	"crypto/sha256"
+	"slices"
 
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/keys"
@@ -171,4 +172,27 @@ func (b *byzantine) forward(ctx context.Context, to int, topic string, msg []byt
 		return b.Transport.Broadcast(ctx, topic, msg)
 	}
 	return b.Transport.Send(ctx, b.ids[to], msg)
+}
+
+// Withhold sends nothing to the members listed in From, and everything else
+// as an honest node would: a member that silently leaves part of the
+// network out (SPEC §7.13 requires liveness with up to f such members).
+type Withhold struct {
+	From []int
+}
+
+func (w Withhold) rewrite(c *byzContext, to int, m consensus.Message) []addressed {
+	if to != consensus.Broadcast {
+		if slices.Contains(w.From, to) {
+			return nil
+		}
+		return []addressed{{to, m}}
+	}
+	var out []addressed
+	for i := range c.n {
+		if i != c.self && !slices.Contains(w.From, i) {
+			out = append(out, addressed{i, m})
+		}
+	}
+	return out
 }

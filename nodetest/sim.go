@@ -37,6 +37,10 @@ type SimConfig struct {
 	// (default 50ms; negative disables transactions).
 	TxInterval time.Duration
 	Consensus  consensus.Config // default FastConsensus
+	// StopAfter, when positive, ends the run early, as soon as every node
+	// that is not Byzantine has decided StopAfter blocks above the height
+	// decided when faults stopped (SimResult.HeightAtHeal).
+	StopAfter uint64
 	// Byzantine gives nodes a Byzantine behaviour for the whole run (at most
 	// f of them for the safety and liveness checks to apply; Crashes then
 	// takes the remaining budget, so use them apart).
@@ -53,6 +57,12 @@ type SimResult struct {
 	Submitted []types.Commitment
 	// Steps counts the events processed.
 	Steps int
+	// Recovery is, over the nodes that are not Byzantine, the longest
+	// simulated time from the end of the fault period until the node decided
+	// a block above HeightAtHeal. Recovered is false if some such node never
+	// did before the run ended.
+	Recovery  time.Duration
+	Recovered bool
 }
 
 // Simulate runs a network of engines single-threaded, in simulated time,
@@ -88,7 +98,17 @@ func Simulate(cfg SimConfig) (*SimResult, error) {
 	if err := s.run(); err != nil {
 		return nil, fmt.Errorf("nodetest: simulation seed %d: %w", cfg.Seed, err)
 	}
-	res := &SimResult{HeightAtHeal: s.heightAtHeal, Submitted: s.submitted, Steps: s.steps}
+	res := &SimResult{HeightAtHeal: s.heightAtHeal, Submitted: s.submitted, Steps: s.steps, Recovered: true}
+	for i, n := range s.nodes {
+		if _, byz := cfg.Byzantine[i]; byz {
+			continue
+		}
+		if n.recoveredAt.IsZero() {
+			res.Recovered = false
+			continue
+		}
+		res.Recovery = max(res.Recovery, n.recoveredAt.Sub(s.healAt))
+	}
 	for _, n := range s.nodes {
 		c, err := readChain(n.store)
 		if err != nil {
@@ -123,6 +143,10 @@ type simNode struct {
 	crashed bool
 	tickAt  time.Time
 	group   int // partition group
+	// recoveredAt is when the node first decided a block above the height
+	// decided when faults stopped.
+	recoveredAt time.Time
+	height      uint64 // last decided height
 }
 
 type eventKind int
@@ -178,6 +202,8 @@ type sim struct {
 	faulty       bool
 	partitioned  bool
 	heightAtHeal uint64
+	healed       bool // heightAtHeal is set: decides above it count as recovery
+	done         bool // StopAfter reached
 	submitted    []types.Commitment
 	steps        int
 	keys         []keys.StakingKey
@@ -305,6 +331,13 @@ func (s *sim) drain(i int) error {
 		if err := n.store.SaveDecided(ctx, persist.Blocks(r.Decided)); err != nil {
 			return fmt.Errorf("node %d: save decided: %w", i, err)
 		}
+		n.height = r.Decided[len(r.Decided)-1].Leaf.Height()
+		if s.healed && n.recoveredAt.IsZero() && n.height > s.heightAtHeal {
+			n.recoveredAt = s.now
+		}
+		if s.healed && s.cfg.StopAfter > 0 {
+			s.done = s.allHonestAt(s.heightAtHeal + s.cfg.StopAfter)
+		}
 	}
 	if r.Halt != nil {
 		return fmt.Errorf("node %d halted: %w", i, r.Halt)
@@ -419,7 +452,7 @@ func (s *sim) run() (err error) {
 	end := s.healAt.Add(s.cfg.Recovery)
 	for s.queue.Len() > 0 {
 		e := heap.Pop(&s.queue).(*event)
-		if e.at.After(end) {
+		if e.at.After(end) || s.done {
 			break
 		}
 		if e.at.After(s.now) {
@@ -431,6 +464,17 @@ func (s *sim) run() (err error) {
 		}
 	}
 	return nil
+}
+
+// allHonestAt reports whether every node that is not Byzantine has decided
+// height h.
+func (s *sim) allHonestAt(h uint64) bool {
+	for i, n := range s.nodes {
+		if _, byz := s.cfg.Byzantine[i]; !byz && n.height < h {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *sim) endFaults() {
@@ -446,6 +490,7 @@ func (s *sim) endFaults() {
 			s.heightAtHeal = max(s.heightAtHeal, h-1)
 		}
 	}
+	s.healed = true
 }
 
 func (s *sim) handle(e *event) error {

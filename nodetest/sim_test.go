@@ -2,10 +2,12 @@ package nodetest_test
 
 import (
 	"flag"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/gospresso/gospresso/nodetest"
+	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -18,42 +20,57 @@ func TestSimulation(t *testing.T) {
 	for seed := *simFirst; seed < *simFirst+uint64(*simSeeds); seed++ {
 		cfg := nodetest.SimConfig{
 			Seed: seed, Nodes: 4 + int(seed%2)*3, // 4 or 7 nodes
-			FaultPeriod: 10 * time.Second, Recovery: 10 * time.Second,
+			FaultPeriod: 10 * time.Second, Recovery: 10 * time.Second, StopAfter: 5,
 			DropRate: 0.05, Crashes: true, Partitions: true,
 		}
 		res, err := nodetest.Simulate(cfg)
+		replay := fmt.Sprintf("replay: go test ./nodetest -run TestSimulation -sim.seed=%d -sim.seeds=1", seed)
 		if err != nil {
-			t.Fatalf("seed %d: %v (replay: go test ./nodetest -run TestSimulation -sim.seed=%d -sim.seeds=1)", seed, err, seed)
+			t.Fatalf("seed %d: %v (%s)", seed, err, replay)
 		}
-		if err := nodetest.CheckSameChain(res.Chains...); err != nil {
-			t.Fatalf("seed %d: safety: %v (replay: -sim.seed=%d -sim.seeds=1)", seed, err, seed)
+		if err := checkSimResult(cfg, res, cfg.Recovery); err != nil {
+			t.Fatalf("seed %d: %v (%s)", seed, err, replay)
 		}
-		final := uint64(len(res.Chains[0])) - 1
-		for _, c := range res.Chains {
-			final = min(final, uint64(len(c))-1)
-		}
-		if final < res.HeightAtHeal+5 {
-			t.Fatalf("seed %d: liveness: every node at height >= %d after recovery, want > %d (height when faults stopped) + 5 (replay: -sim.seed=%d -sim.seeds=1)",
-				seed, final, res.HeightAtHeal, seed)
-		}
-		counts := make(map[types.Commitment]int)
-		for _, b := range res.Chains[0] {
-			txs, err := b.Payload.Transactions()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, tx := range txs {
-				counts[tx.Commit()]++
-			}
-		}
-		for c, k := range counts {
-			if k > 1 {
-				t.Fatalf("seed %d: transaction %s decided %d times", seed, c.Short(), k)
-			}
-		}
-		t.Logf("seed %d: %d nodes, %d events, height %d at heal, %d after recovery, %d of %d transactions decided",
-			seed, cfg.Nodes, res.Steps, res.HeightAtHeal, final, len(counts), len(res.Submitted))
+		t.Logf("seed %d: %d nodes, %d events, height %d at heal, recovered after %v",
+			seed, cfg.Nodes, res.Steps, res.HeightAtHeal, res.Recovery)
 	}
+}
+
+// checkSimResult checks a simulated execution: the nodes that are not
+// Byzantine decided the same chain (safety), each decided a block above the
+// height decided when faults healed within bound, and then cfg.StopAfter
+// blocks (liveness), and no transaction was decided twice.
+func checkSimResult(cfg nodetest.SimConfig, res *nodetest.SimResult, bound time.Duration) error {
+	var honest [][]storage.Block
+	for i, c := range res.Chains {
+		if _, byz := cfg.Byzantine[i]; !byz {
+			honest = append(honest, c)
+		}
+	}
+	if err := nodetest.CheckSameChain(honest...); err != nil {
+		return fmt.Errorf("safety: %w", err)
+	}
+	if !res.Recovered || res.Recovery > bound {
+		return fmt.Errorf("liveness: an honest node decided nothing above height %d within %v after faults healed", res.HeightAtHeal, bound)
+	}
+	for i, c := range honest {
+		if h := uint64(len(c)) - 1; h < res.HeightAtHeal+cfg.StopAfter {
+			return fmt.Errorf("liveness: honest node %d at height %d at the end, want %d (height at heal) + %d", i, h, res.HeightAtHeal, cfg.StopAfter)
+		}
+	}
+	counts := make(map[types.Commitment]int)
+	for _, b := range honest[0] {
+		txs, err := b.Payload.Transactions()
+		if err != nil {
+			return fmt.Errorf("decided payload at height %d: %w", b.Leaf.Height(), err)
+		}
+		for _, tx := range txs {
+			if counts[tx.Commit()]++; counts[tx.Commit()] > 1 {
+				return fmt.Errorf("transaction %s decided twice", tx.Commit().Short())
+			}
+		}
+	}
+	return nil
 }
 
 func TestSimulationIsDeterministic(t *testing.T) {
@@ -90,25 +107,20 @@ func TestSimulationByzantine(t *testing.T) {
 		"double voter":        nodetest.DoubleVoter{},
 		"bad signatures":      nodetest.BadSignatures{},
 		"future views":        nodetest.FutureViews{},
+		"withholding":         nodetest.Withhold{From: []int{0, 1}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			seed := *simFirst
 			cfg := nodetest.SimConfig{
-				Seed: seed, Nodes: 4, FaultPeriod: 5 * time.Second, Recovery: 5 * time.Second,
+				Seed: seed, Nodes: 4, FaultPeriod: 5 * time.Second, Recovery: 5 * time.Second, StopAfter: 5,
 				DropRate: 0.02, Partitions: true, Byzantine: map[int]nodetest.Behaviour{3: b},
 			}
 			res, err := nodetest.Simulate(cfg)
 			if err != nil {
 				t.Fatalf("seed %d: %v", seed, err)
 			}
-			honest := res.Chains[:3]
-			if err := nodetest.CheckSameChain(honest...); err != nil {
-				t.Fatalf("seed %d: safety: %v", seed, err)
-			}
-			for i, c := range honest {
-				if uint64(len(c))-1 < res.HeightAtHeal+5 {
-					t.Fatalf("seed %d: node %d at height %d after recovery, height at heal %d", seed, i, len(c)-1, res.HeightAtHeal)
-				}
+			if err := checkSimResult(cfg, res, cfg.Recovery); err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
 			}
 		})
 	}
