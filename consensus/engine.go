@@ -41,19 +41,11 @@ type BlockBuilder interface {
 	BuildBlock(req BuildRequest) (types.Header, types.Payload, error)
 }
 
-// Safety is the replica state that must be durable before the node sends
-// anything that depends on it (SPEC §7.13 "Replica state").
-type Safety struct {
-	View          types.ViewNumber
-	LastVotedView types.ViewNumber
-	HighQC        types.QuorumCertificate
-}
-
 // State is what a restarted engine resumes from: its safety state, the last
 // decided leaf (the anchor) with its certificate, and the proposals it had
 // stored for undecided views (its own among them).
 type State struct {
-	Safety    Safety
+	Safety    types.SafetyState
 	Anchor    FetchedLeaf
 	AnchorQC  types.QuorumCertificate
 	Proposals []*Proposal
@@ -68,21 +60,14 @@ type Outbound struct {
 // Broadcast is the Outbound.To value that addresses every other member.
 const Broadcast = -1
 
-// Decided is a decided leaf with its payload and the certificate of it.
-type Decided struct {
-	Leaf    types.Leaf
-	Payload types.Payload
-	QC      types.QuorumCertificate
-}
-
 // Ready is what the caller must do after a Step or Tick, in field order:
 // persist Safety and Proposals durably, then send Messages, then deliver
 // Decided. Halt, when set, means the engine stopped (see ErrSafetyViolation).
 type Ready struct {
-	Safety    *Safety
+	Safety    *types.SafetyState
 	Proposals []*Proposal
 	Messages  []Outbound
-	Decided   []Decided
+	Decided   []types.Block
 	Halt      error
 }
 
@@ -352,7 +337,7 @@ func (e *Engine) NextDeadline() time.Time {
 // Ready returns and clears what the caller must do (see Ready).
 func (e *Engine) Ready() Ready {
 	if e.dirty {
-		s := Safety{View: e.view, LastVotedView: e.lastVoted, HighQC: e.highQC}
+		s := types.SafetyState{View: e.view, LastVotedView: e.lastVoted, HighQC: e.highQC}
 		e.ready.Safety = &s
 		e.dirty = false
 	}
@@ -591,7 +576,7 @@ func (e *Engine) decide(g *entry, from int) {
 		} else {
 			qc = *g.qc
 		}
-		e.ready.Decided = append(e.ready.Decided, Decided{Leaf: en.leaf, Payload: en.payload, QC: qc})
+		e.ready.Decided = append(e.ready.Decided, types.Block{Leaf: en.leaf, Payload: en.payload, QC: qc})
 	}
 	e.stats.ViewsDecided += uint64(len(chain))
 	e.anchor = g

@@ -3,6 +3,7 @@ package consensus
 import (
 	"crypto/sha256"
 	"encoding/binary"
+
 	"github.com/gospresso/gospresso/keys"
 
 	"github.com/gospresso/gospresso/types"

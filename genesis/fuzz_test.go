@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/gospresso/gospresso/internal/shared"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gospresso/gospresso/internal/shared"
 )
 
 // FuzzParse checks that Parse never panics, that every error is an *Error,

@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"github.com/gospresso/gospresso/internal/shared"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gospresso/gospresso/internal/shared"
 
 	"github.com/gospresso/gospresso/types"
 )

@@ -19,7 +19,6 @@ import (
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/network"
 	"github.com/gospresso/gospresso/node/persist"
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -358,21 +357,21 @@ func decodeTx(b []byte) (types.Transaction, error) {
 // so a slow reader never holds up consensus and never misses a block; the
 // sequence ends with an error when ctx ends, the node stops, or a block can
 // no longer be read (resume from the last height seen).
-func (n *Node) Decided(ctx context.Context, from uint64) iter.Seq2[storage.Block, error] {
-	return func(yield func(storage.Block, error) bool) {
+func (n *Node) Decided(ctx context.Context, from uint64) iter.Seq2[types.Block, error] {
+	return func(yield func(types.Block, error) bool) {
 		next := from
 		for {
 			n.mu.Lock()
 			h, ch, err := n.height, n.notify, n.err
 			n.mu.Unlock()
 			if ctx.Err() != nil {
-				yield(storage.Block{}, ctx.Err())
+				yield(types.Block{}, ctx.Err())
 				return
 			}
 			if next < h {
 				b, err := n.s.store.BlockByHeight(ctx, next)
 				if err != nil {
-					yield(storage.Block{}, fmt.Errorf("node: decided block %d: %w", next, err))
+					yield(types.Block{}, fmt.Errorf("node: decided block %d: %w", next, err))
 					return
 				}
 				if !yield(b, nil) {
@@ -382,12 +381,12 @@ func (n *Node) Decided(ctx context.Context, from uint64) iter.Seq2[storage.Block
 				continue
 			}
 			if err != nil {
-				yield(storage.Block{}, err)
+				yield(types.Block{}, err)
 				return
 			}
 			select {
 			case <-ctx.Done():
-				yield(storage.Block{}, ctx.Err())
+				yield(types.Block{}, ctx.Err())
 				return
 			case <-ch:
 			}
@@ -571,7 +570,7 @@ func (n *Node) apply(ctx context.Context, r *consensus.Ready) error {
 		}
 	}
 	if len(r.Decided) > 0 {
-		blocks := persist.Blocks(r.Decided)
+		blocks := r.Decided
 		for _, d := range r.Decided {
 			if txs, err := d.Payload.Transactions(); err == nil {
 				n.mempool.Decided(txs)

@@ -301,27 +301,27 @@ func (n *Network) WaitForTransaction(c types.Commitment, nodes ...int) storage.T
 
 // Chains returns the decided chain of every node (from its store), in node
 // order.
-func (n *Network) Chains(nodes ...int) [][]storage.Block {
+func (n *Network) Chains(nodes ...int) [][]types.Block {
 	n.tb.Helper()
 	if len(nodes) == 0 {
 		for i := range n.Keys {
 			nodes = append(nodes, i)
 		}
 	}
-	var out [][]storage.Block
+	var out [][]types.Block
 	for _, i := range nodes {
 		out = append(out, storeChain(n.tb, n.stores[i]))
 	}
 	return out
 }
 
-func storeChain(tb testing.TB, st storage.BlockStore) []storage.Block {
+func storeChain(tb testing.TB, st storage.BlockStore) []types.Block {
 	ctx := context.Background()
 	h, err := st.BlockHeight(ctx)
 	if err != nil {
 		tb.Fatalf("nodetest: block height: %v", err)
 	}
-	chain := make([]storage.Block, 0, h)
+	chain := make([]types.Block, 0, h)
 	for i := range h {
 		b, err := st.BlockByHeight(ctx, i)
 		if err != nil {
@@ -344,8 +344,8 @@ func (n *Network) CheckSameChain(nodes ...int) {
 
 // CheckSameChain returns an error unless every chain is a prefix of the
 // longest one, block by block (leaf commitments), with heights 0, 1, 2, ...
-func CheckSameChain(chains ...[]storage.Block) error {
-	longest := slices.MaxFunc(chains, func(a, b []storage.Block) int { return len(a) - len(b) })
+func CheckSameChain(chains ...[]types.Block) error {
+	longest := slices.MaxFunc(chains, func(a, b []types.Block) int { return len(a) - len(b) })
 	ref := make([]types.Commitment, len(longest))
 	for h := range longest {
 		if longest[h].Height() != uint64(h) {

@@ -50,7 +50,7 @@ type SimConfig struct {
 // SimResult is what a simulation produced.
 type SimResult struct {
 	// Chains holds each node's decided chain, read from its store.
-	Chains [][]storage.Block
+	Chains [][]types.Block
 	// HeightAtHeal is the highest height decided when faults stopped.
 	HeightAtHeal uint64
 	// Submitted lists the transactions submitted.
@@ -119,13 +119,13 @@ func Simulate(cfg SimConfig) (*SimResult, error) {
 	return res, nil
 }
 
-func readChain(st storage.BlockStore) ([]storage.Block, error) {
+func readChain(st storage.BlockStore) ([]types.Block, error) {
 	ctx := context.Background()
 	h, err := st.BlockHeight(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]storage.Block, 0, h)
+	out := make([]types.Block, 0, h)
 	for i := range h {
 		b, err := st.BlockByHeight(ctx, i)
 		if err != nil {
@@ -328,7 +328,7 @@ func (s *sim) drain(i int) error {
 				n.mempool.Decided(txs)
 			}
 		}
-		if err := n.store.SaveDecided(ctx, persist.Blocks(r.Decided)); err != nil {
+		if err := n.store.SaveDecided(ctx, r.Decided); err != nil {
 			return fmt.Errorf("node %d: save decided: %w", i, err)
 		}
 		n.height = r.Decided[len(r.Decided)-1].Leaf.Height()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gospresso/gospresso/nodetest"
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -41,7 +40,7 @@ func TestSimulation(t *testing.T) {
 // height decided when faults healed within bound, and then cfg.StopAfter
 // blocks (liveness), and no transaction was decided twice.
 func checkSimResult(cfg nodetest.SimConfig, res *nodetest.SimResult, bound time.Duration) error {
-	var honest [][]storage.Block
+	var honest [][]types.Block
 	for i, c := range res.Chains {
 		if _, byz := cfg.Byzantine[i]; !byz {
 			honest = append(honest, c)

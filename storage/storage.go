@@ -58,15 +58,6 @@ func RefuseHistory(ctx context.Context, st interface {
 	return nil
 }
 
-// SafetyState is the consensus replica state that must survive a restart:
-// the current view, the highest view the node may no longer vote in, and its
-// highest quorum certificate.
-type SafetyState struct {
-	View          types.ViewNumber
-	LastVotedView types.ViewNumber
-	HighQC        types.QuorumCertificate
-}
-
 // StoredProposal is a proposal of an undecided view, in consensus's own
 // encoding (storage treats it as opaque bytes).
 type StoredProposal struct {
@@ -79,25 +70,15 @@ type StoredProposal struct {
 type ConsensusStore interface {
 	// LoadSafety returns the stored safety state, or ErrNotFound before the
 	// first SaveSafety.
-	LoadSafety(ctx context.Context) (SafetyState, error)
+	LoadSafety(ctx context.Context) (types.SafetyState, error)
 	// SaveSafety replaces the safety state.
-	SaveSafety(ctx context.Context, s SafetyState) error
+	SaveSafety(ctx context.Context, s types.SafetyState) error
 	// SaveProposal stores a proposal for an undecided view. Storing several
 	// for one view (an equivocating leader) keeps them all.
 	SaveProposal(ctx context.Context, p StoredProposal) error
 	// LoadProposals returns the stored proposals in view order.
 	LoadProposals(ctx context.Context) ([]StoredProposal, error)
 }
-
-// Block is a decided leaf with its payload and the certificate of it.
-type Block struct {
-	Leaf    types.Leaf
-	Payload types.Payload
-	QC      types.QuorumCertificate
-}
-
-// Height is the block's height.
-func (b *Block) Height() uint64 { return b.Leaf.Header.Height }
 
 // TxLocation places a transaction in the chain.
 type TxLocation struct {
@@ -113,15 +94,15 @@ type BlockStore interface {
 	// height, a gap, or a batch not in consecutive height order is
 	// ErrConflict); in an empty store that is height 0. Stored proposals
 	// for views up to the last block's view are dropped in the same step.
-	SaveDecided(ctx context.Context, blocks []Block) error
+	SaveDecided(ctx context.Context, blocks []types.Block) error
 	// LastDecided returns the highest stored block, or ErrNotFound.
-	LastDecided(ctx context.Context) (Block, error)
+	LastDecided(ctx context.Context) (types.Block, error)
 	// BlockByHeight returns the block at height h, or ErrNotFound.
-	BlockByHeight(ctx context.Context, h uint64) (Block, error)
+	BlockByHeight(ctx context.Context, h uint64) (types.Block, error)
 	// BlockByLeaf returns the block whose leaf commitment is c.
-	BlockByLeaf(ctx context.Context, c types.Commitment) (Block, error)
+	BlockByLeaf(ctx context.Context, c types.Commitment) (types.Block, error)
 	// BlockByHash returns the block whose header commitment (block hash) is c.
-	BlockByHash(ctx context.Context, c types.Commitment) (Block, error)
+	BlockByHash(ctx context.Context, c types.Commitment) (types.Block, error)
 	// TransactionByHash locates the earliest stored inclusion of a
 	// transaction.
 	TransactionByHash(ctx context.Context, c types.Commitment) (TxLocation, error)
@@ -149,10 +130,10 @@ type HeaderWindow struct {
 // stored blocks only.
 type QueryStore interface {
 	// BlockRange returns the blocks of heights [from, until), at most limit.
-	BlockRange(ctx context.Context, from, until uint64, limit int) ([]Block, error)
+	BlockRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error)
 	// BlockByPayloadHash returns the lowest block whose header's payload
 	// commitment is c.
-	BlockByPayloadHash(ctx context.Context, c types.Commitment) (Block, error)
+	BlockByPayloadHash(ctx context.Context, c types.Commitment) (types.Block, error)
 	// TransactionAt returns transaction index of the block at height.
 	TransactionAt(ctx context.Context, height, index uint64) (types.Transaction, error)
 	// NamespaceHeights returns, in increasing order, the heights >= from of

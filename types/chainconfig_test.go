@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/gospresso/gospresso/internal/shared"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gospresso/gospresso/internal/shared"
 )
 
 // sortedJSON re-encodes JSON with object keys sorted, numbers kept verbatim.

@@ -3,11 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/gospresso/gospresso/internal/shared"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gospresso/gospresso/internal/shared"
 
 	"github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/keys"

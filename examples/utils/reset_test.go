@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/fs"
 	"github.com/gospresso/gospresso/storage/sqlite"
+	"github.com/gospresso/gospresso/types"
 )
 
 func TestResetStorage(t *testing.T) {
@@ -19,7 +19,7 @@ func TestResetStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.SaveSafety(t.Context(), storage.SafetyState{View: 3, LastVotedView: 3}); err != nil {
+	if err := f.SaveSafety(t.Context(), types.SafetyState{View: 3, LastVotedView: 3}); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -28,7 +28,7 @@ func TestResetStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveSafety(t.Context(), storage.SafetyState{View: 3, LastVotedView: 3}); err != nil {
+	if err := s.SaveSafety(t.Context(), types.SafetyState{View: 3, LastVotedView: 3}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

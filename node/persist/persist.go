@@ -22,8 +22,7 @@ var ErrForeignStore = errors.New("persist: the store holds another network's cha
 // r.Messages only after Save returns nil.
 func Save(ctx context.Context, st storage.ConsensusStore, r *consensus.Ready) error {
 	if r.Safety != nil {
-		s := storage.SafetyState{View: r.Safety.View, LastVotedView: r.Safety.LastVotedView, HighQC: r.Safety.HighQC}
-		if err := st.SaveSafety(ctx, s); err != nil {
+		if err := st.SaveSafety(ctx, *r.Safety); err != nil {
 			return fmt.Errorf("save safety state: %w", err)
 		}
 	}
@@ -39,44 +38,35 @@ func Save(ctx context.Context, st storage.ConsensusStore, r *consensus.Ready) er
 	return nil
 }
 
-// Blocks converts decided leaves to storage blocks.
-func Blocks(decided []consensus.Decided) []storage.Block {
-	blocks := make([]storage.Block, len(decided))
-	for i, d := range decided {
-		blocks[i] = storage.Block{Leaf: d.Leaf, Payload: d.Payload, QC: d.QC}
-	}
-	return blocks
-}
-
 // Load returns the state to resume from and the last decided block. A new
 // store gets the genesis block and a nil state (start at genesis).
-func Load(ctx context.Context, st storage.Store, genesis types.Leaf, genesisPayload types.Payload) (*consensus.State, storage.Block, error) {
+func Load(ctx context.Context, st storage.Store, genesis types.Leaf, genesisPayload types.Payload) (*consensus.State, types.Block, error) {
 	last, err := st.LastDecided(ctx)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		qc := types.GenesisQC(&genesis)
-		b := storage.Block{Leaf: genesis, Payload: genesisPayload, QC: qc}
-		if err := st.SaveDecided(ctx, []storage.Block{b}); err != nil {
-			return nil, storage.Block{}, fmt.Errorf("store genesis block: %w", err)
+		b := types.Block{Leaf: genesis, Payload: genesisPayload, QC: qc}
+		if err := st.SaveDecided(ctx, []types.Block{b}); err != nil {
+			return nil, types.Block{}, fmt.Errorf("store genesis block: %w", err)
 		}
 		return nil, b, nil
 	case err != nil:
-		return nil, storage.Block{}, fmt.Errorf("load last decided block: %w", err)
+		return nil, types.Block{}, fmt.Errorf("load last decided block: %w", err)
 	}
 	if b0, err := st.BlockByHeight(ctx, 0); err == nil && b0.Leaf.Commit() != genesis.Commit() {
-		return nil, storage.Block{}, ErrForeignStore
+		return nil, types.Block{}, ErrForeignStore
 	}
 	safety, err := st.LoadSafety(ctx)
 	noSafety := errors.Is(err, storage.ErrNotFound)
 	if err != nil && !noSafety {
-		return nil, storage.Block{}, fmt.Errorf("load safety state: %w", err)
+		return nil, types.Block{}, fmt.Errorf("load safety state: %w", err)
 	}
 	stored, err := st.LoadProposals(ctx)
 	if err != nil {
-		return nil, storage.Block{}, fmt.Errorf("load proposals: %w", err)
+		return nil, types.Block{}, fmt.Errorf("load proposals: %w", err)
 	}
 	state := &consensus.State{
-		Safety:   consensus.Safety{View: safety.View, LastVotedView: safety.LastVotedView, HighQC: safety.HighQC},
+		Safety:   safety,
 		Anchor:   consensus.FetchedLeaf{Leaf: last.Leaf, Payload: last.Payload},
 		AnchorQC: last.QC,
 	}
@@ -86,7 +76,7 @@ func Load(ctx context.Context, st storage.Store, genesis types.Leaf, genesisPayl
 	for _, sp := range stored {
 		m, err := consensus.Decode(sp.Data)
 		if err != nil {
-			return nil, storage.Block{}, fmt.Errorf("stored proposal for view %d: %w", sp.View, err)
+			return nil, types.Block{}, fmt.Errorf("stored proposal for view %d: %w", sp.View, err)
 		}
 		if p, ok := m.(*consensus.Proposal); ok {
 			state.Proposals = append(state.Proposals, p)

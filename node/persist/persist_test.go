@@ -53,7 +53,7 @@ func TestSaveThenLoad(t *testing.T) {
 		undecided = append(undecided, &consensus.Proposal{Leaf: b.Leaf, Payload: b.Payload,
 			Signature: consensus.SignProposal(k.Staking, [32]byte{}, &b.Leaf)})
 	}
-	safety := consensus.Safety{View: chain[5].Leaf.View + 1, LastVotedView: chain[5].Leaf.View, HighQC: chain[4].QC}
+	safety := types.SafetyState{View: chain[5].Leaf.View + 1, LastVotedView: chain[5].Leaf.View, HighQC: chain[4].QC}
 	if err := persist.Save(ctx, st, &consensus.Ready{Safety: &safety, Proposals: undecided}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestSaveThenLoad(t *testing.T) {
 func TestSaveFailure(t *testing.T) {
 	st := mem.New()
 	st.FailWrites(errors.New("disk full"))
-	err := persist.Save(context.Background(), st, &consensus.Ready{Safety: &consensus.Safety{View: 3}})
+	err := persist.Save(context.Background(), st, &consensus.Ready{Safety: &types.SafetyState{View: 3}})
 	if err == nil {
 		t.Fatal("Save reported success on a failing store")
 	}

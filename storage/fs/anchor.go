@@ -30,7 +30,7 @@ type anchorBlock struct {
 }
 
 // newAnchor describes the block b encoded as raw.
-func newAnchor(b *storage.Block, raw []byte) *anchorBlock {
+func newAnchor(b *types.Block, raw []byte) *anchorBlock {
 	a := &anchorBlock{
 		raw:         raw,
 		height:      b.Height(),
@@ -57,10 +57,10 @@ func newAnchor(b *storage.Block, raw []byte) *anchorBlock {
 }
 
 // block decodes the anchor.
-func (a *anchorBlock) block() (storage.Block, error) {
+func (a *anchorBlock) block() (types.Block, error) {
 	b, err := storagecodec.DecodeBlock(a.raw)
 	if err != nil {
-		return storage.Block{}, fmt.Errorf("%w: %s: %w", ErrCorrupt, anchorName, err)
+		return types.Block{}, fmt.Errorf("%w: %s: %w", ErrCorrupt, anchorName, err)
 	}
 	return b, nil
 }
@@ -90,7 +90,7 @@ func (s *Store) loadAnchor() error {
 // anchor_leaf file with the last block of the call (written atomically;
 // the rename is the commit point) and drops the proposals up to its view.
 // The caller holds writeMu and has checked the store is usable.
-func (s *Store) saveAnchor(blocks []storage.Block) error {
+func (s *Store) saveAnchor(blocks []types.Block) error {
 	a := s.anchor
 	next := uint64(0)
 	if a != nil {
@@ -150,26 +150,26 @@ func (s *Store) saveAnchor(blocks []storage.Block) error {
 // anchorAt returns the anchor when it is at height h, and otherwise an
 // error wrapping storage.ErrPruned (below it) or storage.ErrNotFound. The
 // caller holds mu.
-func (s *Store) anchorAt(h uint64) (storage.Block, error) {
+func (s *Store) anchorAt(h uint64) (types.Block, error) {
 	a := s.anchor
 	switch {
 	case a == nil || h > a.height:
-		return storage.Block{}, fmt.Errorf("fs: block %d: %w", h, storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("fs: block %d: %w", h, storage.ErrNotFound)
 	case h < a.height:
-		return storage.Block{}, fmt.Errorf("fs: block %d (consensus-only store keeps block %d only): %w", h, a.height, storage.ErrPruned)
+		return types.Block{}, fmt.Errorf("fs: block %d (consensus-only store keeps block %d only): %w", h, a.height, storage.ErrPruned)
 	}
 	return a.block()
 }
 
 // anchorBy returns the anchor when key(anchor) is c.
-func (s *Store) anchorBy(ctx context.Context, key func(*anchorBlock) types.Commitment, c types.Commitment, what string) (storage.Block, error) {
+func (s *Store) anchorBy(ctx context.Context, key func(*anchorBlock) types.Commitment, c types.Commitment, what string) (types.Block, error) {
 	unlock, err := s.rlock(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	if s.anchor == nil || key(s.anchor) != c {
-		return storage.Block{}, fmt.Errorf("fs: %s %s: %w", what, c.Short(), storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("fs: %s %s: %w", what, c.Short(), storage.ErrNotFound)
 	}
 	return s.anchor.block()
 }
@@ -192,7 +192,7 @@ func (s *Store) anchorTx(ctx context.Context, c types.Commitment) (storage.TxLoc
 }
 
 // anchorRange is BlockRange of a consensus-only store.
-func (s *Store) anchorRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
+func (s *Store) anchorRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error) {
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ func (s *Store) anchorRange(ctx context.Context, from, until uint64, limit int) 
 	if err != nil {
 		return nil, err
 	}
-	return []storage.Block{b}, nil
+	return []types.Block{b}, nil
 }
 
 // anchorSum is TransactionCount and PayloadBytes of a consensus-only

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/storagetest"
+	"github.com/gospresso/gospresso/types"
 )
 
 // benchOpen opens a store in a fresh directory for a benchmark.
@@ -45,7 +46,7 @@ func BenchmarkOpen(b *testing.B) {
 		b.Fatal(err)
 	}
 	last := storagetest.Genesis(storagetest.GenesisTime)
-	if err := st.SaveDecided(b.Context(), []storage.Block{last}); err != nil {
+	if err := st.SaveDecided(b.Context(), []types.Block{last}); err != nil {
 		b.Fatal(err)
 	}
 	for stored := 1; stored < n; {

@@ -22,7 +22,7 @@ const maxRunRead = 16 << 20
 // stored in one atomic step (see the package doc), and drops the stored
 // proposals up to the view of the last block. The blocks are durable when
 // it returns.
-func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s *Store) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -68,12 +68,12 @@ func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
 // plan checks blocks against the stored chain, as storage.BlockStore
 // requires, and returns the blocks to append with their leaf commitments.
 // It reads the chain without mu: only the writer changes it.
-func (s *Store) plan(blocks []storage.Block) ([]*storage.Block, []types.Commitment, error) {
+func (s *Store) plan(blocks []types.Block) ([]*types.Block, []types.Commitment, error) {
 	c := &s.chain
 	stored := !c.empty()
 	next := c.next()
 	var (
-		fresh  []*storage.Block
+		fresh  []*types.Block
 		leaves []types.Commitment
 	)
 	for i := range blocks {
@@ -115,7 +115,7 @@ type preparedBlock struct {
 }
 
 // prepare encodes b and computes its index entry (without its place).
-func prepare(b *storage.Block, leaf types.Commitment) (preparedBlock, error) {
+func prepare(b *types.Block, leaf types.Commitment) (preparedBlock, error) {
 	h := b.Height()
 	leafBytes, err := storagecodec.EncodeLeaf(&b.Leaf, &b.QC)
 	if err != nil {
@@ -157,7 +157,7 @@ func prepare(b *storage.Block, leaf types.Commitment) (preparedBlock, error) {
 // segment file it started, if any. Before the index write, a failure
 // leaves the stored chain as it was; a failed index write makes the store
 // unusable.
-func (s *Store) appendBlocks(ctx context.Context, fresh []*storage.Block, leaves []types.Commitment) ([]indexEntry, *os.File, error) {
+func (s *Store) appendBlocks(ctx context.Context, fresh []*types.Block, leaves []types.Commitment) ([]indexEntry, *os.File, error) {
 	preps := make([]preparedBlock, len(fresh))
 	var total int64
 	for i, b := range fresh {
@@ -284,36 +284,36 @@ func splitBlockFrames(buf []byte, leafLen uint32) ([2][]byte, error) {
 }
 
 // decodeBlock decodes the frames of the block at height h.
-func decodeBlock(buf []byte, leafLen uint32, h uint64) (storage.Block, error) {
+func decodeBlock(buf []byte, leafLen uint32, h uint64) (types.Block, error) {
 	parts, err := splitBlockFrames(buf, leafLen)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	leaf, qc, err := storagecodec.DecodeLeaf(parts[0])
 	if err != nil {
-		return storage.Block{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return types.Block{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	if leaf.Header.Height != h {
-		return storage.Block{}, fmt.Errorf("%w: record holds height %d", ErrCorrupt, leaf.Header.Height)
+		return types.Block{}, fmt.Errorf("%w: record holds height %d", ErrCorrupt, leaf.Header.Height)
 	}
 	p, err := decodePayloadRecord(parts[1], leaf.Header.NsTable.Bytes)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
-	return storage.Block{Leaf: leaf, Payload: p, QC: qc}, nil
+	return types.Block{Leaf: leaf, Payload: p, QC: qc}, nil
 }
 
 // block reads the stored block at height h. The caller holds mu and has
 // checked that h is stored.
-func (s *Store) block(h uint64) (storage.Block, error) {
+func (s *Store) block(h uint64) (types.Block, error) {
 	m := &s.chain.metas[h]
 	buf, err := s.readAt(m.seg, m.off, uint64(m.leafLen)+uint64(m.payLen))
 	if err != nil {
-		return storage.Block{}, fmt.Errorf("fs: block %d: %w", h, err)
+		return types.Block{}, fmt.Errorf("fs: block %d: %w", h, err)
 	}
 	b, err := decodeBlock(buf, m.leafLen, h)
 	if err != nil {
-		return storage.Block{}, fmt.Errorf("fs: block %d in %s at %d: %w", h, s.segPath(m.seg), m.off, err)
+		return types.Block{}, fmt.Errorf("fs: block %d in %s at %d: %w", h, s.segPath(m.seg), m.off, err)
 	}
 	return b, nil
 }
@@ -341,36 +341,36 @@ func (s *Store) header(h uint64) (types.Header, error) {
 }
 
 // LastDecided implements storage.BlockStore.
-func (s *Store) LastDecided(ctx context.Context) (storage.Block, error) {
+func (s *Store) LastDecided(ctx context.Context) (types.Block, error) {
 	unlock, err := s.rlock(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	if s.cfg.consensusOnly {
 		if s.anchor == nil {
-			return storage.Block{}, fmt.Errorf("fs: last decided block: %w", storage.ErrNotFound)
+			return types.Block{}, fmt.Errorf("fs: last decided block: %w", storage.ErrNotFound)
 		}
 		return s.anchor.block()
 	}
 	if s.chain.empty() {
-		return storage.Block{}, fmt.Errorf("fs: last decided block: %w", storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("fs: last decided block: %w", storage.ErrNotFound)
 	}
 	return s.block(s.chain.next() - 1)
 }
 
 // BlockByHeight implements storage.BlockStore.
-func (s *Store) BlockByHeight(ctx context.Context, h uint64) (storage.Block, error) {
+func (s *Store) BlockByHeight(ctx context.Context, h uint64) (types.Block, error) {
 	unlock, err := s.rlock(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	if s.cfg.consensusOnly {
 		return s.anchorAt(h)
 	}
 	if !s.chain.has(h) {
-		return storage.Block{}, fmt.Errorf("fs: block %d: %w", h, storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("fs: block %d: %w", h, storage.ErrNotFound)
 	}
 	return s.block(h)
 }
@@ -378,36 +378,36 @@ func (s *Store) BlockByHeight(ctx context.Context, h uint64) (storage.Block, err
 // byKey reads the block that idx maps c to (in a consensus-only store,
 // the anchor when akey of it is c).
 func (s *Store) byKey(ctx context.Context, idx func(*chain) map[types.Commitment]uint64, akey func(*anchorBlock) types.Commitment,
-	c types.Commitment, what string) (storage.Block, error) {
+	c types.Commitment, what string) (types.Block, error) {
 	if s.cfg.consensusOnly {
 		return s.anchorBy(ctx, akey, c, what)
 	}
 	unlock, err := s.rlock(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	h, ok := idx(&s.chain)[c]
 	if !ok {
-		return storage.Block{}, fmt.Errorf("fs: %s %s: %w", what, c.Short(), storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("fs: %s %s: %w", what, c.Short(), storage.ErrNotFound)
 	}
 	return s.block(h)
 }
 
 // BlockByLeaf implements storage.BlockStore.
-func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byLeaf },
 		func(a *anchorBlock) types.Commitment { return a.leaf }, c, "leaf")
 }
 
 // BlockByHash implements storage.BlockStore.
-func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byHash },
 		func(a *anchorBlock) types.Commitment { return a.hash }, c, "block hash")
 }
 
 // BlockByPayloadHash implements storage.QueryStore.
-func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.byKey(ctx, func(ch *chain) map[types.Commitment]uint64 { return ch.byPayload },
 		func(a *anchorBlock) types.Commitment { return a.payloadHash }, c, "payload hash")
 }
@@ -451,11 +451,11 @@ func (s *Store) BlockHeight(ctx context.Context) (uint64, error) {
 // BlockRange implements storage.QueryStore. Adjacent blocks are read with
 // one pread; the read lock is taken per read, so a long range does not hold
 // up the writer.
-func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
+func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error) {
 	if s.cfg.consensusOnly {
 		return s.anchorRange(ctx, from, until, limit)
 	}
-	var out []storage.Block
+	var out []types.Block
 	h := from
 	for h < until && len(out) < limit {
 		blocks, err := s.readRun(ctx, h, until, limit-len(out))
@@ -474,7 +474,7 @@ func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) (
 // readRun reads up to max stored blocks from height h (below until) that
 // lie back to back in one segment, in one pread of at most maxRunRead
 // bytes (or one block).
-func (s *Store) readRun(ctx context.Context, h, until uint64, max int) ([]storage.Block, error) {
+func (s *Store) readRun(ctx context.Context, h, until uint64, max int) ([]types.Block, error) {
 	unlock, err := s.rlock(ctx)
 	if err != nil {
 		return nil, err
@@ -500,7 +500,7 @@ func (s *Store) readRun(ctx context.Context, h, until uint64, max int) ([]storag
 	if err != nil {
 		return nil, fmt.Errorf("fs: blocks from %d: %w", h, err)
 	}
-	out := make([]storage.Block, n)
+	out := make([]types.Block, n)
 	pos := uint64(0)
 	for i := range out {
 		m := &c.metas[h+uint64(i)]

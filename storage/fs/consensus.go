@@ -12,6 +12,7 @@ import (
 
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/storagecodec"
+	"github.com/gospresso/gospresso/types"
 )
 
 // proposalVersion is the first byte of a proposal file's frame body.
@@ -39,28 +40,28 @@ func (s *Store) loadSafety() error {
 }
 
 // cloneSafety copies st so that no caller shares its byte slices.
-func cloneSafety(st storage.SafetyState) storage.SafetyState {
+func cloneSafety(st types.SafetyState) types.SafetyState {
 	st.HighQC.Signers = slices.Clone(st.HighQC.Signers)
 	st.HighQC.Signature = slices.Clone(st.HighQC.Signature)
 	return st
 }
 
 // LoadSafety implements storage.ConsensusStore.
-func (s *Store) LoadSafety(ctx context.Context) (storage.SafetyState, error) {
+func (s *Store) LoadSafety(ctx context.Context) (types.SafetyState, error) {
 	s.safetyMu.Lock()
 	defer s.safetyMu.Unlock()
 	if err := s.check(ctx); err != nil {
-		return storage.SafetyState{}, err
+		return types.SafetyState{}, err
 	}
 	if s.safety == nil {
-		return storage.SafetyState{}, fmt.Errorf("fs: safety state: %w", storage.ErrNotFound)
+		return types.SafetyState{}, fmt.Errorf("fs: safety state: %w", storage.ErrNotFound)
 	}
 	return cloneSafety(*s.safety), nil
 }
 
 // SaveSafety implements storage.ConsensusStore. The state is durable when
 // it returns.
-func (s *Store) SaveSafety(ctx context.Context, st storage.SafetyState) error {
+func (s *Store) SaveSafety(ctx context.Context, st types.SafetyState) error {
 	s.safetyMu.Lock()
 	defer s.safetyMu.Unlock()
 	if err := s.check(ctx); err != nil {

@@ -157,14 +157,14 @@ func TestConsensusOnlySemantics(t *testing.T) {
 	other := storagetest.Extend(&blocks[2], 1, 1, 40)[0] // a different block 3
 	writes := []struct {
 		name   string
-		blocks []storage.Block
+		blocks []types.Block
 		want   error
 	}{
 		{"re-save the anchor", blocks[3:4], nil},
 		{"re-save below the anchor", blocks[1:4], nil},
-		{"different block at the anchor", []storage.Block{other}, storage.ErrConflict},
+		{"different block at the anchor", []types.Block{other}, storage.ErrConflict},
 		{"gap", blocks[5:6], storage.ErrConflict},
-		{"not consecutive", []storage.Block{blocks[3], blocks[5]}, storage.ErrConflict},
+		{"not consecutive", []types.Block{blocks[3], blocks[5]}, storage.ErrConflict},
 	}
 	for _, w := range writes {
 		if err := st.SaveDecided(ctx, w.blocks); !errors.Is(err, w.want) || (w.want == nil && err != nil) {
@@ -190,7 +190,7 @@ func TestConsensusOnlySemantics(t *testing.T) {
 		t.Fatalf("anchor transactions: %d, %v", len(txs), err)
 	}
 	ts := anchor.Leaf.Header.Timestamp
-	isAnchor := func(b storage.Block, err error) error {
+	isAnchor := func(b types.Block, err error) error {
 		if err != nil {
 			return err
 		}

@@ -66,7 +66,7 @@ func reopen(t testing.TB, st *Store, opts ...Option) *Store {
 }
 
 // saveAll saves blocks in calls of batch blocks each.
-func saveAll(t testing.TB, st storage.Store, blocks []storage.Block, batch int) {
+func saveAll(t testing.TB, st storage.Store, blocks []types.Block, batch int) {
 	t.Helper()
 	for i := 0; i < len(blocks); i += batch {
 		if err := st.SaveDecided(t.Context(), blocks[i:min(i+batch, len(blocks))]); err != nil {
@@ -76,7 +76,7 @@ func saveAll(t testing.TB, st storage.Store, blocks []storage.Block, batch int) 
 }
 
 // sameBlock reports why a and b differ, or "".
-func sameBlock(a, b storage.Block) string {
+func sameBlock(a, b types.Block) string {
 	switch {
 	case a.Leaf.Commit() != b.Leaf.Commit():
 		return "leaf commitment"
@@ -94,7 +94,7 @@ func sameBlock(a, b storage.Block) string {
 
 // compareWithMem checks every read of st against the in-memory reference
 // holding the same blocks.
-func compareWithMem(t *testing.T, st storage.Store, blocks []storage.Block) {
+func compareWithMem(t *testing.T, st storage.Store, blocks []types.Block) {
 	t.Helper()
 	ctx := t.Context()
 	ref := mem.New()
@@ -127,8 +127,8 @@ func compareWithMem(t *testing.T, st storage.Store, blocks []storage.Block) {
 		if got.err != nil {
 			return
 		}
-		if gb, ok := got.v.(storage.Block); ok {
-			if d := sameBlock(gb, want.v.(storage.Block)); d != "" {
+		if gb, ok := got.v.(types.Block); ok {
+			if d := sameBlock(gb, want.v.(types.Block)); d != "" {
 				t.Errorf("%s: block differs from the reference in its %s", what, d)
 			}
 			return
@@ -137,7 +137,7 @@ func compareWithMem(t *testing.T, st storage.Store, blocks []storage.Block) {
 			t.Errorf("%s: got %v, reference %v", what, got.v, want.v)
 		}
 	}
-	blockR := func(b storage.Block, err error) result { return result{b, err} }
+	blockR := func(b types.Block, err error) result { return result{b, err} }
 	n := uint64(len(blocks))
 	gotH, err1 := st.BlockHeight(ctx)
 	wantH, err2 := ref.BlockHeight(ctx)
@@ -340,7 +340,7 @@ func TestClosed(t *testing.T) {
 	ctx := t.Context()
 	calls := map[string]error{}
 	_, calls["LoadSafety"] = st.LoadSafety(ctx)
-	calls["SaveSafety"] = st.SaveSafety(ctx, storage.SafetyState{View: 1})
+	calls["SaveSafety"] = st.SaveSafety(ctx, types.SafetyState{View: 1})
 	calls["SaveProposal"] = st.SaveProposal(ctx, storage.StoredProposal{View: 9, Data: []byte("x")})
 	_, calls["LoadProposals"] = st.LoadProposals(ctx)
 	calls["SaveDecided"] = st.SaveDecided(ctx, blocks)
@@ -372,7 +372,7 @@ func TestCanceledContext(t *testing.T) {
 	if err := st.SaveDecided(ctx, blocks); !errors.Is(err, context.Canceled) {
 		t.Fatalf("SaveDecided with a canceled context: %v", err)
 	}
-	if err := st.SaveSafety(ctx, storage.SafetyState{}); !errors.Is(err, context.Canceled) {
+	if err := st.SaveSafety(ctx, types.SafetyState{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("SaveSafety with a canceled context: %v", err)
 	}
 	if _, err := st.BlockRange(ctx, 0, 2, 2); !errors.Is(err, context.Canceled) {
@@ -393,12 +393,12 @@ func TestConflicts(t *testing.T) {
 	other := storagetest.Extend(&blocks[3], 3, 5, 40) // heights 4..6, different content
 	tests := []struct {
 		name   string
-		blocks []storage.Block
+		blocks []types.Block
 	}{
 		{"different block at a stored height", other[:1]},
 		{"stored prefix then a different block", append(slices.Clone(blocks[4:5]), other[1])},
 		{"gap", blocks[7:9]},
-		{"non-consecutive heights", []storage.Block{blocks[6], blocks[8]}},
+		{"non-consecutive heights", []types.Block{blocks[6], blocks[8]}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -434,7 +434,7 @@ func TestSafety(t *testing.T) {
 	}
 	blocks := storagetest.Chain(3, 1, 32)
 	for v := range 3 {
-		s := storage.SafetyState{View: types.ViewNumber(10 + v), LastVotedView: types.ViewNumber(9 + v), HighQC: blocks[v].QC}
+		s := types.SafetyState{View: types.ViewNumber(10 + v), LastVotedView: types.ViewNumber(9 + v), HighQC: blocks[v].QC}
 		if err := st.SaveSafety(ctx, s); err != nil {
 			t.Fatal(err)
 		}

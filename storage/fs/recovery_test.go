@@ -13,6 +13,7 @@ import (
 
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/storagetest"
+	"github.com/gospresso/gospresso/types"
 )
 
 // logBuffer returns a logger writing to a buffer, to check recovery
@@ -24,7 +25,7 @@ func logBuffer() (*slog.Logger, *bytes.Buffer) {
 
 // storeWith returns a closed store directory holding blocks saved in
 // calls of batch blocks.
-func storeWith(t *testing.T, blocks []storage.Block, batch int, opts ...Option) string {
+func storeWith(t *testing.T, blocks []types.Block, batch int, opts ...Option) string {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := Open(t.Context(), dir, opts...)

@@ -97,7 +97,7 @@ type Store struct {
 	closed atomic.Bool
 
 	safetyMu sync.Mutex
-	safety   *storage.SafetyState
+	safety   *types.SafetyState
 
 	propMu sync.Mutex
 	props  []proposalEntry // sorted by (view, n)

@@ -17,11 +17,11 @@ import (
 type Store struct {
 	mu        sync.RWMutex
 	closed    bool
-	safety    *storage.SafetyState
+	safety    *types.SafetyState
 	proposals []storage.StoredProposal
 
 	// blocks[i] has height base+i; meta[i] describes it.
-	blocks []storage.Block
+	blocks []types.Block
 	meta   []blockMeta
 	base   uint64
 	// pruned is the recorded pruned height, valid when isPruned.
@@ -121,20 +121,20 @@ func (s *Store) write(ctx context.Context) (func(), error) {
 }
 
 // LoadSafety implements storage.ConsensusStore.
-func (s *Store) LoadSafety(ctx context.Context) (storage.SafetyState, error) {
+func (s *Store) LoadSafety(ctx context.Context) (types.SafetyState, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
-		return storage.SafetyState{}, err
+		return types.SafetyState{}, err
 	}
 	defer unlock()
 	if s.safety == nil {
-		return storage.SafetyState{}, fmt.Errorf("mem: safety state: %w", storage.ErrNotFound)
+		return types.SafetyState{}, fmt.Errorf("mem: safety state: %w", storage.ErrNotFound)
 	}
 	return *s.safety, nil
 }
 
 // SaveSafety implements storage.ConsensusStore.
-func (s *Store) SaveSafety(ctx context.Context, st storage.SafetyState) error {
+func (s *Store) SaveSafety(ctx context.Context, st types.SafetyState) error {
 	unlock, err := s.write(ctx)
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (s *Store) next() uint64 { return s.base + uint64(len(s.blocks)) }
 
 // SaveDecided implements storage.BlockStore. The first block of an empty
 // store must have height 0.
-func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s *Store) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	unlock, err := s.write(ctx)
 	if err != nil {
 		return err
@@ -205,7 +205,7 @@ func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
 	defer unlock()
 	// Check everything before changing anything (all or nothing).
 	next := s.next()
-	var fresh []storage.Block
+	var fresh []types.Block
 	for i := range blocks {
 		b := &blocks[i]
 		h := b.Height()
@@ -238,7 +238,7 @@ func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
 }
 
 // append stores a checked new block and indexes it.
-func (s *Store) append(b *storage.Block) {
+func (s *Store) append(b *types.Block) {
 	h := b.Height()
 	m := blockMeta{txsBefore: s.totalTxs, bytesBefore: s.totalBytes, size: b.Payload.Size() + headerSize(&b.Leaf.Header)}
 	if txs, err := b.Payload.Transactions(); err == nil {
@@ -277,7 +277,7 @@ func headerSize(h *types.Header) uint64 {
 	return uint64(len(p))
 }
 
-func cloneBlock(b *storage.Block) storage.Block {
+func cloneBlock(b *types.Block) types.Block {
 	c := *b
 	c.Payload.Raw = slices.Clone(b.Payload.Raw)
 	c.Payload.NsTable.Bytes = slices.Clone(b.Payload.NsTable.Bytes)
@@ -287,14 +287,14 @@ func cloneBlock(b *storage.Block) storage.Block {
 }
 
 // LastDecided implements storage.BlockStore.
-func (s *Store) LastDecided(ctx context.Context) (storage.Block, error) {
+func (s *Store) LastDecided(ctx context.Context) (types.Block, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	if len(s.blocks) == 0 {
-		return storage.Block{}, fmt.Errorf("mem: last decided block: %w", storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("mem: last decided block: %w", storage.ErrNotFound)
 	}
 	return s.blocks[len(s.blocks)-1], nil
 }
@@ -309,7 +309,7 @@ func (s *Store) missing(what string, h uint64) error {
 }
 
 // at returns the stored block at height h, if any.
-func (s *Store) at(h uint64) (*storage.Block, bool) {
+func (s *Store) at(h uint64) (*types.Block, bool) {
 	if h < s.base || h-s.base >= uint64(len(s.blocks)) {
 		return nil, false
 	}
@@ -317,23 +317,23 @@ func (s *Store) at(h uint64) (*storage.Block, bool) {
 }
 
 // BlockByHeight implements storage.BlockStore.
-func (s *Store) BlockByHeight(ctx context.Context, h uint64) (storage.Block, error) {
+func (s *Store) BlockByHeight(ctx context.Context, h uint64) (types.Block, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	b, ok := s.at(h)
 	if !ok {
-		return storage.Block{}, s.missing("block", h)
+		return types.Block{}, s.missing("block", h)
 	}
 	return *b, nil
 }
 
-func (s *Store) byIndex(ctx context.Context, idx map[types.Commitment]uint64, c types.Commitment, what string) (storage.Block, error) {
+func (s *Store) byIndex(ctx context.Context, idx map[types.Commitment]uint64, c types.Commitment, what string) (types.Block, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	if h, ok := idx[c]; ok {
@@ -341,16 +341,16 @@ func (s *Store) byIndex(ctx context.Context, idx map[types.Commitment]uint64, c 
 			return *b, nil
 		}
 	}
-	return storage.Block{}, fmt.Errorf("mem: %s %s: %w", what, c.Short(), storage.ErrNotFound)
+	return types.Block{}, fmt.Errorf("mem: %s %s: %w", what, c.Short(), storage.ErrNotFound)
 }
 
 // BlockByLeaf implements storage.BlockStore.
-func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.byIndex(ctx, s.byLeaf, c, "leaf")
 }
 
 // BlockByHash implements storage.BlockStore.
-func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.byIndex(ctx, s.byHash, c, "block hash")
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gospresso/gospresso/storage/mem"
 	"github.com/gospresso/gospresso/storage/storagecodec"
 	"github.com/gospresso/gospresso/storage/storagetest"
+	"github.com/gospresso/gospresso/types"
 )
 
 func TestConformance(t *testing.T) {
@@ -25,7 +26,7 @@ func TestFailWrites(t *testing.T) {
 	st.FailWrites(disk)
 	writes := map[string]error{
 		"SaveDecided":       st.SaveDecided(ctx, blocks[2:]),
-		"SaveSafety":        st.SaveSafety(ctx, storage.SafetyState{View: 3}),
+		"SaveSafety":        st.SaveSafety(ctx, types.SafetyState{View: 3}),
 		"SaveProposal":      st.SaveProposal(ctx, storage.StoredProposal{View: 3}),
 		"PruneBefore":       st.PruneBefore(ctx, 1),
 		"ResetPrunedHeight": st.ResetPrunedHeight(ctx),

@@ -12,7 +12,7 @@ import (
 var _ storage.QueryStore = (*Store)(nil)
 
 // BlockRange implements storage.QueryStore.
-func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
+func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
 		return nil, err
@@ -21,7 +21,7 @@ func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) (
 	if s.isPruned && from < s.pruned && from < until && limit > 0 {
 		return nil, s.missing("blocks from", from)
 	}
-	var out []storage.Block
+	var out []types.Block
 	for h := from; h < until && len(out) < limit; h++ {
 		b, ok := s.at(h)
 		if !ok {
@@ -33,10 +33,10 @@ func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) (
 }
 
 // BlockByPayloadHash implements storage.QueryStore.
-func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer unlock()
 	if hs := s.byPayload[c]; len(hs) > 0 {
@@ -44,7 +44,7 @@ func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (sto
 			return *b, nil
 		}
 	}
-	return storage.Block{}, fmt.Errorf("mem: payload hash %s: %w", c.Short(), storage.ErrNotFound)
+	return types.Block{}, fmt.Errorf("mem: payload hash %s: %w", c.Short(), storage.ErrNotFound)
 }
 
 // TransactionAt implements storage.QueryStore.

@@ -27,7 +27,7 @@ func BenchmarkSaveSafety(b *testing.B) {
 	qc := storagetest.Chain(1, 0, 0)[0].QC
 	b.ResetTimer()
 	for i := range b.N {
-		if err := s.SaveSafety(b.Context(), storage.SafetyState{View: types.ViewNumber(i), LastVotedView: types.ViewNumber(i), HighQC: qc}); err != nil {
+		if err := s.SaveSafety(b.Context(), types.SafetyState{View: types.ViewNumber(i), LastVotedView: types.ViewNumber(i), HighQC: qc}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -57,7 +57,7 @@ func nonNil(b []byte) []byte {
 }
 
 // prepareBlock encodes b and derives its index rows.
-func prepareBlock(b *storage.Block) (blockRows, error) {
+func prepareBlock(b *types.Block) (blockRows, error) {
 	h := b.Height()
 	if b.Leaf.Header.Timestamp > math.MaxInt64 {
 		return blockRows{}, fmt.Errorf("block %d: timestamp %d: %w (want at most 2^63-1)", h, b.Leaf.Header.Timestamp, ErrOutOfRange)
@@ -135,7 +135,7 @@ func txRows(p types.Payload, txs []types.Transaction) []txRow {
 // the blocks against the stored chain, inserts the new ones with their
 // index rows (COPY for the transaction and namespace rows), deletes the
 // proposals up to the last block's view and updates the live size.
-func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s *Store) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -415,20 +415,20 @@ func (s *Store) copyIn(ctx context.Context, tx *sql.Tx, name, query string, fill
 }
 
 // scanBlock decodes the columns of blockColumns.
-func scanBlock(scan func(...any) error) (storage.Block, error) {
+func scanBlock(scan func(...any) error) (types.Block, error) {
 	var leaf, ns, raw []byte
 	if err := scan(&leaf, &ns, &raw); err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	return decodeBlock(leaf, ns, raw)
 }
 
-func decodeBlock(leaf, ns, raw []byte) (storage.Block, error) {
+func decodeBlock(leaf, ns, raw []byte) (types.Block, error) {
 	l, qc, err := storagecodec.DecodeLeaf(leaf)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
-	b := storage.Block{Leaf: l, QC: qc}
+	b := types.Block{Leaf: l, QC: qc}
 	if len(raw) > 0 {
 		b.Payload.Raw = raw
 	}
@@ -439,8 +439,8 @@ func decodeBlock(leaf, ns, raw []byte) (storage.Block, error) {
 }
 
 // oneBlock runs a query for at most one block.
-func (s *Store) oneBlock(ctx context.Context, name string, args ...any) (storage.Block, bool, error) {
-	var b storage.Block
+func (s *Store) oneBlock(ctx context.Context, name string, args ...any) (types.Block, bool, error) {
+	var b types.Block
 	found := false
 	err := s.poolRows(ctx, name, args, func(r *sql.Rows) error {
 		var err error
@@ -452,36 +452,36 @@ func (s *Store) oneBlock(ctx context.Context, name string, args ...any) (storage
 }
 
 // LastDecided implements storage.BlockStore.
-func (s *Store) LastDecided(ctx context.Context) (storage.Block, error) {
+func (s *Store) LastDecided(ctx context.Context) (types.Block, error) {
 	if err := s.check(ctx); err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	b, ok, err := s.oneBlock(ctx, "last_decided")
 	switch {
 	case err != nil:
-		return storage.Block{}, s.fail(ctx, "last decided", err)
+		return types.Block{}, s.fail(ctx, "last decided", err)
 	case !ok:
-		return storage.Block{}, fmt.Errorf("postgres: last decided: %w", storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("postgres: last decided: %w", storage.ErrNotFound)
 	}
 	return b, nil
 }
 
 // BlockByHeight implements storage.BlockStore; below the pruned height it
 // returns storage.ErrPruned.
-func (s *Store) BlockByHeight(ctx context.Context, h uint64) (storage.Block, error) {
+func (s *Store) BlockByHeight(ctx context.Context, h uint64) (types.Block, error) {
 	if err := s.check(ctx); err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	what := fmt.Sprintf("block %d", h)
 	if h > math.MaxInt64 {
-		return storage.Block{}, fmt.Errorf("postgres: %s: %w", what, storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("postgres: %s: %w", what, storage.ErrNotFound)
 	}
 	b, ok, err := s.oneBlock(ctx, "block_by_height", int64(h))
 	switch {
 	case err != nil:
-		return storage.Block{}, s.fail(ctx, what, err)
+		return types.Block{}, s.fail(ctx, what, err)
 	case !ok:
-		return storage.Block{}, s.missing(ctx, what, h)
+		return types.Block{}, s.missing(ctx, what, h)
 	}
 	return b, nil
 }
@@ -500,25 +500,25 @@ func (s *Store) missing(ctx context.Context, what string, h uint64) error {
 }
 
 // BlockByLeaf implements storage.BlockStore.
-func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.blockByHash(ctx, "block_by_leaf", "leaf "+c.Short(), c)
 }
 
 // BlockByHash implements storage.BlockStore.
-func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.blockByHash(ctx, "block_by_hash", "block hash "+c.Short(), c)
 }
 
-func (s *Store) blockByHash(ctx context.Context, name, what string, c types.Commitment) (storage.Block, error) {
+func (s *Store) blockByHash(ctx context.Context, name, what string, c types.Commitment) (types.Block, error) {
 	if err := s.check(ctx); err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	b, ok, err := s.oneBlock(ctx, name, c[:])
 	switch {
 	case err != nil:
-		return storage.Block{}, s.fail(ctx, what, err)
+		return types.Block{}, s.fail(ctx, what, err)
 	case !ok:
-		return storage.Block{}, fmt.Errorf("postgres: %s: %w", what, storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("postgres: %s: %w", what, storage.ErrNotFound)
 	}
 	return b, nil
 }

@@ -14,28 +14,28 @@ import (
 )
 
 // LoadSafety implements storage.ConsensusStore.
-func (s *Store) LoadSafety(ctx context.Context) (storage.SafetyState, error) {
+func (s *Store) LoadSafety(ctx context.Context) (types.SafetyState, error) {
 	if err := s.check(ctx); err != nil {
-		return storage.SafetyState{}, err
+		return types.SafetyState{}, err
 	}
 	var data []byte
 	err := s.poolRow(ctx, "load_safety", nil, &data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return storage.SafetyState{}, fmt.Errorf("postgres: safety state: %w", storage.ErrNotFound)
+		return types.SafetyState{}, fmt.Errorf("postgres: safety state: %w", storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.SafetyState{}, s.fail(ctx, "load safety state", err)
+		return types.SafetyState{}, s.fail(ctx, "load safety state", err)
 	}
 	st, err := storagecodec.DecodeSafety(data)
 	if err != nil {
-		return storage.SafetyState{}, fmt.Errorf("postgres: load safety state: %w", err)
+		return types.SafetyState{}, fmt.Errorf("postgres: load safety state: %w", err)
 	}
 	return st, nil
 }
 
 // SaveSafety implements storage.ConsensusStore. It is one statement that
 // writes only while the schema lock is held.
-func (s *Store) SaveSafety(ctx context.Context, st storage.SafetyState) error {
+func (s *Store) SaveSafety(ctx context.Context, st types.SafetyState) error {
 	data, err := storagecodec.EncodeSafety(&st)
 	if err != nil {
 		return fmt.Errorf("postgres: save safety state: %w", err)

@@ -3,13 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"github.com/gospresso/gospresso/internal/pgtest"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospresso/gospresso/internal/pgtest"
 
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/storagetest"

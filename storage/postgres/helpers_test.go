@@ -5,10 +5,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"github.com/gospresso/gospresso/internal/pgtest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospresso/gospresso/internal/pgtest"
 
 	"github.com/lib/pq"
 )

@@ -136,7 +136,7 @@ func TestLock(t *testing.T) {
 		t.Errorf("second close: %v", err)
 	}
 	s4 := openStore(t, cfg)
-	if err := s4.SaveSafety(ctx, storage.SafetyState{View: 1}); err != nil {
+	if err := s4.SaveSafety(ctx, types.SafetyState{View: 1}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -204,7 +204,7 @@ func TestLockLost(t *testing.T) {
 	// The session ends asynchronously after the signal.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := s.SaveSafety(ctx, storage.SafetyState{View: 3})
+		err := s.SaveSafety(ctx, types.SafetyState{View: 3})
 		if errors.Is(err, ErrLockLost) && errors.Is(err, storage.ErrLocked) {
 			break
 		}
@@ -263,7 +263,7 @@ func TestMigrations(t *testing.T) {
 	if len(first) != len(all) || first[0].version != 1 || first[0].name != "init" || time.Since(first[0].at) > time.Hour {
 		t.Fatalf("recorded migrations: %+v", first)
 	}
-	if err := s.SaveSafety(ctx, storage.SafetyState{View: 9}); err != nil {
+	if err := s.SaveSafety(ctx, types.SafetyState{View: 9}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -386,7 +386,7 @@ func TestSlowStatementLog(t *testing.T) {
 	var logs logBuffer
 	s := openStore(t, cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	ctx := t.Context()
-	if err := s.SaveSafety(ctx, storage.SafetyState{View: 1}); err != nil {
+	if err := s.SaveSafety(ctx, types.SafetyState{View: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.LoadSafety(ctx); err != nil {
@@ -406,7 +406,7 @@ func TestSlowStatementLog(t *testing.T) {
 	cfg2 := testConfig(t)
 	var quiet logBuffer
 	s2 := openStore(t, cfg2, WithLogger(slog.New(slog.NewTextHandler(&quiet, nil))))
-	if err := s2.SaveSafety(ctx, storage.SafetyState{View: 1}); err != nil {
+	if err := s2.SaveSafety(ctx, types.SafetyState{View: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(quiet.String(), "slow statement") {
@@ -606,7 +606,7 @@ func TestReset(t *testing.T) {
 	if err := s.SaveDecided(ctx, storagetest.Chain(3, 2, 50)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveSafety(ctx, storage.SafetyState{View: 4}); err != nil {
+	if err := s.SaveSafety(ctx, types.SafetyState{View: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if err := Reset(ctx, cfg); !errors.Is(err, storage.ErrLocked) {

@@ -32,7 +32,7 @@ func clamp(u uint64) int64 {
 // BlockRange implements storage.QueryStore: blocks from, from+1, ... below
 // until, at most limit, stopping at the first height not stored; from below
 // the pruned height is storage.ErrPruned.
-func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
+func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) (
 	if limit <= 0 || from >= until || from > math.MaxInt64 {
 		return nil, s.prunedRange(ctx, what, from)
 	}
-	var out []storage.Block
+	var out []types.Block
 	next := int64(from)
 	err := s.poolRows(ctx, "block_range",
 		[]any{int64(from), clamp(until), int64(limit)}, func(r *sql.Rows) error {
@@ -89,17 +89,17 @@ func (s *Store) prunedRange(ctx context.Context, what string, from uint64) error
 
 // BlockByPayloadHash implements storage.QueryStore: the lowest stored
 // block whose header commits to payload c.
-func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	if err := s.check(ctx); err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	what := "payload hash " + c.Short()
 	b, ok, err := s.oneBlock(ctx, "block_by_payload_hash", c[:])
 	switch {
 	case err != nil:
-		return storage.Block{}, s.fail(ctx, what, err)
+		return types.Block{}, s.fail(ctx, what, err)
 	case !ok:
-		return storage.Block{}, fmt.Errorf("postgres: %s: %w", what, storage.ErrNotFound)
+		return types.Block{}, fmt.Errorf("postgres: %s: %w", what, storage.ErrNotFound)
 	}
 	return b, nil
 }

@@ -2,10 +2,11 @@ package pruner_test
 
 import (
 	"errors"
-	"github.com/gospresso/gospresso/internal/pgtest"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gospresso/gospresso/internal/pgtest"
 
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/storage"

@@ -19,7 +19,7 @@ import (
 // lowest stored height (pruned) are skipped. In consensus-only mode
 // (WithConsensusOnly) the same transaction then prunes every block below
 // the last one.
-func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s *Store) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	done, err := s.enter(ctx, "save decided")
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (s *Store) SaveDecided(ctx context.Context, blocks []storage.Block) error {
 	return nil
 }
 
-func (s *Store) saveDecided(ctx context.Context, tx *sql.Tx, blocks []storage.Block) error {
+func (s *Store) saveDecided(ctx context.Context, tx *sql.Tx, blocks []types.Block) error {
 	var lo, hi sql.NullInt64
 	if err := tx.StmtContext(ctx, s.ws.bounds).QueryRowContext(ctx).Scan(&lo, &hi); err != nil {
 		return fmt.Errorf("read stored heights: %w", err)
@@ -200,40 +200,40 @@ func (s *Store) prunedHeight(ctx context.Context) (uint64, bool, error) {
 type rowScanner interface{ Scan(dest ...any) error }
 
 // scanBlock reads the blockColumns of a row.
-func scanBlock(r rowScanner) (storage.Block, error) {
+func scanBlock(r rowScanner) (types.Block, error) {
 	var (
 		h                  int64
 		leaf, nsTable, raw []byte
 	)
 	if err := r.Scan(&h, &leaf, &nsTable, &raw); err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	return decodeBlock(h, leaf, nsTable, raw)
 }
 
 // oneBlock runs a single-block query; a missing row is reported by
 // notFound.
-func (s *Store) oneBlock(ctx context.Context, op string, st *sql.Stmt, notFound func() error, args ...any) (storage.Block, error) {
+func (s *Store) oneBlock(ctx context.Context, op string, st *sql.Stmt, notFound func() error, args ...any) (types.Block, error) {
 	done, err := s.enter(ctx, op)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	defer done()
 	b, err := scanBlock(st.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return storage.Block{}, notFound()
+		return types.Block{}, notFound()
 	}
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
-			return storage.Block{}, fmt.Errorf("sqlite: %s: %w", op, err)
+			return types.Block{}, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
-		return storage.Block{}, fail(ctx, op, err)
+		return types.Block{}, fail(ctx, op, err)
 	}
 	return b, nil
 }
 
 // LastDecided implements storage.BlockStore.
-func (s *Store) LastDecided(ctx context.Context) (storage.Block, error) {
+func (s *Store) LastDecided(ctx context.Context) (types.Block, error) {
 	return s.oneBlock(ctx, "last decided", s.rs.lastBlock, func() error {
 		return fmt.Errorf("sqlite: last decided: %w", storage.ErrNotFound)
 	})
@@ -241,20 +241,20 @@ func (s *Store) LastDecided(ctx context.Context) (storage.Block, error) {
 
 // BlockByHeight implements storage.BlockStore; below the pruned height it
 // returns an error wrapping storage.ErrPruned.
-func (s *Store) BlockByHeight(ctx context.Context, h uint64) (storage.Block, error) {
+func (s *Store) BlockByHeight(ctx context.Context, h uint64) (types.Block, error) {
 	what := fmt.Sprintf("block %d", h)
 	return s.oneBlock(ctx, what, s.rs.blockByHeight, func() error { return s.missing(ctx, h, what) }, clampInt(h))
 }
 
 // BlockByLeaf implements storage.BlockStore.
-func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByLeaf(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.oneBlock(ctx, "block by leaf", s.rs.blockByLeaf, func() error {
 		return fmt.Errorf("sqlite: leaf %s: %w", c.Short(), storage.ErrNotFound)
 	}, c[:])
 }
 
 // BlockByHash implements storage.BlockStore.
-func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.oneBlock(ctx, "block by hash", s.rs.blockByHash, func() error {
 		return fmt.Errorf("sqlite: block hash %s: %w", c.Short(), storage.ErrNotFound)
 	}, c[:])

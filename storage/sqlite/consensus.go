@@ -34,30 +34,30 @@ func (s *Store) write(ctx context.Context, f func(*sql.Tx) error) error {
 }
 
 // LoadSafety implements storage.ConsensusStore.
-func (s *Store) LoadSafety(ctx context.Context) (storage.SafetyState, error) {
+func (s *Store) LoadSafety(ctx context.Context) (types.SafetyState, error) {
 	done, err := s.enter(ctx, "load safety")
 	if err != nil {
-		return storage.SafetyState{}, err
+		return types.SafetyState{}, err
 	}
 	defer done()
 	var data []byte
 	err = s.rs.loadSafety.QueryRowContext(ctx).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return storage.SafetyState{}, fmt.Errorf("sqlite: safety state: %w", storage.ErrNotFound)
+		return types.SafetyState{}, fmt.Errorf("sqlite: safety state: %w", storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.SafetyState{}, fail(ctx, "load safety", err)
+		return types.SafetyState{}, fail(ctx, "load safety", err)
 	}
 	st, err := storagecodec.DecodeSafety(data)
 	if err != nil {
-		return storage.SafetyState{}, fmt.Errorf("sqlite: load safety: %w: %w", ErrCorrupt, err)
+		return types.SafetyState{}, fmt.Errorf("sqlite: load safety: %w: %w", ErrCorrupt, err)
 	}
 	return st, nil
 }
 
 // SaveSafety implements storage.ConsensusStore. The state is on disk when
 // it returns.
-func (s *Store) SaveSafety(ctx context.Context, st storage.SafetyState) error {
+func (s *Store) SaveSafety(ctx context.Context, st types.SafetyState) error {
 	done, err := s.enter(ctx, "save safety")
 	if err != nil {
 		return err

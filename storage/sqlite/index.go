@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/storagecodec"
 	"github.com/gospresso/gospresso/types"
 )
@@ -42,7 +41,7 @@ type blockRow struct {
 
 // checkBlock rejects a block whose height, view or timestamp the store
 // cannot hold; i is its position in the SaveDecided call.
-func checkBlock(i int, b *storage.Block) error {
+func checkBlock(i int, b *types.Block) error {
 	for _, f := range []struct {
 		name string
 		v    uint64
@@ -60,7 +59,7 @@ func checkBlock(i int, b *storage.Block) error {
 
 // makeRow encodes b for storage and indexes its payload. b must have passed
 // checkBlock.
-func makeRow(b *storage.Block) (*blockRow, error) {
+func makeRow(b *types.Block) (*blockRow, error) {
 	header, err := storagecodec.EncodeHeader(&b.Leaf.Header)
 	if err != nil {
 		return nil, fmt.Errorf("block %d: encode header: %w", b.Height(), err)
@@ -104,7 +103,7 @@ func nilIfEmpty(p []byte) []byte {
 
 // blockNamespaces lists the namespaces of the block's header namespace table;
 // none when the table does not fit the payload.
-func blockNamespaces(b *storage.Block) []uint32 {
+func blockNamespaces(b *types.Block) []uint32 {
 	entries, err := b.Leaf.Header.NsTable.Entries(len(b.Payload.Raw))
 	if err != nil {
 		return nil
@@ -156,15 +155,15 @@ func locateTransactions(p types.Payload) []txRow {
 }
 
 // decodeBlock rebuilds a block from its leaf row and payload columns.
-func decodeBlock(height int64, leaf, nsTable, raw []byte) (storage.Block, error) {
+func decodeBlock(height int64, leaf, nsTable, raw []byte) (types.Block, error) {
 	l, qc, err := storagecodec.DecodeLeaf(leaf)
 	if err != nil {
-		return storage.Block{}, fmt.Errorf("%w: leaf at height %d: %w", ErrCorrupt, height, err)
+		return types.Block{}, fmt.Errorf("%w: leaf at height %d: %w", ErrCorrupt, height, err)
 	}
 	if l.Header.Height != uint64(height) {
-		return storage.Block{}, fmt.Errorf("%w: leaf row %d holds a leaf of height %d", ErrCorrupt, height, l.Header.Height)
+		return types.Block{}, fmt.Errorf("%w: leaf row %d holds a leaf of height %d", ErrCorrupt, height, l.Header.Height)
 	}
-	return storage.Block{
+	return types.Block{
 		Leaf:    l,
 		QC:      qc,
 		Payload: types.Payload{Raw: nilIfEmpty(raw), NsTable: types.NsTable{Bytes: nilIfEmpty(nsTable)}},

@@ -165,7 +165,7 @@ func TestCorruptRows(t *testing.T) {
 	if _, err := s.BlockByHeight(ctx, 2); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("block 2 holding leaf 0: %v, want ErrCorrupt", err)
 	}
-	if err := s.SaveSafety(ctx, storage.SafetyState{View: 3}); err != nil {
+	if err := s.SaveSafety(ctx, types.SafetyState{View: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.w.ExecContext(ctx, `UPDATE safety SET data = x'01'`); err != nil {

@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"github.com/gospresso/gospresso/internal/filelock"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/gospresso/gospresso/internal/filelock"
 )
 
 func TestParseMigrationName(t *testing.T) {

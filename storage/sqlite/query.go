@@ -26,13 +26,13 @@ func (s *Store) read(ctx context.Context, f func(*sql.Tx) error) error {
 // until), at most limit, stopping at the first height not stored. A
 // non-empty range starting below the pruned height returns an error
 // wrapping storage.ErrPruned.
-func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
+func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error) {
 	done, err := s.enter(ctx, "block range")
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	var out []storage.Block
+	var out []types.Block
 	err = s.read(ctx, func(tx *sql.Tx) error {
 		if limit <= 0 || from >= until {
 			return nil
@@ -74,7 +74,7 @@ func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) (
 
 // BlockByPayloadHash implements storage.QueryStore: the lowest stored block
 // whose header's payload commitment is c.
-func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (storage.Block, error) {
+func (s *Store) BlockByPayloadHash(ctx context.Context, c types.Commitment) (types.Block, error) {
 	return s.oneBlock(ctx, "block by payload hash", s.rs.blockByPayloadHash, func() error {
 		return fmt.Errorf("sqlite: payload hash %s: %w", c.Short(), storage.ErrNotFound)
 	}, c[:])

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/gospresso/gospresso/internal/filelock"
 	"log/slog"
 	"net/url"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gospresso/gospresso/internal/filelock"
 
 	// The pure-Go SQLite driver, registered under the name "sqlite".
 	_ "modernc.org/sqlite"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/storagetest"
+	"github.com/gospresso/gospresso/types"
 )
 
 // lockChildEnv names the database a re-executed test binary tries to open,
@@ -200,7 +201,7 @@ func TestClosed(t *testing.T) {
 	}
 	calls := map[string]func() error{
 		"LoadSafety":    func() error { _, err := s.LoadSafety(ctx); return err },
-		"SaveSafety":    func() error { return s.SaveSafety(ctx, storage.SafetyState{}) },
+		"SaveSafety":    func() error { return s.SaveSafety(ctx, types.SafetyState{}) },
 		"SaveProposal":  func() error { return s.SaveProposal(ctx, storage.StoredProposal{View: 1}) },
 		"LoadProposals": func() error { _, err := s.LoadProposals(ctx); return err },
 		"SaveDecided":   func() error { return s.SaveDecided(ctx, storagetest.Chain(1, 0, 0)) },
@@ -226,18 +227,18 @@ func TestOutOfRange(t *testing.T) {
 	chain := storagetest.Chain(2, 1, 32)
 	tests := []struct {
 		name   string
-		modify func(*storage.Block)
+		modify func(*types.Block)
 		want   string
 	}{
-		{"height", func(b *storage.Block) { b.Leaf.Header.Height = big }, "leaf.header.height"},
-		{"view", func(b *storage.Block) { b.Leaf.View = 1<<64 - 1 }, "leaf.view"},
-		{"timestamp", func(b *storage.Block) { b.Leaf.Header.Timestamp = big - 1 }, "leaf.header.timestamp"},
+		{"height", func(b *types.Block) { b.Leaf.Header.Height = big }, "leaf.header.height"},
+		{"view", func(b *types.Block) { b.Leaf.View = 1<<64 - 1 }, "leaf.view"},
+		{"timestamp", func(b *types.Block) { b.Leaf.Header.Timestamp = big - 1 }, "leaf.header.timestamp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := chain[0]
 			tt.modify(&b)
-			err := s.SaveDecided(ctx, []storage.Block{b})
+			err := s.SaveDecided(ctx, []types.Block{b})
 			if !errors.Is(err, ErrOutOfRange) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("save: %v, want ErrOutOfRange naming %s", err, tt.want)
 			}

@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"math"
 
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -63,7 +62,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // EncodeBlock encodes a decided block: its leaf (header included), its
 // payload and its quorum certificate.
-func EncodeBlock(b *storage.Block) ([]byte, error) {
+func EncodeBlock(b *types.Block) ([]byte, error) {
 	if b == nil {
 		return nil, fmt.Errorf("storagecodec: encode block: nil block")
 	}
@@ -82,12 +81,12 @@ func EncodeBlock(b *storage.Block) ([]byte, error) {
 
 // DecodeBlock decodes what EncodeBlock produced. Any other input yields an
 // error wrapping ErrCorrupt.
-func DecodeBlock(p []byte) (storage.Block, error) {
+func DecodeBlock(p []byte) (types.Block, error) {
 	r, err := newReader(p, KindBlock)
 	if err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
-	var b storage.Block
+	var b types.Block
 	r.leaf(&b.Leaf)
 	r.qc(&b.QC)
 	b.Payload.Raw = r.bytes("payload.raw")
@@ -103,7 +102,7 @@ func DecodeBlock(p []byte) (storage.Block, error) {
 		r.fail("payload.ns_table presence", "byte not 0 or 1")
 	}
 	if err := r.finish(); err != nil {
-		return storage.Block{}, err
+		return types.Block{}, err
 	}
 	return b, nil
 }
@@ -166,7 +165,7 @@ func DecodeHeader(p []byte) (types.Header, error) {
 }
 
 // EncodeSafety encodes the consensus safety state.
-func EncodeSafety(s *storage.SafetyState) ([]byte, error) {
+func EncodeSafety(s *types.SafetyState) ([]byte, error) {
 	if s == nil {
 		return nil, fmt.Errorf("storagecodec: encode safety state: nil state")
 	}
@@ -179,17 +178,17 @@ func EncodeSafety(s *storage.SafetyState) ([]byte, error) {
 
 // DecodeSafety decodes what EncodeSafety produced. Any other input yields
 // an error wrapping ErrCorrupt.
-func DecodeSafety(p []byte) (storage.SafetyState, error) {
+func DecodeSafety(p []byte) (types.SafetyState, error) {
 	r, err := newReader(p, KindSafety)
 	if err != nil {
-		return storage.SafetyState{}, err
+		return types.SafetyState{}, err
 	}
-	var s storage.SafetyState
+	var s types.SafetyState
 	s.View = types.ViewNumber(r.u64("view"))
 	s.LastVotedView = types.ViewNumber(r.u64("last_voted_view"))
 	r.qcField("high_qc", &s.HighQC)
 	if err := r.finish(); err != nil {
-		return storage.SafetyState{}, err
+		return types.SafetyState{}, err
 	}
 	return s, nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/storagecodec"
 	"github.com/gospresso/gospresso/storage/storagetest"
 	"github.com/gospresso/gospresso/types"
@@ -19,7 +18,7 @@ import (
 // small and larger payloads, odd and even heights (with and without an L1
 // finalized block), every optional chain-config address, and a payload
 // whose namespace table differs from the header's.
-func sampleBlocks(tb testing.TB) []storage.Block {
+func sampleBlocks(tb testing.TB) []types.Block {
 	tb.Helper()
 	blocks := storagetest.Chain(5, 7, 40)
 	big := storagetest.Extend(&blocks[len(blocks)-1], 1, 50, 2000)
@@ -49,9 +48,9 @@ func sampleHeaders(tb testing.TB) []types.Header {
 	return append(hs, types.Header{})
 }
 
-func sampleSafety(tb testing.TB) []storage.SafetyState {
+func sampleSafety(tb testing.TB) []types.SafetyState {
 	blocks := sampleBlocks(tb)
-	return []storage.SafetyState{
+	return []types.SafetyState{
 		{},
 		{View: 7, LastVotedView: 6, HighQC: blocks[4].QC},
 		{View: 1<<64 - 1, LastVotedView: 1<<64 - 2, HighQC: types.GenesisQC(&blocks[0].Leaf)},
@@ -59,7 +58,7 @@ func sampleSafety(tb testing.TB) []storage.SafetyState {
 }
 
 // encodingOf gives the canonical bytes of a block, for equality checks.
-func encodingOf(t *testing.T, b *storage.Block) []byte {
+func encodingOf(t *testing.T, b *types.Block) []byte {
 	t.Helper()
 	p, err := storagecodec.EncodeBlock(b)
 	if err != nil {
@@ -187,7 +186,7 @@ func TestCorrupt(t *testing.T) {
 	blocks := sampleBlocks(t)
 	block := encodingOf(t, &blocks[2])
 	header, _ := storagecodec.EncodeHeader(&blocks[2].Leaf.Header)
-	safety, _ := storagecodec.EncodeSafety(&storage.SafetyState{View: 3})
+	safety, _ := storagecodec.EncodeSafety(&types.SafetyState{View: 3})
 
 	edit := func(p []byte, f func([]byte) []byte) []byte { return f(append([]byte(nil), p...)) }
 	tests := []struct {

@@ -36,7 +36,7 @@ func BenchInsert(b *testing.B, open func(b *testing.B) storage.Store) {
 	ctx := b.Context()
 	st := open(b)
 	parent := Genesis(GenesisTime)
-	if err := st.SaveDecided(ctx, []storage.Block{parent}); err != nil {
+	if err := st.SaveDecided(ctx, []types.Block{parent}); err != nil {
 		b.Fatalf("save genesis: %v", err)
 	}
 	var payload int64
@@ -87,7 +87,7 @@ func BenchLookups(b *testing.B, open func(b *testing.B) storage.Store) {
 	st := open(b)
 	start := time.Now()
 	last := Genesis(GenesisTime)
-	if err := st.SaveDecided(ctx, []storage.Block{last}); err != nil {
+	if err := st.SaveDecided(ctx, []types.Block{last}); err != nil {
 		b.Fatalf("save genesis: %v", err)
 	}
 	var txHashes []types.Commitment

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/gospresso/gospresso/chain"
-	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -46,28 +45,28 @@ func Namespaces(h uint64) []uint64 {
 // (view 0, empty payload, timestamp GenesisTime) followed by Extend's
 // blocks of txsPerBlock transactions of txSize bytes each. The result is
 // deterministic. Chain(0, ...) is empty.
-func Chain(n, txsPerBlock, txSize int) []storage.Block {
+func Chain(n, txsPerBlock, txSize int) []types.Block {
 	if n <= 0 {
 		return nil
 	}
 	g := Genesis(GenesisTime)
-	return append([]storage.Block{g}, Extend(&g, n-1, txsPerBlock, txSize)...)
+	return append([]types.Block{g}, Extend(&g, n-1, txsPerBlock, txSize)...)
 }
 
 // Genesis returns the block of height 0: view 0, no parent, an empty
 // payload, the given timestamp and the genesis certificate.
-func Genesis(timestamp uint64) storage.Block {
+func Genesis(timestamp uint64) types.Block {
 	var p types.Payload
 	leaf := types.GenesisLeaf(header(0, timestamp, &p))
-	return storage.Block{Leaf: leaf, Payload: p, QC: types.GenesisQC(&leaf)}
+	return types.Block{Leaf: leaf, Payload: p, QC: types.GenesisQC(&leaf)}
 }
 
 // Extend returns n blocks following parent: heights parent+1.., timestamps
 // one second apart, views increasing with a skipped view before every
 // height divisible by 4 (as after a timeout), each with txsPerBlock
 // transactions from Transactions. The result is deterministic.
-func Extend(parent *storage.Block, n, txsPerBlock, txSize int) []storage.Block {
-	out := make([]storage.Block, 0, max(n, 0))
+func Extend(parent *types.Block, n, txsPerBlock, txSize int) []types.Block {
+	out := make([]types.Block, 0, max(n, 0))
 	prev := parent
 	for range max(n, 0) {
 		h := prev.Height() + 1
@@ -85,10 +84,10 @@ func Extend(parent *storage.Block, n, txsPerBlock, txSize int) []storage.Block {
 // given timestamp, a justify certificate for parent and a certificate for
 // the new leaf with dummy signature bytes (storage does not verify them).
 // It fails only when txs cannot form a payload (a namespace above 2^32-1).
-func NextBlock(parent *storage.Block, timestamp uint64, txs []types.Transaction) (storage.Block, error) {
+func NextBlock(parent *types.Block, timestamp uint64, txs []types.Transaction) (types.Block, error) {
 	p, err := types.EncodePayload(txs)
 	if err != nil {
-		return storage.Block{}, fmt.Errorf("storagetest: block %d: %w", parent.Height()+1, err)
+		return types.Block{}, fmt.Errorf("storagetest: block %d: %w", parent.Height()+1, err)
 	}
 	h := parent.Height() + 1
 	view := parent.Leaf.View + 1
@@ -101,7 +100,7 @@ func NextBlock(parent *storage.Block, timestamp uint64, txs []types.Transaction)
 		Header:    header(h, timestamp, &p),
 		JustifyQC: parent.QC,
 	}
-	return storage.Block{Leaf: leaf, Payload: p, QC: certify(&leaf)}, nil
+	return types.Block{Leaf: leaf, Payload: p, QC: certify(&leaf)}, nil
 }
 
 // Transactions returns n deterministic pseudo-random transactions of size

@@ -53,16 +53,16 @@ func CheckConsensusOnlyStore(ctx context.Context, st storage.Store) error {
 // into from included); it returns the last decided block (zero when the
 // store is empty). With consensusOnly it checks the last block only, and
 // ErrPruned below it.
-func checkStore(ctx context.Context, st storage.Store, from uint64, consensusOnly bool) (storage.Block, error) {
+func checkStore(ctx context.Context, st storage.Store, from uint64, consensusOnly bool) (types.Block, error) {
 	last, err := st.LastDecided(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		if n, err := st.BlockHeight(ctx); err != nil || n != 0 {
-			return storage.Block{}, fmt.Errorf("empty store: BlockHeight = %d, %v; want 0", n, err)
+			return types.Block{}, fmt.Errorf("empty store: BlockHeight = %d, %v; want 0", n, err)
 		}
-		return storage.Block{}, checkConsensus(ctx, st, nil)
+		return types.Block{}, checkConsensus(ctx, st, nil)
 	}
 	if err != nil {
-		return storage.Block{}, fmt.Errorf("LastDecided: %w", err)
+		return types.Block{}, fmt.Errorf("LastDecided: %w", err)
 	}
 	top := last.Height()
 	if n, err := st.BlockHeight(ctx); err != nil || n != top+1 {
@@ -83,7 +83,7 @@ func checkStore(ctx context.Context, st storage.Store, from uint64, consensusOnl
 	if start > top {
 		start = top
 	}
-	var prev *storage.Block
+	var prev *types.Block
 	if start > first {
 		b, err := st.BlockByHeight(ctx, start-1)
 		if err != nil {
@@ -92,7 +92,7 @@ func checkStore(ctx context.Context, st storage.Store, from uint64, consensusOnl
 		prev = &b
 	}
 	var (
-		checked []storage.Block
+		checked []types.Block
 		// Sums over [start, mid) and [mid, top]: a range bound off by one
 		// shows in one of them.
 		mid         = start + (top+1-start)/2
@@ -174,7 +174,7 @@ func checkPruned(ctx context.Context, st storage.Store, top uint64) (uint64, err
 
 // checkBlock checks one block and its indexes; it returns its transaction
 // count.
-func checkBlock(ctx context.Context, st storage.Store, b, prev *storage.Block) (uint64, error) {
+func checkBlock(ctx context.Context, st storage.Store, b, prev *types.Block) (uint64, error) {
 	h := b.Height()
 	c := b.Leaf.Commit()
 	if prev != nil && b.Leaf.Parent != prev.Leaf.Commit() {
@@ -198,7 +198,7 @@ func checkBlock(ctx context.Context, st storage.Store, b, prev *storage.Block) (
 	}
 	for _, lookup := range []struct {
 		name string
-		f    func(context.Context, types.Commitment) (storage.Block, error)
+		f    func(context.Context, types.Commitment) (types.Block, error)
 		key  types.Commitment
 	}{
 		{"BlockByLeaf", st.BlockByLeaf, c},
@@ -227,7 +227,7 @@ func checkBlock(ctx context.Context, st storage.Store, b, prev *storage.Block) (
 
 // checkNamespaces compares NamespaceHeights over [start, top] with the
 // namespace tables of the checked blocks.
-func checkNamespaces(ctx context.Context, st storage.Store, blocks []storage.Block, start, top uint64) error {
+func checkNamespaces(ctx context.Context, st storage.Store, blocks []types.Block, start, top uint64) error {
 	want := make(map[uint64][]uint64)
 	for i := range blocks {
 		b := &blocks[i]
@@ -258,7 +258,7 @@ func checkNamespaces(ctx context.Context, st storage.Store, blocks []storage.Blo
 }
 
 // checkConsensus checks the safety state and the stored proposals.
-func checkConsensus(ctx context.Context, st storage.Store, last *storage.Block) error {
+func checkConsensus(ctx context.Context, st storage.Store, last *types.Block) error {
 	if _, err := st.LoadSafety(ctx); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("LoadSafety: %w", err)
 	}
@@ -332,7 +332,7 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 	}
 	var (
 		maxSize uint64
-		safety  storage.SafetyState
+		safety  types.SafetyState
 		rng     = rand.New(rand.NewPCG(7, 11))
 	)
 	measure := func(when string) {
@@ -350,11 +350,11 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 		n := min(1+rng.IntN(3), cfg.Blocks-int(last.Height()))
 		blocks := Extend(&last, n, cfg.TxsPerBlock, cfg.TxSize)
 		if rng.IntN(8) == 0 {
-			blocks = append([]storage.Block{last}, blocks...)
+			blocks = append([]types.Block{last}, blocks...)
 		}
 		next := blocks[len(blocks)-1]
 		if rng.IntN(4) == 0 {
-			safety = storage.SafetyState{View: next.Leaf.View, LastVotedView: next.Leaf.View - 1, HighQC: last.QC}
+			safety = types.SafetyState{View: next.Leaf.View, LastVotedView: next.Leaf.View - 1, HighQC: last.QC}
 			if err := st.SaveSafety(ctx, safety); err != nil {
 				t.Fatalf("SaveSafety view %d: %v", safety.View, err)
 			}

@@ -260,7 +260,7 @@ func (p *crashProgress) merge(q crashProgress) {
 }
 
 // checkAcked checks that every write a child reported is stored.
-func checkAcked(ctx context.Context, st storage.Store, last *storage.Block, acked *crashProgress) error {
+func checkAcked(ctx context.Context, st storage.Store, last *types.Block, acked *crashProgress) error {
 	if last.Height() < acked.height {
 		return fmt.Errorf("the last decided height is %d, but a child saved up to %d: acknowledged blocks were lost", last.Height(), acked.height)
 	}
@@ -544,7 +544,7 @@ func crashLoop(ctx context.Context, st storage.Store, params crashParams, out *o
 	last, err := st.LastDecided(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		last = Genesis(GenesisTime)
-		if err := st.SaveDecided(ctx, []storage.Block{last}); err != nil {
+		if err := st.SaveDecided(ctx, []types.Block{last}); err != nil {
 			return fmt.Errorf("save genesis: %w", err)
 		}
 	} else if err != nil {
@@ -570,13 +570,13 @@ func crashLoop(ctx context.Context, st storage.Store, params crashParams, out *o
 			report("proposal", uint64(v))
 		}
 		view = max(view, last.Leaf.View) + 1
-		if err := st.SaveSafety(ctx, storage.SafetyState{View: view, LastVotedView: view - 1, HighQC: last.QC}); err != nil {
+		if err := st.SaveSafety(ctx, types.SafetyState{View: view, LastVotedView: view - 1, HighQC: last.QC}); err != nil {
 			return fmt.Errorf("save safety state for view %d: %w", view, err)
 		}
 		report("safety", uint64(view))
 		blocks := Extend(&last, 1+rng.IntN(3), params.txs, params.txSize)
 		if rng.IntN(4) == 0 {
-			blocks = append([]storage.Block{last}, blocks...) // re-save the last one
+			blocks = append([]types.Block{last}, blocks...) // re-save the last one
 		}
 		if err := st.SaveDecided(ctx, blocks); err != nil {
 			return fmt.Errorf("save decided blocks %s: %w", heightsOf(blocks), err)

@@ -120,7 +120,7 @@ func (s *logStore) apply(ctx context.Context, body []byte) error {
 		}
 		return s.Store.SaveProposal(ctx, storage.StoredProposal{View: types.ViewNumber(binary.BigEndian.Uint64(p)), Data: p[8:]})
 	case recDecided:
-		var blocks []storage.Block
+		var blocks []types.Block
 		for len(p) > 0 {
 			if len(p) < 4 || int(binary.BigEndian.Uint32(p)) > len(p)-4 {
 				return errors.New("short block in a decided record")
@@ -184,7 +184,7 @@ func (s *logStore) flush() {
 	}
 }
 
-func (s *logStore) SaveSafety(ctx context.Context, st storage.SafetyState) error {
+func (s *logStore) SaveSafety(ctx context.Context, st types.SafetyState) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.Store.SaveSafety(ctx, st); err != nil {
@@ -207,7 +207,7 @@ func (s *logStore) SaveProposal(ctx context.Context, p storage.StoredProposal) e
 	return s.log(append(body, p.Data...))
 }
 
-func (s *logStore) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s *logStore) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.Store.SaveDecided(ctx, blocks); err != nil {

@@ -50,7 +50,7 @@ func testPrunerEmpty(t *testing.T, st storage.Store, p storage.Pruner) {
 
 // prunerChain is 41 blocks of about 20 KB: Chain(40, 20, 1000), then block
 // 40 holding transaction 3 of block 5 again and a new one.
-func prunerChain(t *testing.T) []storage.Block {
+func prunerChain(t *testing.T) []types.Block {
 	t.Helper()
 	blocks := Chain(40, 20, 1000)
 	last := &blocks[len(blocks)-1]

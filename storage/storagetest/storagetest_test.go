@@ -300,7 +300,7 @@ var mutants = map[string]func(*mem.Store) storage.Store{
 // proposalsKept does not drop proposals when blocks are decided.
 type proposalsKept struct{ *mem.Store }
 
-func (s proposalsKept) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s proposalsKept) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	ps, err := s.Store.LoadProposals(ctx)
 	if err != nil {
 		return err
@@ -332,7 +332,7 @@ func (s windowNext) HeaderWindow(ctx context.Context, start, end uint64, limit i
 // ignoresCtx loads the safety state even with a cancelled context.
 type ignoresCtx struct{ *mem.Store }
 
-func (s ignoresCtx) LoadSafety(context.Context) (storage.SafetyState, error) {
+func (s ignoresCtx) LoadSafety(context.Context) (types.SafetyState, error) {
 	return s.Store.LoadSafety(context.Background())
 }
 
@@ -354,7 +354,7 @@ func (s *ignoresClosed) SaveProposal(ctx context.Context, p storage.StoredPropos
 // nonAtomic stores the good prefix of a batch that fails.
 type nonAtomic struct{ *mem.Store }
 
-func (s nonAtomic) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s nonAtomic) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	err := s.Store.SaveDecided(ctx, blocks)
 	if err != nil {
 		for i := range blocks {
@@ -369,7 +369,7 @@ func (s nonAtomic) SaveDecided(ctx context.Context, blocks []storage.Block) erro
 // rangeNoLimit ignores the limit of BlockRange.
 type rangeNoLimit struct{ *mem.Store }
 
-func (s rangeNoLimit) BlockRange(ctx context.Context, from, until uint64, _ int) ([]storage.Block, error) {
+func (s rangeNoLimit) BlockRange(ctx context.Context, from, until uint64, _ int) ([]types.Block, error) {
 	return s.Store.BlockRange(ctx, from, until, 1<<30)
 }
 
@@ -414,7 +414,7 @@ func (s latestTx) TransactionByHash(ctx context.Context, c types.Commitment) (st
 // noGapCheck silently drops a batch that would leave a gap.
 type noGapCheck struct{ *mem.Store }
 
-func (s noGapCheck) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s noGapCheck) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	n, err := s.Store.BlockHeight(ctx)
 	if err != nil {
 		return err
@@ -428,7 +428,7 @@ func (s noGapCheck) SaveDecided(ctx context.Context, blocks []storage.Block) err
 // notFoundForPruned reports pruned heights as missing.
 type notFoundForPruned struct{ *mem.Store }
 
-func (s notFoundForPruned) BlockByHeight(ctx context.Context, h uint64) (storage.Block, error) {
+func (s notFoundForPruned) BlockByHeight(ctx context.Context, h uint64) (types.Block, error) {
 	b, err := s.Store.BlockByHeight(ctx, h)
 	if errors.Is(err, storage.ErrPruned) {
 		return b, storage.ErrNotFound
@@ -439,7 +439,7 @@ func (s notFoundForPruned) BlockByHeight(ctx context.Context, h uint64) (storage
 // acceptsConflict ignores a batch conflicting with stored blocks.
 type acceptsConflict struct{ *mem.Store }
 
-func (s acceptsConflict) SaveDecided(ctx context.Context, blocks []storage.Block) error {
+func (s acceptsConflict) SaveDecided(ctx context.Context, blocks []types.Block) error {
 	err := s.Store.SaveDecided(ctx, blocks)
 	if errors.Is(err, storage.ErrConflict) && len(blocks) == 1 {
 		return nil
@@ -457,6 +457,6 @@ func (s noTxIndex) TransactionByHash(context.Context, types.Commitment) (storage
 // hole hides a block in the middle of the chain from ranges.
 type hole struct{ *mem.Store }
 
-func (s hole) BlockRange(ctx context.Context, from, until uint64, limit int) ([]storage.Block, error) {
+func (s hole) BlockRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error) {
 	return s.Store.BlockRange(ctx, from, min(until, 5), limit)
 }

@@ -107,14 +107,14 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 
 // ---- helpers ----
 
-func save(t *testing.T, st storage.Store, blocks ...storage.Block) {
+func save(t *testing.T, st storage.Store, blocks ...types.Block) {
 	t.Helper()
 	if err := st.SaveDecided(t.Context(), blocks); err != nil {
 		t.Fatalf("save decided blocks %s: %v", heightsOf(blocks), err)
 	}
 }
 
-func heightsOf(blocks []storage.Block) string {
+func heightsOf(blocks []types.Block) string {
 	if len(blocks) == 0 {
 		return "[]"
 	}
@@ -123,7 +123,7 @@ func heightsOf(blocks []storage.Block) string {
 
 // encoding gives the canonical bytes of a block, which equal exactly when
 // the blocks do.
-func encoding(t *testing.T, b *storage.Block) []byte {
+func encoding(t *testing.T, b *types.Block) []byte {
 	t.Helper()
 	p, err := storagecodec.EncodeBlock(b)
 	if err != nil {
@@ -132,7 +132,7 @@ func encoding(t *testing.T, b *storage.Block) []byte {
 	return p
 }
 
-func sameBlock(t *testing.T, what string, got, want storage.Block) {
+func sameBlock(t *testing.T, what string, got, want types.Block) {
 	t.Helper()
 	if got.Height() != want.Height() {
 		t.Errorf("%s: got block %d, want block %d", what, got.Height(), want.Height())
@@ -177,7 +177,7 @@ func wantHeight(t *testing.T, st storage.Store, want uint64) {
 //	       in namespace 77, G+7
 //	8      the same payload as 7, the same timestamp G+7
 //	9..11  4 transactions of 32 bytes, G+17..G+19 (a 10-second gap)
-func queryChain() []storage.Block {
+func queryChain() []types.Block {
 	blocks := Chain(6, 6, 48)
 	add := func(ts uint64, txs []types.Transaction) {
 		b, err := NextBlock(&blocks[len(blocks)-1], ts, txs)
@@ -196,7 +196,7 @@ func queryChain() []storage.Block {
 	return append(blocks, Extend(&blocks[len(blocks)-1], 2, 4, 32)...)
 }
 
-func storeQueryChain(t *testing.T, st storage.Store) []storage.Block {
+func storeQueryChain(t *testing.T, st storage.Store) []types.Block {
 	t.Helper()
 	blocks := queryChain()
 	save(t, st, blocks[0])
@@ -206,7 +206,7 @@ func storeQueryChain(t *testing.T, st storage.Store) []storage.Block {
 	return blocks
 }
 
-func txsOf(t *testing.T, b *storage.Block) []types.Transaction {
+func txsOf(t *testing.T, b *types.Block) []types.Transaction {
 	t.Helper()
 	txs, err := b.Payload.Transactions()
 	if err != nil {
@@ -217,7 +217,7 @@ func txsOf(t *testing.T, b *storage.Block) []types.Transaction {
 
 // ---- reference semantics, computed from the blocks ----
 
-func refTxLocations(t *testing.T, blocks []storage.Block) map[types.Commitment]storage.TxLocation {
+func refTxLocations(t *testing.T, blocks []types.Block) map[types.Commitment]storage.TxLocation {
 	locs := make(map[types.Commitment]storage.TxLocation)
 	for i := range blocks {
 		for j, tx := range txsOf(t, &blocks[i]) {
@@ -229,7 +229,7 @@ func refTxLocations(t *testing.T, blocks []storage.Block) map[types.Commitment]s
 	return locs
 }
 
-func refNamespaceHeights(t *testing.T, blocks []storage.Block, ns, from uint64, limit int) []uint64 {
+func refNamespaceHeights(t *testing.T, blocks []types.Block, ns, from uint64, limit int) []uint64 {
 	var out []uint64
 	for i := range blocks {
 		b := &blocks[i]
@@ -247,7 +247,7 @@ func refNamespaceHeights(t *testing.T, blocks []storage.Block, ns, from uint64, 
 	return out
 }
 
-func refSums(t *testing.T, blocks []storage.Block, from, until uint64) (txs, size uint64) {
+func refSums(t *testing.T, blocks []types.Block, from, until uint64) (txs, size uint64) {
 	for i := range blocks {
 		if h := blocks[i].Height(); h >= from && h < until {
 			txs += uint64(len(txsOf(t, &blocks[i])))
@@ -257,7 +257,7 @@ func refSums(t *testing.T, blocks []storage.Block, from, until uint64) (txs, siz
 	return txs, size
 }
 
-func refWindow(blocks []storage.Block, start, end uint64, limit int) (window []uint64, prev, next *uint64) {
+func refWindow(blocks []types.Block, start, end uint64, limit int) (window []uint64, prev, next *uint64) {
 	i := 0
 	for i < len(blocks) && blocks[i].Leaf.Header.Timestamp < start {
 		i++
@@ -328,7 +328,7 @@ func testSafetyState(t *testing.T, st storage.Store) {
 	_, err := st.LoadSafety(ctx)
 	wantErr(t, "LoadSafety before any save", err, storage.ErrNotFound)
 	blocks := Chain(4, 1, 16)
-	states := []storage.SafetyState{
+	states := []types.SafetyState{
 		{View: 1, LastVotedView: 0, HighQC: blocks[0].QC},
 		{View: 4, LastVotedView: 3, HighQC: blocks[3].QC},
 		{View: 4, LastVotedView: 4, HighQC: blocks[3].QC},
@@ -350,7 +350,7 @@ func testSafetyState(t *testing.T, st storage.Store) {
 		}
 	}
 	// The stored state does not alias the caller's.
-	s := storage.SafetyState{View: 9, LastVotedView: 8, HighQC: blocks[1].QC}
+	s := types.SafetyState{View: 9, LastVotedView: 8, HighQC: blocks[1].QC}
 	s.HighQC.Signature = bytes.Clone(s.HighQC.Signature)
 	if err := st.SaveSafety(ctx, s); err != nil {
 		t.Fatal(err)
@@ -528,7 +528,7 @@ func testSaveDecidedIdempotent(t *testing.T, st storage.Store) {
 
 // otherBlock returns a block at the same height as b with different
 // content, linked to the same parent.
-func otherBlock(t *testing.T, parent *storage.Block, b *storage.Block) storage.Block {
+func otherBlock(t *testing.T, parent *types.Block, b *types.Block) types.Block {
 	t.Helper()
 	o, err := NextBlock(parent, b.Leaf.Header.Timestamp, []types.Transaction{{Namespace: 5, Payload: []byte("a fork")}})
 	if err != nil {
@@ -545,11 +545,11 @@ func testSaveDecidedConflict(t *testing.T, st storage.Store) {
 	blocks := Chain(8, 2, 32)
 	save(t, st, blocks[:6]...)
 	fork3 := otherBlock(t, &blocks[2], &blocks[3])
-	wantErr(t, "a different block at stored height 3", st.SaveDecided(ctx, []storage.Block{fork3}), storage.ErrConflict)
+	wantErr(t, "a different block at stored height 3", st.SaveDecided(ctx, []types.Block{fork3}), storage.ErrConflict)
 	fork5 := otherBlock(t, &blocks[4], &blocks[5])
-	wantErr(t, "a different last block", st.SaveDecided(ctx, []storage.Block{fork5}), storage.ErrConflict)
+	wantErr(t, "a different last block", st.SaveDecided(ctx, []types.Block{fork5}), storage.ErrConflict)
 	fork0 := Genesis(GenesisTime + 1)
-	wantErr(t, "a different genesis", st.SaveDecided(ctx, []storage.Block{fork0}), storage.ErrConflict)
+	wantErr(t, "a different genesis", st.SaveDecided(ctx, []types.Block{fork0}), storage.ErrConflict)
 	wantHeight(t, st, 6)
 	for i := range 6 {
 		b, err := st.BlockByHeight(ctx, uint64(i))
@@ -571,9 +571,9 @@ func testSaveDecidedGap(t *testing.T, st storage.Store) {
 	save(t, st, blocks[:5]...)
 	wantErr(t, "block 6 after 4", st.SaveDecided(ctx, blocks[6:7]), storage.ErrConflict)
 	wantErr(t, "blocks 7..11 after 4", st.SaveDecided(ctx, blocks[7:]), storage.ErrConflict)
-	wantErr(t, "a batch out of order", st.SaveDecided(ctx, []storage.Block{blocks[6], blocks[5]}), storage.ErrConflict)
-	wantErr(t, "a batch with a hole", st.SaveDecided(ctx, []storage.Block{blocks[5], blocks[7]}), storage.ErrConflict)
-	wantErr(t, "a batch repeating a height", st.SaveDecided(ctx, []storage.Block{blocks[5], blocks[5]}), storage.ErrConflict)
+	wantErr(t, "a batch out of order", st.SaveDecided(ctx, []types.Block{blocks[6], blocks[5]}), storage.ErrConflict)
+	wantErr(t, "a batch with a hole", st.SaveDecided(ctx, []types.Block{blocks[5], blocks[7]}), storage.ErrConflict)
+	wantErr(t, "a batch repeating a height", st.SaveDecided(ctx, []types.Block{blocks[5], blocks[5]}), storage.ErrConflict)
 	wantHeight(t, st, 5)
 	save(t, st, blocks[5:]...)
 	wantHeight(t, st, 12)
@@ -587,14 +587,14 @@ func testSaveDecidedAtomic(t *testing.T, st storage.Store) {
 	if err := st.SaveProposal(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SaveSafety(ctx, storage.SafetyState{View: 3, LastVotedView: 2, HighQC: blocks[2].QC}); err != nil {
+	if err := st.SaveSafety(ctx, types.SafetyState{View: 3, LastVotedView: 2, HighQC: blocks[2].QC}); err != nil {
 		t.Fatal(err)
 	}
 	fork4 := otherBlock(t, &blocks[3], &blocks[4])
-	bad := [][]storage.Block{
+	bad := [][]types.Block{
 		{blocks[5], blocks[6], blocks[8]},                   // new blocks, then a gap
 		{blocks[5], blocks[6], blocks[7], blocks[7]},        // new blocks, then a repeat
-		append([]storage.Block{fork4}, blocks[5:9]...),      // a conflict, then new blocks
+		append([]types.Block{fork4}, blocks[5:9]...),        // a conflict, then new blocks
 		{blocks[3], fork4, blocks[5], blocks[6], blocks[7]}, // stored, conflict, new
 	}
 	for i, batch := range bad {
@@ -897,11 +897,11 @@ func testLargeBlock(t *testing.T, st storage.Store) {
 // allCalls invokes every method of the store (and of storage.Pruner when it
 // implements it) with ctx, writes included, and returns the errors by
 // method name.
-func allCalls(ctx context.Context, st storage.Store, blocks []storage.Block) map[string]error {
+func allCalls(ctx context.Context, st storage.Store, blocks []types.Block) map[string]error {
 	c := blocks[1].Leaf.Commit()
 	errs := map[string]error{
 		"LoadSafety":         second(st.LoadSafety(ctx)),
-		"SaveSafety":         st.SaveSafety(ctx, storage.SafetyState{View: 7, LastVotedView: 6, HighQC: blocks[1].QC}),
+		"SaveSafety":         st.SaveSafety(ctx, types.SafetyState{View: 7, LastVotedView: 6, HighQC: blocks[1].QC}),
 		"SaveProposal":       st.SaveProposal(ctx, proposal(9, "nine", 10)),
 		"LoadProposals":      second(st.LoadProposals(ctx)),
 		"SaveDecided":        st.SaveDecided(ctx, blocks[len(blocks)-1:]),
@@ -994,7 +994,7 @@ func testConcurrentReaders(t *testing.T, st storage.Store) {
 			t.Errorf("writer: save block %d: %v", i, err)
 			break
 		}
-		if err := st.SaveSafety(ctx, storage.SafetyState{View: blocks[i].Leaf.View + 1, LastVotedView: blocks[i].Leaf.View, HighQC: blocks[i].QC}); err != nil {
+		if err := st.SaveSafety(ctx, types.SafetyState{View: blocks[i].Leaf.View + 1, LastVotedView: blocks[i].Leaf.View, HighQC: blocks[i].QC}); err != nil {
 			t.Errorf("writer: save safety: %v", err)
 			break
 		}
@@ -1009,7 +1009,7 @@ func testConcurrentReaders(t *testing.T, st storage.Store) {
 
 // readConsistent reads the chain as stored now and checks that what it sees
 // is a consistent prefix of blocks.
-func readConsistent(ctx context.Context, st storage.Store, blocks []storage.Block, seed int) error {
+func readConsistent(ctx context.Context, st storage.Store, blocks []types.Block, seed int) error {
 	last, err := st.LastDecided(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil

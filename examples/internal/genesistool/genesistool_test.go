@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/gospresso/gospresso/internal/shared"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gospresso/gospresso/internal/shared"
 
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/types"

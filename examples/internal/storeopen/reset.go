@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gospresso/gospresso/internal/filelock"
 	"io"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/gospresso/gospresso/internal/filelock"
 
 	"github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/storage/postgres"

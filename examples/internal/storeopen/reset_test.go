@@ -14,6 +14,7 @@ import (
 
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/postgres"
+	"github.com/gospresso/gospresso/types"
 )
 
 // entries lists the names in dir.
@@ -38,7 +39,7 @@ func TestResetFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(t, st, 5)
-	if err := st.SaveSafety(t.Context(), storage.SafetyState{View: 9, LastVotedView: 9}); err != nil {
+	if err := st.SaveSafety(t.Context(), types.SafetyState{View: 9, LastVotedView: 9}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.SaveProposal(t.Context(), storage.StoredProposal{View: 10, Data: []byte("p")}); err != nil {

@@ -3,12 +3,14 @@ package storeopen
 import (
 	"context"
 	"errors"
-	"github.com/gospresso/gospresso/internal/pgtest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospresso/gospresso/internal/pgtest"
+	"github.com/gospresso/gospresso/types"
 
 	"github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/storage"
@@ -222,7 +224,7 @@ func TestOpenDefault(t *testing.T) {
 }
 
 // fill saves n blocks of the test chain.
-func fill(t *testing.T, st storage.Store, n int) []storage.Block {
+func fill(t *testing.T, st storage.Store, n int) []types.Block {
 	t.Helper()
 	blocks := storagetest.Chain(n, 3, 64)
 	if err := st.SaveDecided(t.Context(), blocks); err != nil {
