@@ -11,7 +11,7 @@ import (
 )
 
 // MaxClockSkew is how far a fresh proposal's timestamp may be from the
-// validator's clock (SPEC §7.9).
+// validator's clock (docs/data.md, "Header and leaf validation").
 const MaxClockSkew = 12 * time.Second
 
 // PayloadCommitment commits to a payload and its namespace table. It is the
@@ -97,7 +97,8 @@ func (b *Builder) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pa
 	return h, payload, nil
 }
 
-// Validator checks proposals against the rules of SPEC §7.9 that hold before
+// Validator checks proposals against the rules of docs/data.md, "Header and
+// leaf validation", that hold before
 // chain state exists: height, timestamps, chain config, payload size,
 // namespace table and payload commitment. It implements consensus.Validator.
 type Validator struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/gospresso/gospresso/types"
 )
 
-// The keys each table may hold (SPEC §4.4).
+// The keys each table may hold (docs/genesis.md, "Layout").
 func rootKeys() []string {
 	return []string{"base_version", "upgrade_version", "stake_table", "chain_config", "header",
 		"l1_finalized", "network", "accounts", "upgrade", "public_keys"}
@@ -290,7 +290,8 @@ func decodeChainConfig(t table) (types.ChainConfig, error) {
 	return c, nil
 }
 
-// decodeL1Finalized decodes [l1_finalized] in one of the forms of SPEC §4.3.
+// decodeL1Finalized decodes [l1_finalized] in one of the forms of
+// docs/genesis.md, "[l1_finalized]".
 func decodeL1Finalized(t table) (*L1Finalized, error) {
 	if err := t.checkKeys(l1FinalizedKeys()); err != nil {
 		return nil, err
@@ -388,8 +389,9 @@ func decodeAccounts(t table) (map[types.Address]types.U256, error) {
 	return accounts, nil
 }
 
-// decodeUpgrade decodes one [[upgrade]] entry: rules 1, 3, 4 and 7 of SPEC
-// §4.4 (window mode, type table, version syntax, time grammar).
+// decodeUpgrade decodes one [[upgrade]] entry: the version syntax of rule 1,
+// the window mode and its grammars of rule 2 and the type table of rule 4 of
+// docs/genesis.md, "Upgrades".
 func decodeUpgrade(t table) (Upgrade, error) {
 	var u Upgrade
 	if err := t.checkKeys(upgradeKeys()); err != nil {
@@ -461,7 +463,8 @@ func decodeUpgrade(t table) (Upgrade, error) {
 	return u, nil
 }
 
-// decodeStakeTableEntry decodes one [[public_keys]] entry (SPEC §4.5); the
+// decodeStakeTableEntry decodes one [[public_keys]] entry (docs/genesis.md,
+// "Static stake table"); the
 // proof of possession is verified by validate.
 func decodeStakeTableEntry(t table) (StakeTableEntry, error) {
 	var e StakeTableEntry

@@ -14,12 +14,13 @@ var (
 	// ErrSyntax marks a document that is not valid TOML (duplicate keys and
 	// tables included). The *Error carries the line and column.
 	ErrSyntax = errors.New("genesis: invalid toml")
-	// ErrUnknownKey marks a key the genesis format does not define (SPEC §4.4).
+	// ErrUnknownKey marks a key the genesis format does not define
+	// (docs/genesis.md, "Layout").
 	ErrUnknownKey = errors.New("genesis: unknown key")
 	// ErrMissingField marks a required key or table that is absent.
 	ErrMissingField = errors.New("genesis: missing required field")
 	// ErrInvalidValue marks a value of the wrong TOML type or outside its
-	// grammar (SPEC §4.2): a bad address, a malformed amount, and so on.
+	// grammar (docs/genesis.md, "Value grammars"): a bad address, a malformed amount, and so on.
 	ErrInvalidValue = errors.New("genesis: invalid value")
 	// ErrOutOfRange marks a well-formed number that is negative, zero where
 	// it must be positive, or too large for its type.
@@ -27,17 +28,19 @@ var (
 	// ErrUnknownUnit marks an amount or size with a unit the grammar lacks.
 	ErrUnknownUnit = errors.New("genesis: unknown unit")
 	// ErrInvalidL1Finalized marks an [l1_finalized] table that matches none
-	// of the three forms of SPEC §4.3.
+	// of the three forms of docs/genesis.md, "[l1_finalized]".
 	ErrInvalidL1Finalized = errors.New("genesis: invalid l1_finalized")
 	// ErrInvalidVersion marks a protocol version rule broken: a base or
 	// upgrade version out of order, a type table that does not fit its
-	// version, or an upgrade_version no upgrade moves to.
+	// version, or an upgrade_version that matches none of the [[upgrade]]
+	// versions.
 	ErrInvalidVersion = errors.New("genesis: invalid version")
 	// ErrInvalidUpgrade marks an [[upgrade]] entry that breaks the rules of
-	// SPEC §4.4 (window mode, start after stop, type table count, duplicate).
+	// docs/genesis.md, "Upgrades" (window mode, start after stop, type table
+	// count, duplicate).
 	ErrInvalidUpgrade = errors.New("genesis: invalid upgrade")
 	// ErrInvalidStakeTable marks a [[public_keys]] table that breaks the
-	// rules of SPEC §4.5 (bad or duplicate key, bad proof of possession, no
+	// rules of docs/genesis.md, "Static stake table" (bad or duplicate key, bad proof of possession, no
 	// DA member, more entries than the capacity).
 	ErrInvalidStakeTable = errors.New("genesis: invalid stake table")
 )

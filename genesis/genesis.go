@@ -16,7 +16,7 @@ import (
 // names none (a gospresso default; the reference's files always name one).
 func defaultBaseVersion() types.Version { return types.Version{Major: 0, Minor: 2} }
 
-// Genesis is a parsed genesis file (SPEC §4.1). Build one with Parse or Load,
+// Genesis is a parsed genesis file (docs/genesis.md, "Layout"). Build one with Parse or Load,
 // or in Go and check it with Validate.
 type Genesis struct {
 	// BaseVersion is the protocol version the chain starts with
@@ -24,7 +24,8 @@ type Genesis struct {
 	BaseVersion types.Version
 	// UpgradeVersion is the version this network may upgrade to
 	// (upgrade_version; default BaseVersion). With upgrades it must be the
-	// version of one of them; without, it must equal BaseVersion.
+	// version of one of them; without, any version is accepted (as the
+	// reference accepts it) and no upgrade is scheduled.
 	UpgradeVersion types.Version
 	// StakeTableCapacity is the most distinct keys the light-client stake
 	// table can hold ([stake_table] capacity, required, > 0).
@@ -50,7 +51,8 @@ type Genesis struct {
 	StakeTable []StakeTableEntry
 }
 
-// L1FinalizedForm tells which of the forms of SPEC §4.3 an L1Finalized has.
+// L1FinalizedForm tells which of the forms of docs/genesis.md,
+// "[l1_finalized]", an L1Finalized has.
 type L1FinalizedForm int
 
 // The forms of [l1_finalized].
@@ -81,7 +83,8 @@ func (f L1FinalizedForm) String() string {
 	return "invalid"
 }
 
-// L1Finalized is the [l1_finalized] table (SPEC §4.3). Exactly the fields of
+// L1Finalized is the [l1_finalized] table (docs/genesis.md, "[l1_finalized]").
+// Exactly the fields of
 // one form are set.
 type L1Finalized struct {
 	// Number is the L1 block number.
@@ -94,7 +97,8 @@ type L1Finalized struct {
 	Hash *types.Hash
 }
 
-// Form returns which form of SPEC §4.3 l has, or FormInvalid.
+// Form returns which form of docs/genesis.md, "[l1_finalized]", l has, or
+// FormInvalid.
 func (l *L1Finalized) Form() L1FinalizedForm {
 	switch {
 	case l == nil:
@@ -112,7 +116,7 @@ func (l *L1Finalized) Form() L1FinalizedForm {
 // UpgradeMode says how an upgrade's proposal window is given.
 type UpgradeMode string
 
-// The upgrade window modes of SPEC §4.4.
+// The upgrade window modes (docs/genesis.md, "Upgrades").
 const (
 	// UpgradeModeView uses start_proposing_view and stop_proposing_view.
 	UpgradeModeView UpgradeMode = "view"
@@ -123,7 +127,7 @@ const (
 // UpgradeType is the kind of an upgrade, named by its type table.
 type UpgradeType string
 
-// The upgrade types of SPEC §4.4 and the versions they fit.
+// The upgrade types (docs/genesis.md, "Upgrades") and the versions they fit.
 const (
 	// UpgradeFee ([upgrade.fee]) moves to version 0.2.
 	UpgradeFee UpgradeType = "fee"
@@ -160,7 +164,7 @@ func (t UpgradeType) wantVersions() string {
 	return "none"
 }
 
-// Upgrade is one [[upgrade]] entry (SPEC §4.4).
+// Upgrade is one [[upgrade]] entry (docs/genesis.md, "Upgrades").
 type Upgrade struct {
 	// Version is the protocol version the upgrade moves to.
 	Version types.Version
@@ -179,7 +183,8 @@ type Upgrade struct {
 	ChainConfig types.ChainConfig
 }
 
-// StakeTableEntry is one [[public_keys]] entry (SPEC §4.5).
+// StakeTableEntry is one [[public_keys]] entry (docs/genesis.md, "Static stake
+// table").
 type StakeTableEntry struct {
 	// StakingKey is the node's BLS staking public key (stake_table_key).
 	StakingKey keys.StakingPubKey
@@ -253,7 +258,7 @@ func Load(path string) (*Genesis, error) {
 
 // NeedsL1 reports whether a node of this network needs an L1 client: true
 // when the genesis chain config or any upgrade's has a fee contract, or
-// [l1_finalized] is given (SPEC §7.13).
+// [l1_finalized] is given (docs/genesis.md, "Networks without an L1").
 func (g *Genesis) NeedsL1() bool {
 	if g.L1Finalized != nil || g.ChainConfig.FeeContract != nil {
 		return true

@@ -34,7 +34,8 @@ const (
 // unit factor is at most 10^18 or 2^60).
 const maxDecimalDigits = 100
 
-// ParseFeeAmount parses a fee amount string (SPEC §4.2) into wei: "0x" hex
+// ParseFeeAmount parses a fee amount string (docs/genesis.md, "Fee amounts")
+// into wei: "0x" hex
 // wei ("0x3e8"), or a decimal number optionally followed by whitespace and a
 // unit ("1000", "1 gwei", "1.5 eth"). Units are case-insensitive: wei, kwei,
 // mwei, gwei, twei/szabo, pwei/finney, eth/ether; the default is wei. A
@@ -112,7 +113,7 @@ func feeUnitExponent(unit string) (int, bool) {
 	return 0, false
 }
 
-// ParseSize parses a byte size (SPEC §4.2 BlockSize, also used for sizes on
+// ParseSize parses a byte size (docs/genesis.md, "Sizes"; also used for sizes on
 // the command line): a decimal number, optional spaces and an optional
 // case-insensitive unit. Units: b; SI k/kb, m/mb, g/gb, t/tb, p/pb, e/eb
 // (powers of 1000); binary ki/kib, mi/mib, gi/gib, ti/tib, pi/pib, ei/eib
@@ -232,7 +233,8 @@ func maxU256() *big.Int {
 	return new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
 }
 
-// ParseTimestamp parses a timestamp (SPEC §4.2) into unix seconds: an RFC
+// ParseTimestamp parses a timestamp (docs/genesis.md, "Timestamps") into unix
+// seconds: an RFC
 // 3339 date-time with a zone ("2024-09-17T16:00:00Z"; fractional seconds are
 // truncated) or a decimal count of unix seconds ("1726588800"). Times before
 // 1970 are rejected.

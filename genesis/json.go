@@ -9,8 +9,8 @@ import (
 
 // MarshalJSON returns the canonical JSON of g: compact, object keys sorted,
 // every field present (null when absent; empty lists and tables as [] and
-// {}), in the TOML layout of SPEC §4.1 with the JSON value forms of SPEC
-// §4.2/§5.3:
+// {}), in the TOML layout with the JSON value forms of docs/genesis.md,
+// "Canonical JSON and the genesis commitment":
 //
 //	{"accounts": {"0x…": "<wei>"}, "base_version": "0.2",
 //	 "chain_config": {"base_fee": "<wei>", "bid_recipient": null, "chain_id": "<dec>",
@@ -35,7 +35,8 @@ func (g *Genesis) MarshalJSON() ([]byte, error) {
 }
 
 // Commitment returns the genesis commitment: the SHA-256 of the canonical
-// JSON of MarshalJSON (SPEC §7.13).
+// JSON of MarshalJSON (docs/genesis.md, "Canonical JSON and the genesis
+// commitment").
 func (g *Genesis) Commitment() [32]byte {
 	b, err := g.MarshalJSON()
 	if err != nil {

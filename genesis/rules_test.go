@@ -501,10 +501,6 @@ func versionAndUpgradeCases() []ruleCase {
 		{name: "base_version leading zero", old: `base_version = "0.2"`, new: `base_version = "0.02"`, kind: ErrInvalidValue, path: "base_version", value: `"0.02"`},
 		{name: "base_version number", old: `base_version = "0.2"`, new: `base_version = 0.2`, kind: ErrInvalidValue, path: "base_version", value: "0.2"},
 		{name: "upgrade_version garbage", old: `upgrade_version = "0.2"`, new: `upgrade_version = "x"`, kind: ErrInvalidValue, path: "upgrade_version", value: `"x"`},
-		{name: "upgrade_version without upgrade", old: `upgrade_version = "0.2"`, new: `upgrade_version = "0.3"`,
-			kind: ErrInvalidVersion, path: "upgrade_version", value: `"0.3"`, contains: "no [[upgrade]]"},
-		{name: "default base_version is 0.2", old: `base_version = "0.2"`, new: `upgrade_version = "0.1"`, base: strings.Replace(validDoc, "upgrade_version = \"0.2\"\n", "", 1),
-			kind: ErrInvalidVersion, path: "upgrade_version", value: `"0.1"`, contains: "base_version 0.2"},
 		up("upgrade_version matches no upgrade", `upgrade_version = "0.99"`, `upgrade_version = "0.3"`, ErrInvalidVersion, "upgrade_version", `"0.3"`),
 		up("upgrade is a table", "[[upgrade]]", "[upgrade]", ErrInvalidValue, "upgrade", ""),
 		{name: "upgrade element not a table", base: "upgrade = [1]\n" + validDoc, kind: ErrInvalidValue, path: "upgrade[0]", value: "1"},
@@ -620,6 +616,16 @@ func goodCases(t testing.TB) []goodCase {
 		{name: "versions default", old: "base_version = \"0.2\"\nupgrade_version = \"0.2\"\n", new: "",
 			check: func(g *Genesis) bool {
 				return g.BaseVersion == types.Version{Major: 0, Minor: 2} && g.UpgradeVersion == g.BaseVersion
+			}},
+		// Without [[upgrade]] entries upgrade_version may differ from
+		// base_version (the reference accepts it); no upgrade is scheduled.
+		{name: "upgrade_version above base without upgrade", old: `upgrade_version = "0.2"`, new: `upgrade_version = "0.3"`,
+			check: func(g *Genesis) bool {
+				return g.BaseVersion == types.Version{Major: 0, Minor: 2} && g.UpgradeVersion == types.Version{Major: 0, Minor: 3} && len(g.Upgrades) == 0
+			}},
+		{name: "upgrade_version below default base without upgrade", old: "base_version = \"0.2\"\nupgrade_version = \"0.2\"\n", new: "upgrade_version = \"0.1\"\n",
+			check: func(g *Genesis) bool {
+				return g.BaseVersion == types.Version{Major: 0, Minor: 2} && g.UpgradeVersion == types.Version{Major: 0, Minor: 1} && len(g.Upgrades) == 0
 			}},
 		{name: "bootstrap nodes", new: "[network]\nbootstrap_nodes = [\"/dns/x.example.com/udp/2000/quic-v1/p2p/" + k[0].peer + "\"]\n",
 			check: func(g *Genesis) bool { return len(g.BootstrapNodes) == 1 }},

@@ -15,18 +15,20 @@ import (
 // exampleP2PAddr shows the multiaddr shape bootstrap and libp2p addresses need.
 const exampleP2PAddr = "/ip4/127.0.0.1/udp/2000/quic-v1/p2p/12D3KooW…"
 
-// Validate checks the semantic rules of SPEC §4 on g, returning the first
+// Validate checks the semantic rules of docs/genesis.md on g, returning the first
 // broken one as an *Error that names the TOML path it concerns:
 //   - stake_table.capacity > 0 and max_block_size > 0 in every chain config;
-//   - L1Finalized, when set, has exactly the fields of one form (SPEC §4.3);
+//   - L1Finalized, when set, has exactly the fields of one form
+//     (docs/genesis.md, "[l1_finalized]");
 //   - bootstrap nodes and libp2p addresses are multiaddrs ending in
 //     /p2p/<peer id>;
 //   - every upgrade's version is above BaseVersion, fits its type (fee 0.2,
 //     marketplace 0.99, epoch 0.3 or 0.100) and is unique; upgrades are
 //     sorted by version; the window has a known mode, only that mode's
 //     fields set, and start ≤ stop;
-//   - UpgradeVersion is the version of one upgrade, or BaseVersion when
-//     there are none;
+//   - with upgrades, UpgradeVersion is the version of one of them (without
+//     any, every UpgradeVersion is accepted and no upgrade is scheduled, as
+//     in the reference);
 //   - the stake table has at most StakeTableCapacity entries and at least
 //     one DA member; every entry has a stake > 0, non-zero keys that no other
 //     entry uses, a proof of possession that verifies for its staking key,
@@ -111,12 +113,9 @@ func (g *Genesis) validateUpgrades(requireSorted bool) error {
 		}
 	}
 
-	switch {
-	case len(g.Upgrades) == 0 && g.UpgradeVersion != g.BaseVersion:
-		return fieldErr(ErrInvalidVersion, "upgrade_version", quoteVersion(g.UpgradeVersion),
-			fmt.Sprintf("differs from base_version %s but no [[upgrade]] moves to it (want %s, or add the [[upgrade]])",
-				g.BaseVersion, g.BaseVersion))
-	case len(g.Upgrades) > 0:
+	// Without upgrades any upgrade_version is accepted, as the reference
+	// accepts it: nothing is scheduled.
+	if len(g.Upgrades) > 0 {
 		if _, ok := seen[g.UpgradeVersion]; !ok {
 			versions := make([]string, len(g.Upgrades))
 			for i, u := range g.Upgrades {
@@ -129,7 +128,7 @@ func (g *Genesis) validateUpgrades(requireSorted bool) error {
 	return nil
 }
 
-// validateWindow checks rules 1 and 2 of SPEC §4.4 on a decoded or built
+// validateWindow checks rules 2 and 3 of docs/genesis.md, "Upgrades", on a decoded or built
 // upgrade: a known mode, only its fields set, start ≤ stop.
 func validateWindow(u Upgrade, p string) error {
 	switch u.Mode {

@@ -43,7 +43,6 @@ func TestValidateInGo(t *testing.T) {
 		{"upgrade zero block size", func(g *Genesis) { g.Upgrades[0].ChainConfig.MaxBlockSize = 0 }, ErrOutOfRange,
 			"upgrade[0].marketplace.chain_config.max_block_size", "0"},
 		{"upgrade_version matches none", func(g *Genesis) { g.UpgradeVersion = types.Version{Major: 0, Minor: 2} }, ErrInvalidVersion, "upgrade_version", `"0.2"`},
-		{"upgrade_version without upgrades", func(g *Genesis) { g.Upgrades = nil }, ErrInvalidVersion, "upgrade_version", `"0.99"`},
 		{"duplicate versions", func(g *Genesis) { g.Upgrades = append(g.Upgrades, g.Upgrades[0]) }, ErrInvalidUpgrade, "upgrade[1].version", `"0.99"`},
 		{"unsorted upgrades", func(g *Genesis) { g.Upgrades = append(g.Upgrades, epoch) }, ErrInvalidUpgrade, "upgrade[1].version", `"0.3"`},
 	}
@@ -59,6 +58,13 @@ func TestValidateInGo(t *testing.T) {
 	g.Upgrades = []Upgrade{epoch, base.Upgrades[0]}
 	if err := g.Validate(); err != nil {
 		t.Errorf("sorted upgrades: %v", err)
+	}
+	// Without upgrades, an upgrade_version other than base_version is
+	// accepted (nothing is scheduled).
+	g = *base
+	g.Upgrades = nil
+	if err := g.Validate(); err != nil || g.UpgradeVersion == g.BaseVersion {
+		t.Errorf("upgrade_version %s without upgrades (base %s): %v, want it accepted", g.UpgradeVersion, g.BaseVersion, err)
 	}
 	if err := (&Genesis{}).Validate(); err == nil {
 		t.Error("zero Genesis validates")

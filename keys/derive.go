@@ -9,7 +9,8 @@ import (
 	blst "github.com/supranational/blst/bindings/go"
 )
 
-// Domain prefixes of the key derivations (SPEC §2.1). Changing any of them
+// Domain prefixes of the key derivations (docs/keys.md, "Deriving keys from a
+// seed"). Changing any of them
 // changes every derived key; the known-answer tests guard them.
 const (
 	blsDerivationDomain     = "gospresso/bls/v1"
@@ -30,7 +31,8 @@ type Keys struct {
 	State StateKey
 }
 
-// DeriveKeys returns key set index of seed, exactly as SPEC §2.1 fixes it:
+// DeriveKeys returns key set index of seed, exactly as docs/keys.md,
+// "Deriving keys from a seed", fixes it:
 // the BLS secret is blst KeyGen of IKM = SHA-256("gospresso/bls/v1" ‖ seed ‖
 // u64le(index)); the state key seed is SHA-256("gospresso/schnorr/v1" ‖ seed ‖
 // u64le(index)), expanded as StateKeyFromSeed describes.

@@ -19,7 +19,7 @@ var katSeed = [SeedSize]byte{31: 1}
 const katMessage = "gospresso"
 
 // Known answers of DeriveKeys(katSeed, i), generated once and frozen so that
-// derivation can never drift (SPEC §2.1). The BLS secret, the state seed and
+// derivation can never drift (docs/keys.md, "Deriving keys from a seed"). The BLS secret, the state seed and
 // the peer ID of index 0 were also recomputed independently (Python: IETF
 // KeyGen with HKDF-SHA-256, hashlib, Ed25519 + base58 multihash).
 var knownAnswers = []struct {

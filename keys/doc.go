@@ -1,7 +1,7 @@
 // Package keys holds a node's cryptographic identity: BLS12-381 staking keys,
 // Schnorr state keys, the libp2p identity derived from the staking key, and the
-// .env key files the operator tools write and the sequencer reads (SPEC §2.1,
-// §3, §7.13).
+// .env key files the operator tools write and the sequencer reads
+// (docs/keys.md).
 //
 // # Staking keys (BLS12-381, min-pk)
 //
@@ -20,7 +20,7 @@
 // VerifyAggregate checks an aggregate signature of many signers over one
 // message with a single pairing check; it is secure only for public keys whose
 // proof of possession was verified (VerifyPossession), which is what every
-// stake table must do (SPEC §7.13).
+// stake table must do (docs/keys.md, "Staking keys").
 //
 // # State keys (Schnorr over BN254's twisted Edwards curve)
 //
@@ -34,7 +34,7 @@
 // SHA-256(s ‖ u64le(0)) ‖ SHA-256(s ‖ u64le(1)) ‖ ... (GenerateKey reads the
 // first 32 bytes). Public keys are 32-byte compressed points.
 //
-// # Derivation (SPEC §2.1)
+// # Derivation (docs/keys.md, "Deriving keys from a seed")
 //
 // DeriveKeys(seed, i) is a pure function: the BLS key is blst KeyGen of
 // IKM = SHA-256("gospresso/bls/v1" ‖ seed ‖ u64le(i)); the state seed is
@@ -43,7 +43,7 @@
 // SHA-256("gospresso/libp2p/v1" ‖ 32-byte big-endian BLS secret).
 // Known-answer tests freeze all three.
 //
-// # Text forms (TaggedBase64, SPEC §3)
+// # Text forms (TaggedBase64, docs/keys.md)
 //
 //	BLS_VER_KEY~...          StakingPubKey (48 bytes)
 //	BLS_SIGNING_KEY~...      StakingKey (32-byte big-endian scalar)

@@ -41,7 +41,8 @@ var (
 	ErrPublicKeyMismatch = errors.New("keys: public key does not match private key")
 
 	// ErrNoKeys is returned by Load when neither a key file nor both private
-	// keys were given. Its text is the sequencer's error text (SPEC §1.1 rule 7).
+	// keys were given. Its text is the sequencer's error text (docs/operator.md,
+	// "Checks on the whole configuration").
 	ErrNoKeys = errors.New("neither key file nor full set of private keys was provided")
 	// ErrConflictingKeys is returned by Load when a key file and a private key
 	// were both given.

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Variable names of a key file (SPEC §2.1), in the order WriteKeyFile writes them.
+// Variable names of a key file (docs/keys.md, "Key files"), in the order
+// WriteKeyFile writes them.
 const (
 	EnvPublicStakingKey  = "ESPRESSO_SEQUENCER_PUBLIC_STAKING_KEY"
 	EnvPrivateStakingKey = "ESPRESSO_SEQUENCER_PRIVATE_STAKING_KEY"
@@ -44,7 +45,8 @@ func (s Scheme) staking() bool { return s == SchemeAll || s == SchemeBLS }
 // state reports whether the scheme includes the state key pair.
 func (s Scheme) state() bool { return s == SchemeAll || s == SchemeSchnorr }
 
-// WriteKeyFile writes k as .env lines in the order of SPEC §2.1: public
+// WriteKeyFile writes k as .env lines in the order of docs/keys.md, "Key
+// files": public
 // staking, private staking, public state, private state. SchemeBLS writes only
 // the two staking lines, SchemeSchnorr only the two state lines. It contains
 // secrets: create the file with mode 0600.
@@ -249,8 +251,8 @@ func FromPrivateKeys(staking, state string) (Keys, error) {
 	return Keys{Staking: sk, State: st}, nil
 }
 
-// Load chooses where the node's keys come from, as the sequencer does (SPEC
-// §1.1 rule 7): the key file at keyFile, or both private keys given directly.
+// Load chooses where the node's keys come from, as the sequencer does
+// (docs/keys.md, "Key files"): the key file at keyFile, or both private keys given directly.
 // A key file together with either direct key returns ErrConflictingKeys;
 // neither a key file nor both direct keys returns ErrNoKeys, unwrapped, whose
 // text is "neither key file nor full set of private keys was provided".

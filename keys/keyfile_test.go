@@ -10,7 +10,8 @@ import (
 	"testing/iotest"
 )
 
-// keyFileLines returns the four .env lines of k in SPEC §2.1 order.
+// keyFileLines returns the four .env lines of k in the order of docs/keys.md,
+// "Key files".
 func keyFileLines(k Keys) []string {
 	return []string{
 		EnvPublicStakingKey + "=" + k.Staking.PubKey().String(),

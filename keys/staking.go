@@ -28,7 +28,7 @@ const (
 	SignatureSize     = blst.BLST_P2_COMPRESS_BYTES // compressed G2 point
 )
 
-// Domain separation tags of SPEC §7.13.
+// Domain separation tags (docs/keys.md, "Staking keys").
 const (
 	// SignatureDST is the hash-to-G2 domain of ordinary staking signatures.
 	SignatureDST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"

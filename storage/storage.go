@@ -160,7 +160,8 @@ type Store interface {
 
 // Pruner is implemented by stores that can delete old blocks (SQLite and
 // Postgres; not the file-system backend, whose Prune methods are absent).
-// Package storage/pruner runs the retention algorithm of SPEC §8.6 over it.
+// Package storage/pruner runs the retention algorithm (docs/storage.md,
+// "Pruning") over it.
 type Pruner interface {
 	// PruneBefore deletes every block below height in one transaction and
 	// records height as the pruned height. It never deletes the last

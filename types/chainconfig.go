@@ -11,7 +11,7 @@ import (
 var ErrInvalidChainConfig = errors.New("types: invalid chain config")
 
 // ChainConfig holds the global parameters of an Espresso chain that every
-// header commits to (SPEC §4.1, §5.4).
+// header commits to (docs/genesis.md, "Layout"; docs/data.md, "Chain config").
 type ChainConfig struct {
 	// ChainID identifies this Espresso chain.
 	ChainID U256
@@ -30,7 +30,7 @@ type ChainConfig struct {
 	StakeTableContract *Address
 }
 
-// chainConfigJSON is the wire shape of SPEC §5.4. Pointers tell absent
+// chainConfigJSON is the wire shape of docs/data.md, "Chain config". Pointers tell absent
 // fields from zero ones when decoding.
 type chainConfigJSON struct {
 	ChainID            *U256    `json:"chain_id"`
@@ -42,7 +42,7 @@ type chainConfigJSON struct {
 	StakeTableContract *Address `json:"stake_table_contract,omitempty"`
 }
 
-// MarshalJSON encodes c as in headers (SPEC §5.4): chain_id, max_block_size
+// MarshalJSON encodes c as in headers (docs/data.md, "Chain config"): chain_id, max_block_size
 // and base_fee as decimal strings, addresses as lowercase "0x…", fee_contract
 // null when absent, and bid_recipient and stake_table_contract only when set.
 func (c ChainConfig) MarshalJSON() ([]byte, error) {
@@ -113,8 +113,8 @@ func equalAddr(a, b *Address) bool {
 	return *a == *b
 }
 
-// Commit returns the reference chain-config commitment (SPEC §5.7, tag
-// CHAIN_CONFIG): new("CHAIN_CONFIG"), u256 chain_id, u64 max_block_size, u256
+// Commit returns the reference chain-config commitment (docs/data.md,
+// "Commitments"; tag CHAIN_CONFIG): new("CHAIN_CONFIG"), u256 chain_id, u64 max_block_size, u256
 // base_fee, fee_recipient's 20 bytes; then, only when set, u64_field
 // "fee_contract" = 1 and its 20 bytes (nothing when absent, the v0.1/v0.2
 // rule); then, only when set, u64_field "stake_table_contract" = 1 and its 20

@@ -104,7 +104,8 @@ func TestChainConfigUnmarshalErrors(t *testing.T) {
 	}
 }
 
-// TestChainConfigCommit checks the SPEC §5.7 layout byte by byte.
+// TestChainConfigCommit checks the layout of docs/data.md, "Commitments",
+// byte by byte.
 func TestChainConfigCommit(t *testing.T) {
 	recipient := Address{0x11}
 	feeContract := Address{0x22}

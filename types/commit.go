@@ -7,7 +7,8 @@ import (
 	"golang.org/x/crypto/sha3"
 )
 
-// CommitmentBuilder computes the reference node's commitments (SPEC §5.7): a
+// CommitmentBuilder computes the reference node's commitments (docs/data.md,
+// "Commitments"): a
 // running Keccak-256 hash fed field by field. Each method appends to the hash
 // and returns the builder, so calls can be chained or written as statements:
 //

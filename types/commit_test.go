@@ -30,7 +30,8 @@ func le64(n uint64) []byte {
 	return b
 }
 
-// TestCommitmentTransactionVector checks the SPEC §5.7 test vector computed
+// TestCommitmentTransactionVector checks the test vector of docs/data.md,
+// "Transactions", computed
 // with the Espresso Go client.
 func TestCommitmentTransactionVector(t *testing.T) {
 	const want = "TX~qOF0p1P0cuOKQ86DdEM7EANNB5cuQAO-AtSB1rfhr1Vn"
@@ -52,7 +53,7 @@ func TestCommitmentTransactionVector(t *testing.T) {
 }
 
 // TestCommitmentBuilderLayout checks every method against the byte layout of
-// SPEC §5.7, written out by hand.
+// docs/data.md, "Commitments", written out by hand.
 func TestCommitmentBuilderLayout(t *testing.T) {
 	var c [32]byte
 	for i := range c {

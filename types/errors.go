@@ -8,10 +8,9 @@ import "errors"
 var (
 	// ErrInvalidTransaction marks a transaction no block may contain.
 	ErrInvalidTransaction = errors.New("types: invalid transaction")
-	// ErrInvalidNsTable marks namespace-table bytes that do not follow SPEC §7.11.
+	// ErrInvalidNsTable marks namespace-table bytes that do not follow the
+	// layout of docs/data.md, "Payloads and namespace tables".
 	ErrInvalidNsTable = errors.New("types: invalid namespace table")
 	// ErrInvalidPayload marks payload bytes inconsistent with their namespace table.
 	ErrInvalidPayload = errors.New("types: invalid payload")
-	// ErrDecode marks bytes that are not a valid encoding of the expected object.
-	ErrDecode = errors.New("types: malformed encoding")
 )

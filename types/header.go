@@ -1,13 +1,15 @@
 package types
 
-// L1BlockInfo identifies an L1 block: number, timestamp and hash (SPEC §5.4).
+// L1BlockInfo identifies an L1 block: number, timestamp and hash (docs/data.md,
+// "Headers").
 type L1BlockInfo struct {
 	Number    uint64
 	Timestamp U256
 	Hash      Hash
 }
 
-// Commit returns the reference L1 block commitment (SPEC §5.7, tag L1BLOCK).
+// Commit returns the reference L1 block commitment (docs/data.md,
+// "Commitments"; tag L1BLOCK).
 func (b *L1BlockInfo) Commit() Commitment {
 	c := NewCommitmentBuilder("L1BLOCK")
 	c.U64Field("number", b.Number)
@@ -16,13 +18,15 @@ func (b *L1BlockInfo) Commit() Commitment {
 	return Commitment(c.Finalize())
 }
 
-// FeeInfo names the account that pays for a block and the amount (SPEC §5.4).
+// FeeInfo names the account that pays for a block and the amount (docs/data.md,
+// "Headers").
 type FeeInfo struct {
 	Account Address
 	Amount  U256
 }
 
-// Commit returns the reference fee-info commitment (SPEC §5.7, tag FEE_INFO).
+// Commit returns the reference fee-info commitment (docs/data.md,
+// "Commitments"; tag FEE_INFO).
 func (f *FeeInfo) Commit() Commitment {
 	c := NewCommitmentBuilder("FEE_INFO")
 	c.FixedSizeField("account", f.Account[:])
@@ -31,11 +35,12 @@ func (f *FeeInfo) Commit() Commitment {
 }
 
 // Header is a block header in the shape of protocol versions 0.1 and 0.2
-// (SPEC §5.4). Fields that later work fills (Merkle roots, fee info, builder
+// (docs/data.md, "Headers"). Fields that later work fills (Merkle roots, fee info, builder
 // commitment) are zero until the chain state computes them.
 type Header struct {
 	// Version is the protocol version the header was built under; 0.1
-	// headers are committed flat, later ones wrapped (SPEC §5.7).
+	// headers are committed flat, later ones wrapped (docs/data.md,
+	// "Commitments").
 	Version     Version
 	ChainConfig ChainConfig
 	Height      uint64
@@ -57,7 +62,8 @@ type Header struct {
 	FeeInfo             FeeInfo
 }
 
-// Commit returns the reference header commitment of SPEC §5.7: the block hash
+// Commit returns the reference header commitment (docs/data.md,
+// "Commitments"): the block hash
 // (tag BLOCK) that query objects report.
 func (h *Header) Commit() Commitment {
 	fields := h.commitFields()

@@ -92,7 +92,8 @@ func (l *Leaf) Height() uint64 { return l.Header.Height }
 
 // Commit returns the leaf commitment: SHA-256 over a domain tag, the view, the
 // parent commitment, the header commitment and the justify certificate's
-// commitment. Its value is gospresso's own (SPEC §7.9).
+// commitment. Its value is gospresso's own (docs/data.md, "Leaves and
+// certificates").
 func (l *Leaf) Commit() Commitment {
 	h := sha256.New()
 	h.Write([]byte("gospresso/leaf/v1"))

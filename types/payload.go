@@ -7,7 +7,8 @@ import (
 	"slices"
 )
 
-// NsTable is the namespace table of a block (SPEC §7.11): a u32 LE entry count
+// NsTable is the namespace table of a block (docs/data.md, "Payloads and
+// namespace tables"): a u32 LE entry count
 // k, then k entries of (u32 LE namespace id, u32 LE end offset into the block
 // payload). Namespace j occupies payload bytes [end(j-1), end(j)).
 type NsTable struct {
@@ -62,7 +63,8 @@ func (t NsTable) Entries(payloadLen int) ([]NsEntry, error) {
 	return entries, nil
 }
 
-// Commit returns the reference namespace-table commitment (SPEC §5.7, tag NSTABLE).
+// Commit returns the reference namespace-table commitment (docs/data.md,
+// "Commitments"; tag NSTABLE).
 func (t NsTable) Commit() Commitment {
 	b := NewCommitmentBuilder("NSTABLE")
 	b.VarSizeBytes(t.Bytes)
@@ -70,7 +72,7 @@ func (t NsTable) Commit() Commitment {
 }
 
 // Payload is a block's transaction data: the raw bytes and the namespace table
-// that splits them (SPEC §7.11).
+// that splits them (docs/data.md, "Payloads and namespace tables").
 type Payload struct {
 	Raw     []byte
 	NsTable NsTable

@@ -12,7 +12,8 @@ import (
 	"github.com/gospresso/gospresso/internal/shared"
 )
 
-// referencePayload loads the reference payload (SPEC §7.11) from the shared
+// referencePayload loads the reference payload (docs/data.md, "Payloads and
+// namespace tables") from the shared
 // test data.
 func referencePayload(t testing.TB) Payload {
 	t.Helper()
@@ -101,7 +102,7 @@ func TestReferenceTransaction(t *testing.T) {
 }
 
 func TestTransactionCommitmentVector(t *testing.T) {
-	// SPEC §5.7, computed with the Espresso Go client.
+	// docs/data.md, "Transactions"; computed with the Espresso Go client.
 	tx := Transaction{Namespace: 42, Payload: []byte("hi")}
 	if got := tx.Hash().String(); got != "TX~qOF0p1P0cuOKQ86DdEM7EANNB5cuQAO-AtSB1rfhr1Vn" {
 		t.Fatalf("commitment %s", got)

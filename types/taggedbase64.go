@@ -43,7 +43,8 @@ var tb64Encoding = base64.RawURLEncoding.Strict()
 // TAG is a non-empty string over [A-Za-z0-9_-]. DATA is the unpadded base64url
 // encoding of Value followed by one checksum byte: the CRC-8 (polynomial 0x07,
 // initial value 0, no reflection, no final XOR) of the tag bytes followed by
-// the value bytes, XORed with len(Value) mod 256 (SPEC §3). The zero value has
+// the value bytes, XORed with len(Value) mod 256 (docs/keys.md, "TaggedBase64").
+// The zero value has
 // an empty (invalid) tag; use NewTaggedBase64 or ParseTaggedBase64.
 type TaggedBase64 struct {
 	// Tag names the kind of value, e.g. "BLS_VER_KEY" or "TX".
@@ -63,7 +64,8 @@ func NewTaggedBase64(tag string, value []byte) (TaggedBase64, error) {
 	return TaggedBase64{Tag: tag, Value: v}, nil
 }
 
-// ParseTaggedBase64 parses the text form TAG~DATA (SPEC §3). It accepts exactly
+// ParseTaggedBase64 parses the text form TAG~DATA (docs/keys.md,
+// "TaggedBase64"). It accepts exactly
 // the strings that String produces: one "~", a valid tag, canonical unpadded
 // base64url data (no padding, no line breaks, no non-zero trailing bits) that
 // decodes to the value plus a correct checksum byte.

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// specTX is the TaggedBase64 test vector of SPEC §5.7 (transaction commitment
+// specTX is the TaggedBase64 test vector of docs/keys.md, "TaggedBase64" (transaction commitment
 // of namespace 42, payload "hi", computed with the Espresso Go client).
 const specTX = "TX~qOF0p1P0cuOKQ86DdEM7EANNB5cuQAO-AtSB1rfhr1Vn"
 

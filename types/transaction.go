@@ -14,7 +14,7 @@ type Transaction struct {
 	Payload   []byte
 }
 
-// transactionJSON is the wire shape of SPEC §5.5: both fields required.
+// transactionJSON is the wire shape of docs/data.md, "Transactions": both fields required.
 type transactionJSON struct {
 	Namespace *uint64 `json:"namespace"`
 	Payload   *string `json:"payload"`
@@ -47,7 +47,8 @@ func (t *Transaction) UnmarshalJSON(b []byte) error {
 }
 
 // Validate checks what every transaction must satisfy on any chain: the
-// namespace fits the u32 of the namespace table (SPEC §7.11).
+// namespace fits the u32 of the namespace table (docs/data.md, "Payloads and
+// namespace tables").
 func (t Transaction) Validate() error {
 	if t.Namespace > math.MaxUint32 {
 		return fmt.Errorf("%w: namespace %d does not fit in 32 bits", ErrInvalidTransaction, t.Namespace)
@@ -55,7 +56,8 @@ func (t Transaction) Validate() error {
 	return nil
 }
 
-// Commit returns the reference transaction commitment of SPEC §5.7 (tag TX).
+// Commit returns the reference transaction commitment (docs/data.md,
+// "Commitments"; tag TX).
 func (t Transaction) Commit() Commitment {
 	b := NewCommitmentBuilder("Transaction")
 	b.U64Field("namespace", t.Namespace)

@@ -25,7 +25,7 @@ var (
 // timestamps. The zero value is 0. U256 values are comparable with ==.
 //
 // Its JSON form is a decimal string ("1000000000"), the reference's "U256
-// decimal" encoding (SPEC §5.3); use Hex for the "0x…" form where a format
+// decimal" encoding (docs/data.md, "Headers"); use Hex for the "0x…" form where a format
 // needs it.
 type U256 struct {
 	n uint256.Int
@@ -151,7 +151,8 @@ func (u U256) Cmp(v U256) int { return u.n.Cmp(&v.n) }
 // Bytes32 returns u as 32 big-endian bytes.
 func (u U256) Bytes32() [32]byte { return u.n.Bytes32() }
 
-// littleEndian32 returns u as 32 little-endian bytes (commitments, SPEC §5.7).
+// littleEndian32 returns u as 32 little-endian bytes (docs/data.md,
+// "Commitments").
 func (u U256) littleEndian32() [32]byte {
 	var out [32]byte
 	for i := 0; i < 4; i++ {
@@ -164,7 +165,8 @@ func (u U256) littleEndian32() [32]byte {
 func (u U256) String() string { return u.n.Dec() }
 
 // Hex returns u as "0x" followed by lowercase hex digits without leading
-// zeros ("0x0" for zero), the reference's "U256 hex" form (SPEC §5.3).
+// zeros ("0x0" for zero), the reference's "U256 hex" form (docs/data.md,
+// "Headers").
 func (u U256) Hex() string { return u.n.Hex() }
 
 // MarshalText encodes u in decimal.

@@ -10,9 +10,9 @@ import (
 // ErrInvalidVersion marks text that is not a "major.minor" protocol version.
 var ErrInvalidVersion = errors.New("types: invalid version")
 
-// Version is a protocol version (SPEC §0.3): 0.1 base, 0.2 fees, 0.3 or 0.100
+// Version is a protocol version (docs/genesis.md, "Versions"): 0.1 base, 0.2 fees, 0.3 or 0.100
 // epochs, 0.99 marketplace. Its JSON form is {"major": M, "minor": N}, as in
-// versioned headers (SPEC §5.4); String gives the "M.N" text of genesis files.
+// versioned headers (docs/data.md, "Headers"); String gives the "M.N" text of genesis files.
 type Version struct {
 	Major uint16 `json:"major"`
 	Minor uint16 `json:"minor"`

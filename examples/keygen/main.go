@@ -1,5 +1,5 @@
 // Command keygen generates staking (BLS) and state (Schnorr) key files for
-// sequencer nodes (SPEC §2.1):
+// sequencer nodes (docs/operator.md, "keygen"; docs/keys.md):
 //
 //	keygen -o DIR [-n N] [-s SEED] [--scheme all|bls|schnorr]
 //

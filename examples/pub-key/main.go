@@ -1,5 +1,5 @@
 // Command pub-key prints the public key of a private key, or with -l the
-// libp2p peer ID of a BLS staking key (SPEC §2.2):
+// libp2p peer ID of a BLS staking key (docs/operator.md, "pub-key"):
 //
 //	pub-key [-l] BLS_SIGNING_KEY~...|SCHNORR_SIGNING_KEY~...
 //

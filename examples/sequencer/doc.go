@@ -1,5 +1,6 @@
 // Command sequencer is the example gospresso node binary with the operator
-// surface of the reference `sequencer` (SPEC.md §1):
+// surface of the reference `sequencer` (docs/operator.md, "The sequencer
+// command line"):
 //
 //	sequencer [global options] -- <module> [module options] -- <module> ...
 //

@@ -76,7 +76,8 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 	return exitNotImplemented
 }
 
-// openStore opens the store the storage module selects (SPEC §8.4), prints
+// openStore opens the store the storage module selects (docs/storage.md, "The
+// storage-sql module"), prints
 // what it opened, and closes it again: this build has no node to give it
 // to. It reports false with the exit status when the store cannot be used.
 func openStore(ctx context.Context, cfg *options.Config, env func(string) (string, bool), stdout, stderr io.Writer) (int, bool) {

@@ -1,5 +1,5 @@
-// Package fs is the file-system storage backend (the `storage-fs` module of
-// SPEC §8.3): a storage.Store kept in plain files under one directory,
+// Package fs is the file-system storage backend (the `storage-fs` module;
+// docs/storage.md, "File-system storage"): a storage.Store kept in plain files under one directory,
 // durable on every write and safe against a crash between any two system
 // calls. It does not implement storage.Pruner: pruning is refused with
 // [ErrPruningUnsupported], as the operator guide says.
@@ -64,8 +64,8 @@
 //
 // # Consensus-only mode
 //
-// Opened with [WithConsensusOnly], the store is a lightweight node's (SPEC
-// §8.6): it keeps the safety state, the proposals and the last decided
+// Opened with [WithConsensusOnly], the store is a lightweight node's
+// (docs/storage.md, "Modes"): it keeps the safety state, the proposals and the last decided
 // block only, and its size does not grow with the chain. There is no
 // hotshot_data_source; SaveDecided writes the last block of the call
 // (storagecodec.EncodeBlock, checksummed) as a new anchor_leaf, atomically

@@ -6,7 +6,8 @@ import (
 )
 
 // DefaultViewRetention is the default of [WithViewRetention]: the
-// reference's --consensus-view-retention (SPEC §1.4, §8.2).
+// reference's --consensus-view-retention (docs/storage.md, "File-system
+// storage").
 const DefaultViewRetention = 130000
 
 // DefaultSegmentSize is the default of [WithSegmentSize]: 1 GiB.
@@ -45,8 +46,8 @@ func (s *settings) once(name string) error {
 }
 
 // WithViewRetention sets how many views below the last decided view a
-// stored proposal is still worth keeping (SPEC §1.4
-// --consensus-view-retention; default [DefaultViewRetention]). SaveDecided
+// stored proposal is still worth keeping (--consensus-view-retention,
+// docs/storage.md, "File-system storage"; default [DefaultViewRetention]). SaveDecided
 // already drops every proposal up to the decided view; this bound applies
 // to proposals saved afterwards for older views: SaveProposal does not keep
 // a proposal whose view is more than n views below the last decided view,
@@ -97,7 +98,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithConsensusOnly opens the store in consensus-only mode, the storage of
-// a lightweight node (SPEC §8.6: a node without the query module): the
+// a lightweight node (docs/storage.md, "Modes": a node without the query
+// module): the
 // decided chain is not logged; SaveDecided keeps only the last decided
 // block, in the anchor_leaf file, so the store stays a few kilobytes however
 // long the node runs. Reads of the anchor work as in a full store; heights

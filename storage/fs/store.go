@@ -15,9 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/storage/filelock"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -45,7 +44,8 @@ var (
 	ErrModeMismatch = fmt.Errorf("fs: %w", storage.ErrModeMismatch)
 )
 
-// File and directory names under the store directory (SPEC §8.3).
+// File and directory names under the store directory (docs/storage.md,
+// "File-system storage").
 const (
 	lockName      = "lock"
 	safetyName    = "highest_voted_view"
@@ -148,16 +148,9 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("fs: open %s: %w", dir, err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o644)
+	lock, err := filelock.Lock(filepath.Join(dir, lockName))
 	if err != nil {
-		return nil, fmt.Errorf("fs: open %s: lock file: %w", dir, err)
-	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		lock.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("fs: open %s: %w", dir, storage.ErrLocked)
-		}
-		return nil, fmt.Errorf("fs: open %s: lock %s: %w", dir, lockName, err)
+		return nil, fmt.Errorf("fs: open %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, cfg: cfg, lock: lock}
 	if err := s.load(ctx); err != nil {

@@ -101,7 +101,7 @@ func prepareBlock(b *types.Block) (blockRows, error) {
 }
 
 // txRows indexes the decoded transactions of p, locating each in the raw
-// payload (SPEC §7.11: per namespace a u32 count, the u32 end offsets, then
+// payload (docs/data.md, "Payloads and namespace tables": per namespace a u32 count, the u32 end offsets, then
 // the transaction bytes). A location that does not hold the transaction's
 // bytes is recorded as unknown, and TransactionAt decodes the payload.
 func txRows(p types.Payload, txs []types.Transaction) []txRow {

@@ -36,7 +36,7 @@ var (
 	ErrOutOfRange = errors.New("postgres: value out of range")
 )
 
-// Defaults of the Config fields (SPEC §8.4).
+// Defaults of the Config fields (docs/storage.md, "The storage-sql module").
 const (
 	// DefaultHost is the server host when neither Host nor the URI names one.
 	DefaultHost = "localhost"
@@ -66,7 +66,7 @@ const (
 //
 // Connection fields: URI is parsed first, then every non-zero explicit field
 // (Host, Port, Database, User, Password) replaces the corresponding part of
-// the URI. UseTLS alone decides TLS (SPEC §8.4).
+// the URI. UseTLS alone decides TLS (docs/storage.md, "Postgres").
 type Config struct {
 	// URI is postgres[ql]://[user[:password]@][host[:port][,...]][/database][?params];
 	// "" means no URI. Supported parameters: sslmode (see UseTLS),
@@ -242,7 +242,7 @@ func durationOr(d, def time.Duration) time.Duration {
 
 // mergeURI fills s from a postgres URI and returns the sslmode it names ("" if none).
 func (s *settings) mergeURI(raw string) (pq.SSLMode, error) {
-	red := redactURI(raw)
+	red := RedactURI(raw)
 	scheme, _, ok := strings.Cut(raw, "://")
 	if !ok || (!strings.EqualFold(scheme, "postgres") && !strings.EqualFold(scheme, "postgresql")) {
 		return "", invalid("uri", red, "want postgres://[user[:password]@][host[:port][,...]][/database][?params] (or postgresql://)")
@@ -281,7 +281,7 @@ func (s *settings) mergeURI(raw string) (pq.SSLMode, error) {
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return "", invalid("uri: query", u.RawQuery, "want key=value pairs separated by &")
+		return "", invalid("uri: query", redactQuery(u.RawQuery), "want key=value pairs separated by &")
 	}
 	var ssl pq.SSLMode
 	for key, vals := range q {
@@ -343,26 +343,73 @@ func parseEndpoint(s string) (endpoint, error) {
 	return ep, nil
 }
 
-// redactURI hides the password of a URI, also when it does not parse.
-func redactURI(raw string) string {
+// RedactURI returns raw with the password of its user info
+// (scheme://user:PASSWORD@host) and the value of every "password" query
+// parameter (?password=PASSWORD, &password=PASSWORD) replaced by "xxxxx",
+// for errors, logs and summaries. It works on any scheme and on text that
+// does not parse as a URL; text without "://" is returned unchanged. Where
+// the text is ambiguous it hides more rather than less: the user info runs
+// to the last '@' before the first '/', so a password holding an unescaped
+// '@', '?' or '#' is hidden whole, and a query value runs to the next '&'.
+func RedactURI(raw string) string {
 	_, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return raw
 	}
 	start := len(raw) - len(rest)
-	end := strings.IndexAny(rest, "/?#")
+	hide := make([]bool, len(raw))
+	end := strings.IndexByte(rest, '/')
 	if end < 0 {
 		end = len(rest)
 	}
-	at := strings.LastIndexByte(rest[:end], '@')
-	if at < 0 {
-		return raw
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+			for i := start + colon + 1; i < start+at; i++ {
+				hide[i] = true
+			}
+		}
 	}
-	colon := strings.IndexByte(rest[:at], ':')
-	if colon < 0 {
-		return raw
+	markPasswordParams(raw[start:], hide[start:])
+	return mask(raw, hide)
+}
+
+// redactQuery is RedactURI for a raw query string (without its '?').
+func redactQuery(query string) string {
+	s := "?" + query
+	hide := make([]bool, len(s))
+	markPasswordParams(s, hide)
+	return mask(s, hide)[1:]
+}
+
+// markPasswordParams marks in hide the value of every "password" parameter
+// in s: what follows a "password=" (in any case) right after a '?' or '&',
+// up to the next '&' or the end.
+func markPasswordParams(s string, hide []bool) {
+	const key = "password="
+	for i := 0; i+len(key) < len(s); i++ {
+		if (s[i] != '?' && s[i] != '&') || !strings.EqualFold(s[i+1:i+1+len(key)], key) {
+			continue
+		}
+		for j := i + 1 + len(key); j < len(s) && s[j] != '&'; j++ {
+			hide[j] = true
+		}
 	}
-	return raw[:start+colon+1] + "xxxxx" + raw[start+at:]
+}
+
+// mask replaces every run of bytes of s marked in hide with "xxxxx".
+func mask(s string, hide []bool) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if !hide[i] {
+			b.WriteByte(s[i])
+			continue
+		}
+		b.WriteString("xxxxx")
+		for i+1 < len(s) && hide[i+1] {
+			i++
+		}
+	}
+	return b.String()
 }
 
 // pqConfig is the driver configuration for s. It is built field by field

@@ -155,17 +155,68 @@ func TestPasswordNeverShown(t *testing.T) {
 
 func TestRedactURI(t *testing.T) {
 	tests := []struct{ in, want string }{
+		// user:pass@ form.
 		{"postgres://u:pw@h/db", "postgres://u:xxxxx@h/db"},
 		{"postgres://u@h/db", "postgres://u@h/db"},
 		{"postgres://u:pw@h:bad/db", "postgres://u:xxxxx@h:bad/db"},
 		{"postgres://u:p@w@h:bad/db", "postgres://u:xxxxx@h:bad/db"},
+		{"postgres://alice:s3:cr@t@h:1/db?x", "postgres://alice:xxxxx@h:1/db?x"},
+		{"postgres://u:p?w#d@h/db", "postgres://u:xxxxx@h/db"},
+		{"postgres://u:pw@h1:1,h2:2", "postgres://u:xxxxx@h1:1,h2:2"},
+		{"mysql://a:b@c", "mysql://a:xxxxx@c"},
+		// ?password= form.
+		{"postgres://h/db?a=1&password=x", "postgres://h/db?a=1&password=xxxxx"},
+		{"postgres://h/db?PASSWORD=x&password=y&sslmode=disable", "postgres://h/db?PASSWORD=xxxxx&password=xxxxx&sslmode=disable"},
+		{"postgres://h?password=p#w", "postgres://h?password=xxxxx"},
+		{"postgres://h/db?passwords=x&user=password", "postgres://h/db?passwords=x&user=password"},
+		// Both.
+		{"postgresql://u:pw@h:5432/db?password=pw2", "postgresql://u:xxxxx@h:5432/db?password=xxxxx"},
+		// Ambiguous: a password parameter inside the user info runs to the
+		// end, hiding more than the password.
+		{"postgres://u:p?password=x@h/db?password=y", "postgres://u:xxxxx"},
+		{"postgres://:?0&password=@000", "postgres://:xxxxx"},
+		// Nothing to hide.
+		{"postgres://h/db?sslmode=disable", "postgres://h/db?sslmode=disable"},
+		{"sqlite:///var/db", "sqlite:///var/db"},
 		{"no scheme", "no scheme"},
+		{"no scheme?password=x", "no scheme?password=x"},
+		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := redactURI(tt.in); got != tt.want {
-			t.Errorf("redactURI(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := RedactURI(tt.in); got != tt.want {
+			t.Errorf("RedactURI(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// FuzzRedactURI checks that RedactURI hides exactly the password, whatever
+// it holds, in the user info and in a password query parameter of URIs
+// whose other parts are unambiguous.
+func FuzzRedactURI(f *testing.F) {
+	f.Add("u", "hunter2", "h:5432/db", "sslmode=disable")
+	f.Add("", "p@ss?w#rd:", "h", "")
+	f.Fuzz(func(t *testing.T, user, password, host, query string) {
+		drop := func(s, chars string) string {
+			return strings.Map(func(r rune) rune {
+				if strings.ContainsRune(chars, r) {
+					return -1
+				}
+				return r
+			}, s)
+		}
+		user, host, query = drop(user, ":@/?&"), drop(host, ":@?&"), drop(query, ":@/?&")
+		if password == "" || strings.ContainsAny(password, "/&") || strings.Contains(strings.ToLower(host+query+password), "password=") {
+			t.Skip()
+		}
+		for uri, want := range map[string]string{
+			"postgres://" + user + ":" + password + "@" + host:           "postgres://" + user + ":xxxxx@" + host,
+			"postgres://" + host + "?" + query + "&password=" + password: "postgres://" + host + "?" + query + "&password=xxxxx",
+		} {
+			if got := RedactURI(uri); got != want {
+				t.Errorf("RedactURI(%q) = %q, want %q", uri, got, want)
+			}
+		}
+	})
 }
 
 func FuzzResolveURI(f *testing.F) {

@@ -3,7 +3,8 @@
 //
 // # Opening
 //
-// [Open] takes a [Config] with the connection settings of SPEC §8.4: a
+// [Open] takes a [Config] with the connection settings of docs/storage.md,
+// "The storage-sql module": a
 // postgres:// or postgresql:// URI and the separate Host, Port, Database,
 // User, Password and UseTLS fields, which override the URI's parts. TLS is
 // chosen only by UseTLS (sslmode=require when set, disable otherwise); a URI
@@ -32,7 +33,7 @@
 //
 // # Tables
 //
-// The query tables follow SPEC §8.5: header (height primary key, unique block
+// The query tables (docs/storage.md, "Postgres"): header (height primary key, unique block
 // hash, payload hash and timestamp indexes, per-block and cumulative
 // transaction counts and payload sizes), leaf (unique leaf hash; the leaf and
 // its certificate in the storagecodec encoding), payload (size, transaction
@@ -65,7 +66,7 @@
 //
 // # Connection pool
 //
-// The pool settings are those of SPEC §8.4: MaxConnections (25),
+// The pool settings are those of docs/storage.md, "Postgres": MaxConnections (25),
 // MinConnections (0), IdleConnectionTimeout (10m), ConnectionTimeout (the
 // maximum lifetime of a connection, 30m) and SlowStatementThreshold (1s;
 // slower statements are logged at warn level with their name and duration,

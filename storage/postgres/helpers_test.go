@@ -41,7 +41,7 @@ func adminDB(tb testing.TB, uri string) *sql.DB {
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		tb.Fatalf("Postgres at %s=%s is unreachable: %v", envURI, redactURI(uri), err)
+		tb.Fatalf("Postgres at %s=%s is unreachable: %v", envURI, RedactURI(uri), err)
 	}
 	return db
 }

@@ -57,13 +57,13 @@ type options struct {
 }
 
 // WithConsensusOnly opens the store in consensus-only mode, the storage of
-// a lightweight node (SPEC §8.6): every SaveDecided, in its own
+// a lightweight node (docs/storage.md, "Modes"): every SaveDecided, in its own
 // transaction, also prunes every block below the last one (as PruneBefore
 // does, recording the pruned height and lowering the live size), so the
 // store keeps the last decided block only. Reads below it return
-// storage.ErrPruned. The mode is not recorded in the schema: a full store
-// opened with this option is pruned down to its last block by the next
-// SaveDecided.
+// storage.ErrPruned. A store that keeps history below its last block is
+// refused with storage.ErrModeMismatch rather than pruned (dropping the
+// query module must never delete history).
 func WithConsensusOnly() Option {
 	return func(o *options) { o.consensusOnly = true }
 }

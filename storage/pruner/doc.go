@@ -1,6 +1,6 @@
 // Package pruner deletes old blocks from a store that implements
-// storage.Pruner (SQLite and Postgres; the file-system backend cannot prune),
-// following the retention algorithm of SPEC.md §8.6:
+// storage.Pruner (mem, SQLite and Postgres; the file-system backend cannot prune),
+// following the retention algorithm of docs/storage.md, "Pruning":
 //
 //  1. Delete, in batches of Config.BatchSize blocks, from the lowest stored
 //     height up to the highest height whose header timestamp is older than
@@ -15,7 +15,7 @@
 // decided block. Each batch is one PruneBefore call (one transaction in the
 // SQL backends), and the pruner pauses between batches so that the node's
 // consensus writes interleave with it: pruning runs off the consensus path and
-// never holds the store for long (SPEC.md §11).
+// never holds the store for long (docs/storage.md, "Pruning").
 //
 // [Pruner.RunOnce] runs the algorithm once and returns a [Report];
 // [Pruner.Run] runs it at start and then every Config.Interval until its

@@ -25,7 +25,8 @@ var (
 	ErrInvalidOption = errors.New("pruner: invalid option")
 )
 
-// Defaults of Config (the reference code's defaults, SPEC.md §8.4).
+// Defaults of Config (the reference code's defaults; docs/storage.md,
+// "Pruning").
 const (
 	// DefaultThreshold is 3 TB (10^12 bytes per TB).
 	DefaultThreshold uint64 = 3_000_000_000_000
@@ -171,12 +172,13 @@ type Pruner struct {
 	mu    sync.Mutex // held for a whole run
 }
 
-// New returns a pruner for store, which must implement storage.Pruner: for
-// a store that does not (the file-system backend) the error matches
+// New returns a pruner for a store, which it checks at run time for the
+// optional storage.Pruner interface: for a store that lacks it (the
+// file-system backend) the error matches
 // storage.ErrNotSupported. cfg is validated (errors match
 // ErrInvalidConfig); start from DefaultConfig to change a few fields. New
 // does no I/O.
-func New(st storage.Store, cfg Config, opts ...Option) (*Pruner, error) {
+func New(st storage.BlockStore, cfg Config, opts ...Option) (*Pruner, error) {
 	if st == nil {
 		return nil, fmt.Errorf("pruner: nil store: %w", storage.ErrNotSupported)
 	}

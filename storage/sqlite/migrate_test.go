@@ -10,7 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/gospresso/gospresso/internal/filelock"
+	"github.com/gospresso/gospresso/storage/filelock"
 )
 
 func TestParseMigrationName(t *testing.T) {

@@ -13,12 +13,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gospresso/gospresso/internal/filelock"
-
 	// The pure-Go SQLite driver, registered under the name "sqlite".
 	_ "modernc.org/sqlite"
 
 	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/storage/filelock"
 )
 
 // Sentinel errors of the SQLite backend (the storage package's sentinels,
@@ -41,20 +40,19 @@ var (
 	ErrCorrupt = errors.New("sqlite: corrupt data")
 )
 
-// Defaults of the connection pool, after SPEC §8.4 where it gives one.
+// Defaults of the connection pool (docs/storage.md, "SQLite").
 const (
-	// DefaultMaxReaders is the default size of the reader pool (SPEC §8.4
-	// ESPRESSO_SEQUENCER_DATABASE_MAX_CONNECTIONS).
+	// DefaultMaxReaders is the default size of the reader pool
+	// (ESPRESSO_SEQUENCER_DATABASE_MAX_CONNECTIONS).
 	DefaultMaxReaders = 25
-	// DefaultIdleTimeout closes reader connections idle this long (SPEC
-	// §8.4 ESPRESSO_SEQUENCER_DATABASE_IDLE_CONNECTION_TIMEOUT).
+	// DefaultIdleTimeout closes reader connections idle this long
+	// (ESPRESSO_SEQUENCER_DATABASE_IDLE_CONNECTION_TIMEOUT).
 	DefaultIdleTimeout = 10 * time.Minute
-	// DefaultMaxLifetime replaces reader connections this old (SPEC §8.4
-	// ESPRESSO_SEQUENCER_DATABASE_CONNECTION_TIMEOUT).
+	// DefaultMaxLifetime replaces reader connections this old
+	// (ESPRESSO_SEQUENCER_DATABASE_CONNECTION_TIMEOUT).
 	DefaultMaxLifetime = 30 * time.Minute
 	// DefaultSlowThreshold is the duration above which an operation is
-	// logged as slow (SPEC §8.4
-	// ESPRESSO_SEQUENCER_DATABASE_SLOW_STATEMENT_THRESHOLD).
+	// logged as slow (ESPRESSO_SEQUENCER_DATABASE_SLOW_STATEMENT_THRESHOLD).
 	DefaultSlowThreshold = time.Second
 	// DefaultBusyTimeout is how long a connection waits for a lock another
 	// connection holds (only WAL checkpoints and recovery ever wait).
@@ -88,8 +86,8 @@ func defaultConfig() config {
 // WithMaxReaders sets the most reader connections open at once (default
 // DefaultMaxReaders; at least 1). The writer connection is separate. Idle
 // readers stay open until the idle timeout; database/sql keeps no minimum
-// number of connections, so SPEC §8.4's minimum-connections setting (0 by
-// default) has no equivalent here.
+// number of connections, so the minimum-connections setting (0 by default;
+// docs/storage.md, "SQLite") has no equivalent here.
 func WithMaxReaders(n int) Option { return func(c *config) { c.maxReaders = n } }
 
 // WithIdleTimeout closes reader connections idle for d (default
@@ -119,14 +117,15 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithConsensusOnly opens the store in consensus-only mode, the storage of
-// a lightweight node (SPEC §8.6): every SaveDecided, in its own
+// a lightweight node (docs/storage.md, "Modes"): every SaveDecided, in its own
 // transaction, also prunes every block below the last one (as PruneBefore
 // does, recording the pruned height), so the store keeps the last decided
 // block only and stays small however long it runs. Reads below it return
-// storage.ErrPruned. The mode is not recorded in the database: a full
-// store opened with this option is pruned down to its last block by the
-// next SaveDecided, and a consensus-only store opened without it keeps
-// growing from its last block (the pruned heights stay pruned).
+// storage.ErrPruned. A store that keeps history below its last block is
+// refused with storage.ErrModeMismatch rather than pruned (dropping the
+// query module must never delete history); a consensus-only store opened
+// without this option keeps growing from its last block (the pruned
+// heights stay pruned).
 func WithConsensusOnly() Option { return func(c *config) { c.consensusOnly = true } }
 
 func (c *config) validate() error {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gospresso/gospresso/chain"
-	"github.com/gospresso/gospresso/node/persist"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
@@ -38,7 +37,7 @@ func CheckStore(ctx context.Context, st storage.Store) error {
 }
 
 // CheckConsensusOnlyStore is CheckStore for a store in consensus-only mode
-// (a lightweight node's, SPEC §8.6), which keeps the last decided block
+// (a lightweight node's, docs/storage.md, "Modes"), which keeps the last decided block
 // only: it checks that block as CheckStore checks every block (its
 // lookups, transactions, namespace heights, counts and sizes), that the
 // height below it returns storage.ErrPruned, and the consensus state.
@@ -295,15 +294,15 @@ type ConsensusOnlyConfig struct {
 }
 
 // RunConsensusOnly checks a store in consensus-only mode (a lightweight
-// node's, SPEC §8.6): it starts it as a node does (persist.Load stores the
-// genesis block), decides cfg.Blocks blocks one to three per SaveDecided
+// node's, docs/storage.md, "Modes"): it starts it as a node does (the genesis block is
+// stored first), decides cfg.Blocks blocks one to three per SaveDecided
 // (re-saving the last one now and then) with safety states and proposals
 // in between (each proposal for the view decided next, so that
 // SaveDecided drops it), and checks that the size stays under cfg.MaxSize, that the
 // store passes CheckConsensusOnlyStore, that heights below the last block
 // return storage.ErrPruned, and that after a reopen the last block, the
-// safety state and the proposals are there and persist.Load resumes from
-// the last block. It logs the largest size measured.
+// safety state and the proposals are there and decisions continue from the
+// last block. It logs the largest size measured.
 func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 	t.Helper()
 	if cfg.Open == nil || cfg.Size == nil || cfg.MaxSize == 0 {
@@ -325,10 +324,12 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 		t.Fatalf("open: %v", err)
 	}
 	defer func() { st.Close() }()
-	genesis := Genesis(GenesisTime)
-	state, last, err := persist.Load(ctx, st, genesis.Leaf, genesis.Payload)
-	if err != nil || state != nil || last.Leaf.Commit() != genesis.Leaf.Commit() {
-		t.Fatalf("persist.Load on a new store: state %v, block %d, %v; want the genesis block stored", state, last.Height(), err)
+	last := Genesis(GenesisTime)
+	if _, err := st.LastDecided(ctx); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("LastDecided on a new store: %v, want ErrNotFound", err)
+	}
+	if err := st.SaveDecided(ctx, []types.Block{last}); err != nil {
+		t.Fatalf("SaveDecided of the genesis block on a new store: %v", err)
 	}
 	var (
 		maxSize uint64
@@ -411,17 +412,6 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 	}
 	if ps, err := st.LoadProposals(ctx); err != nil || len(ps) != 0 {
 		t.Errorf("after reopen: LoadProposals = %d proposals, %v; want none (every one was decided)", len(ps), err)
-	}
-	state, anchor, err := persist.Load(ctx, st, genesis.Leaf, genesis.Payload)
-	if err != nil || state == nil {
-		t.Fatalf("after reopen: persist.Load: state %v, %v; want the stored state", state, err)
-	}
-	if anchor.Leaf.Commit() != last.Leaf.Commit() || state.Anchor.Leaf.Commit() != last.Leaf.Commit() || state.AnchorQC.Leaf != last.Leaf.Commit() {
-		t.Errorf("after reopen: persist.Load resumes from block %d (state anchor %d); want %d", anchor.Height(), state.Anchor.Leaf.Header.Height, top)
-	}
-	if state.Safety.View != safety.View || state.Safety.LastVotedView != safety.LastVotedView {
-		t.Errorf("after reopen: persist.Load safety view %d, last voted %d; want %d, %d",
-			state.Safety.View, state.Safety.LastVotedView, safety.View, safety.LastVotedView)
 	}
 	more := Extend(&last, 2, cfg.TxsPerBlock, cfg.TxSize)
 	if err := st.SaveDecided(ctx, more); err != nil {

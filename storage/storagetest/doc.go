@@ -6,6 +6,9 @@
 //   - [Chain], [Extend], [NextBlock], [Genesis] and [Transactions], which
 //     build realistic, deterministic chains of linked blocks with
 //     multi-namespace payloads.
+//   - [RunConsensusOnly] and [CheckConsensusOnlyStore], the same checks
+//     for a store in consensus-only mode, which keeps the last decided
+//     block only and must stay small however long the chain grows.
 //   - [RunCrash] and [CrashChild], the crash harness: a child process
 //     writes as fast as it can and is killed with SIGKILL at random points;
 //     the parent reopens the store and checks it with [CheckStore] and

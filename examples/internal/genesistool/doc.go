@@ -1,4 +1,5 @@
-// Package genesistool implements `utils genesis FILE` (SPEC §2.3): it parses
+// Package genesistool implements `utils genesis FILE` (docs/operator.md,
+// "utils"): it parses
 // and validates a genesis TOML file with package genesis, prints the
 // canonical JSON of the result, the chain-config commitment and the genesis
 // commitment, and returns the field-naming validation error otherwise.

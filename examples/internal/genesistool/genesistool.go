@@ -19,7 +19,7 @@ var ErrUsage = errors.New("genesistool: usage error")
 
 const usage = `Usage: utils genesis [-h] FILE
 
-Parse and validate the genesis TOML file FILE (SPEC §4). On success print its
+Parse and validate the genesis TOML file FILE (docs/genesis.md). On success print its
 canonical JSON, the commitment of its chain config (and of each upgrade's),
 and the genesis commitment (SHA-256 of the compact canonical JSON). On failure
 print one line naming the offending field, its value and what was expected,

@@ -1,5 +1,5 @@
-// Package keytool implements the keygen and pub-key commands (SPEC §2.1,
-// §2.2) as functions over arguments and writers, so that the keygen and
+// Package keytool implements the keygen and pub-key commands (docs/operator.md,
+// "keygen" and "pub-key") as functions over arguments and writers, so that the keygen and
 // pub-key binaries and `utils keygen` / `utils pubkey` share one
 // implementation and tests need no subprocesses.
 package keytool

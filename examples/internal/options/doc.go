@@ -1,5 +1,5 @@
 // Package options parses the command line and environment of the example
-// `sequencer` binary (SPEC.md §1):
+// `sequencer` binary (docs/operator.md, "The sequencer command line"):
 //
 //	sequencer [global options] -- <module> [module options] -- <module> [module options] ...
 //

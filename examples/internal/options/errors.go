@@ -13,10 +13,10 @@ var (
 	ErrUsage = errors.New("options: usage error")
 	// ErrUnknownModule: a module name that does not exist (or `api`).
 	ErrUnknownModule = errors.New("options: unknown module")
-	// ErrDuplicateModule: a module given twice (SPEC §1.1 rule 3).
+	// ErrDuplicateModule: a module given twice (docs/operator.md, "Grammar").
 	ErrDuplicateModule = errors.New("options: duplicate module")
 	// ErrMissingModule: a module whose required module is not earlier in
-	// the list (SPEC §1.1 rule 4), or query without a storage module.
+	// the list (docs/operator.md, "Grammar"), or query without a storage module.
 	ErrMissingModule = errors.New("options: missing required module")
 	// ErrUnknownOption: a flag the global options or the module do not have.
 	ErrUnknownOption = errors.New("options: unknown option")

@@ -11,8 +11,9 @@ import (
 	"github.com/multiformats/go-multiaddr"
 )
 
-// Global holds the global options (SPEC §1.3), the consensus parameters
-// (§7.13) and the consensus-storage retention options (§8.2). After [Parse]
+// Global holds the global options (docs/operator.md, "Global options"),
+// including the consensus parameters and the consensus-storage retention
+// options (docs/storage.md, "Consensus storage retention"). After [Parse]
 // every field holds its effective value: flag, else environment, else the
 // default. Optional values with no default are zero (nil, "" or 0) and say so
 // in their comment.
@@ -48,13 +49,15 @@ type Global struct {
 	// PrivateStateKey is a SCHNORR_SIGNING_KEY~… given directly; "" when not given.
 	PrivateStateKey Secret
 
-	// L1 holds the L1 client options (SPEC §9).
+	// L1 holds the L1 client options (docs/operator.md, "L1").
 	L1 L1Options
 	// Catchup holds the catchup backoff and proposal fetcher options.
 	Catchup CatchupOptions
-	// Consensus holds the consensus timing parameters (SPEC §7.13).
+	// Consensus holds the consensus timing parameters (docs/operator.md,
+	// "Consensus").
 	Consensus ConsensusOptions
-	// ConsensusStorage holds the consensus-storage retention options (SPEC §8.2).
+	// ConsensusStorage holds the consensus-storage retention options
+	// (docs/storage.md, "Consensus storage retention").
 	ConsensusStorage ConsensusStorageOptions
 	// Identity holds the node validator dashboard identity.
 	Identity Identity
@@ -67,7 +70,7 @@ type Global struct {
 	Log LogOptions
 }
 
-// L1Options configures the L1 client (SPEC §1.3, §9).
+// L1Options configures the L1 client (docs/operator.md, "L1").
 type L1Options struct {
 	// ProviderURLs are JSON-RPC URLs in failover order.
 	ProviderURLs []*url.URL
@@ -111,8 +114,8 @@ type CatchupOptions struct {
 	ProposalFetcherFetchTimeout time.Duration
 }
 
-// ConsensusOptions are the consensus timing parameters (SPEC §7.13;
-// orchestrator-supplied values win when an orchestrator is used).
+// ConsensusOptions are the consensus timing parameters (docs/operator.md,
+// "Consensus"; orchestrator-supplied values win when an orchestrator is used).
 type ConsensusOptions struct {
 	// NextViewTimeout is the base view timeout.
 	NextViewTimeout time.Duration
@@ -122,7 +125,8 @@ type ConsensusOptions struct {
 	BuilderTimeout time.Duration
 }
 
-// ConsensusStorageOptions are the consensus-storage retention options (SPEC §8.2).
+// ConsensusStorageOptions are the consensus-storage retention options
+// (docs/storage.md, "Consensus storage retention").
 type ConsensusStorageOptions struct {
 	// TargetRetention is the number of views to keep undecided data.
 	TargetRetention uint64

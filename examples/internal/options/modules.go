@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gospresso/gospresso/storage/postgres"
 )
 
 // Module names (canonical). "storage" is accepted as an alias of
@@ -63,7 +65,7 @@ type HotShotEventsModule struct {
 }
 
 // StorageFSModule is the `storage-fs` module (alias `storage`): file-system
-// consensus and query storage (SPEC §8.3).
+// consensus and query storage (docs/storage.md, "File-system storage").
 type StorageFSModule struct {
 	// Path is the storage directory.
 	Path string
@@ -80,7 +82,8 @@ const (
 )
 
 // StorageSQLModule is the `storage-sql` module: Postgres or SQLite
-// consensus and query storage (SPEC §8.4). After [Parse], Host, Port,
+// consensus and query storage (docs/storage.md, "The storage-sql module").
+// After [Parse], Host, Port,
 // Database, User and Password are the effective Postgres settings: a flag or
 // environment variable beats the URI, which beats the default.
 type StorageSQLModule struct {
@@ -140,7 +143,8 @@ type StorageSQLModule struct {
 }
 
 // Backend is "postgres" when a postgres:// or postgresql:// URI or a host
-// (flag or environment) was given, else "sqlite" (SPEC §8.4): a sqlite:// URI,
+// (flag or environment) was given, else "sqlite" (docs/storage.md, "The
+// storage-sql module"): a sqlite:// URI,
 // or no URI and no host, which means SQLite at <path>/sqlite/database.
 func (m *StorageSQLModule) Backend() string { return m.backend }
 
@@ -149,7 +153,7 @@ type moduleSpec struct {
 	name     string
 	aliases  []string
 	summary  string
-	requires []string // modules that must come earlier (SPEC §1.1 rule 4)
+	requires []string // modules that must come earlier (docs/operator.md, "Grammar")
 	// positional names the one positional argument the module takes ("" = none).
 	positional string
 	// attach allocates the module in c unless it is there already and
@@ -282,7 +286,7 @@ func storageSQLOptions(c *Config) []*option {
 
 // uriVar holds a storage URI; errors and summaries hide its password.
 func uriVar(p *string) value {
-	return &field[string]{p: p, meta: "URI", parse: parseStorageURI, format: redactURI, redact: redactURI}
+	return &field[string]{p: p, meta: "URI", parse: parseStorageURI, format: postgres.RedactURI, redact: postgres.RedactURI}
 }
 
 // parseStorageURI accepts postgres://, postgresql:// and sqlite:// URIs.
@@ -316,46 +320,17 @@ func parseStorageURI(s string) (string, error) {
 	return "", fmt.Errorf("unsupported scheme %q (%s)", scheme, want)
 }
 
-// redactURI replaces the password in a URI's user info and in a
-// "password=" query parameter with "xxxxx"; it works on text that does not
-// parse as a URL too.
-func redactURI(s string) string {
-	if q := strings.IndexByte(s, '?'); q >= 0 {
-		params := strings.Split(s[q+1:], "&")
-		for i, p := range params {
-			if k, _, ok := strings.Cut(p, "="); ok && strings.EqualFold(k, "password") {
-				params[i] = k + "=xxxxx"
-			}
-		}
-		s = s[:q+1] + strings.Join(params, "&")
-	}
-	_, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
-	}
-	start := len(s) - len(rest)
-	auth := rest
-	if i := strings.IndexAny(auth, "/?#"); i >= 0 {
-		auth = auth[:i]
-	}
-	at := strings.LastIndex(auth, "@")
-	if at < 0 {
-		return s
-	}
-	colon := strings.Index(auth[:at], ":")
-	if colon < 0 {
-		return s
-	}
-	return s[:start+colon+1] + "xxxxx" + s[start+at:]
-}
-
 // finishStorageSQL takes the positional URI, chooses the backend and merges
 // the URI's parts under the explicit flags and environment.
 func finishStorageSQL(c *Config, s *optionSet) error {
 	m := c.StorageSQL
 	switch {
 	case len(s.args) > 1:
-		return usageErr(ErrUnexpectedArgument, fmt.Sprintf("storage-sql takes one URI, got %d arguments: %s", len(s.args), redactURI(strings.Join(s.args, " "))))
+		args := make([]string, len(s.args))
+		for i, a := range s.args {
+			args[i] = postgres.RedactURI(a)
+		}
+		return usageErr(ErrUnexpectedArgument, fmt.Sprintf("storage-sql takes one URI, got %d arguments: %s", len(s.args), strings.Join(args, " ")))
 	case len(s.args) == 1 && m.URI != "":
 		return usageErr(ErrConflict, "storage-sql: give the URI either as an argument or with --uri, not both")
 	case len(s.args) == 1 && argHint(s.args[0], "") != "":
@@ -363,7 +338,7 @@ func finishStorageSQL(c *Config, s *optionSet) error {
 	case len(s.args) == 1:
 		uri, err := parseStorageURI(s.args[0])
 		if err != nil {
-			return usageErr(ErrInvalidValue, fmt.Sprintf("storage-sql URI: %q: %v", redactURI(s.args[0]), err))
+			return usageErr(ErrInvalidValue, fmt.Sprintf("storage-sql URI: %q: %v", postgres.RedactURI(s.args[0]), err))
 		}
 		m.URI = uri
 	}
@@ -392,7 +367,7 @@ func finishStorageSQL(c *Config, s *optionSet) error {
 func mergePostgresURI(m *StorageSQLModule, s *optionSet) error {
 	u, err := url.Parse(m.URI)
 	if err != nil {
-		return usageErr(ErrInvalidValue, fmt.Sprintf("storage-sql URI: %q: invalid URI", redactURI(m.URI)))
+		return usageErr(ErrInvalidValue, fmt.Sprintf("storage-sql URI: %q: invalid URI", postgres.RedactURI(m.URI)))
 	}
 	if h := u.Hostname(); h != "" && !s.explicit("host") {
 		m.Host = h
@@ -400,7 +375,7 @@ func mergePostgresURI(m *StorageSQLModule, s *optionSet) error {
 	if p := u.Port(); p != "" && !s.explicit("port") {
 		v, err := strconv.ParseUint(p, 10, 16)
 		if err != nil {
-			return usageErr(ErrInvalidValue, fmt.Sprintf("storage-sql URI: %q: invalid port %q", redactURI(m.URI), p))
+			return usageErr(ErrInvalidValue, fmt.Sprintf("storage-sql URI: %q: invalid port %q", postgres.RedactURI(m.URI), p))
 		}
 		m.Port = uint16(v)
 	}

@@ -140,7 +140,7 @@ func argHint(arg, otherwise string) string {
 
 // splitArgs cuts args at the first standalone "--" into the global options
 // and the module segments, each segment being the words up to the next
-// standalone "--" (SPEC §1.1 rules 1 and 2).
+// standalone "--" (docs/operator.md, "Grammar").
 func splitArgs(args []string) (global []string, segments [][]string) {
 	i := slices.Index(args, "--")
 	if i < 0 {

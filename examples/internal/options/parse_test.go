@@ -24,7 +24,7 @@ func mustParse(t *testing.T, args []string, env map[string]string) *Config {
 	return c
 }
 
-// The demo compose command lines (SPEC §10.1) and the operator guide's
+// The command lines of the reference demo's compose file and the operator guide's
 // examples parse and validate.
 func TestModuleLines(t *testing.T) {
 	for _, tc := range []struct {
@@ -146,7 +146,8 @@ func TestOperatorGuideEnvironment(t *testing.T) {
 	}
 }
 
-// The documented defaults (SPEC §1.3, §7.13, §8.2, §8.4) land in the fields.
+// The documented defaults (docs/operator.md, "Global options" and "Modules")
+// land in the fields.
 func TestDefaults(t *testing.T) {
 	c := mustParse(t, words("-- storage-sql -- http -- hotshot-events --events-service-port 1"), nil)
 	g := c.Global
@@ -318,7 +319,7 @@ func checkErr(t *testing.T, err error, kind error, want string) {
 	}
 }
 
-// The grammar rules and their exact error texts (SPEC §1.1).
+// The grammar rules and their exact error texts (docs/operator.md, "Grammar").
 func TestParseErrors(t *testing.T) {
 	const valid = "http, query, submit, status, catchup, config, explorer, hotshot-events, storage-fs, storage, storage-sql"
 	for _, tc := range []struct {

@@ -15,7 +15,8 @@ import (
 	"github.com/multiformats/go-multiaddr"
 )
 
-// This file holds the value grammars of SPEC §1.2. Each parser returns an
+// This file holds the value grammars of docs/operator.md, "Option values".
+// Each parser returns an
 // error that says only what is wrong and what was expected; the option
 // machinery (table.go) prefixes it with the flag, the environment variable
 // and the offending value.
@@ -338,7 +339,8 @@ func parsePort(s string) (uint16, error) {
 	return uint16(v), nil
 }
 
-// parseSize uses the BlockSize grammar of the genesis file (SPEC §4.2):
+// parseSize uses the size grammar of the genesis file (docs/genesis.md,
+// "Sizes"):
 // "100 GB", "1mb", "1MiB", a bare integer is bytes.
 func parseSize(s string) (uint64, error) {
 	v, err := genesis.ParseSize(strings.TrimSpace(s))

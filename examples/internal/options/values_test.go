@@ -262,17 +262,28 @@ func TestStorageURI(t *testing.T) {
 			t.Errorf("parseStorageURI(%q) error = %v, want %q", tc.in, err, tc.msg)
 		}
 	}
-	for in, want := range map[string]string{
-		"postgres://alice:s3cret@h:1/db":    "postgres://alice:xxxxx@h:1/db",
-		"postgres://alice:s3:cr@t@h:1/db?x": "postgres://alice:xxxxx@h:1/db?x",
-		"postgres://alice@h/db":             "postgres://alice@h/db",
-		"postgres://h/db?a=1&password=x":    "postgres://h/db?a=1&password=xxxxx",
-		"mysql://a:b@c":                     "mysql://a:xxxxx@c",
-		"no scheme":                         "no scheme",
+}
+
+// Storage URIs are shown with their passwords hidden (postgres.RedactURI),
+// in the user info and in a password query parameter alike: in errors about
+// the positional URI, about --uri, and in the summary.
+func TestStorageURIRedacted(t *testing.T) {
+	for _, tc := range []struct{ args, want string }{
+		{"-- storage-sql postgres://alice:topsecret1@h:99999/db", `"postgres://alice:xxxxx@h:99999/db"`},
+		{"-- storage-sql postgres://h:99999/db?password=topsecret2", `"postgres://h:99999/db?password=xxxxx"`},
+		{"-- storage-sql --uri postgres://bob:topsecret3@h:99999/db?password=topsecret4", `"postgres://bob:xxxxx@h:99999/db?password=xxxxx"`},
+		{"-- storage-sql --uri mysql://u:topsecret5@db/x", `"mysql://u:xxxxx@db/x"`},
+		{"-- storage-sql postgres://a:topsecret6@h/db sqlite://x?password=topsecret7",
+			"got 2 arguments: postgres://a:xxxxx@h/db sqlite://x?password=xxxxx"},
 	} {
-		if got := redactURI(in); got != want {
-			t.Errorf("redactURI(%q) = %q, want %q", in, got, want)
+		_, err := Parse(words(tc.args), nil)
+		if err == nil || strings.Contains(err.Error(), "topsecret") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) error = %v, want it to show %s and no password", tc.args, err, tc.want)
 		}
+	}
+	c := mustParse(t, words("-- storage-sql --uri postgres://carol:topsecret8@db/seq?password=topsecret9"), nil)
+	if s := c.Summary(); strings.Contains(s, "topsecret") || !strings.Contains(s, "postgres://carol:xxxxx@db/seq?password=xxxxx") {
+		t.Errorf("summary does not hide the URI's passwords:\n%s", s)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package storeopen opens the node store that a parsed `sequencer` command
-// line selects (SPEC.md §8.4), and wipes it for `utils reset-storage`:
+// line selects (docs/storage.md, "The storage-sql module"), and wipes it for
+// `utils reset-storage` (docs/storage.md, "Resetting a store"):
 //
 //   - `-- storage-fs --path P` (alias `storage`): the file-system backend at P.
 //   - `-- storage-sql` with a postgres:// or postgresql:// URI, or a Postgres
@@ -17,13 +18,14 @@
 // reader pool; --database-min-connections applies to Postgres only.
 // --consensus-view-retention goes to the file-system backend.
 //
-// Without the query module the node is a lightweight node (SPEC.md §8.6):
+// Without the query module the node is a lightweight node (docs/storage.md,
+// "Modes"):
 // Open opens whichever backend in consensus-only mode (fs.WithConsensusOnly,
 // sqlite.WithConsensusOnly, postgres.WithConsensusOnly), which keeps the last
 // decided block only, and says so in [Info] (ConsensusOnly, and
 // "lightweight: consensus data only" in the description). A file-system
-// store created in the other mode is refused (fs.ErrModeMismatch); a SQL
-// store kept in full is pruned down to its last block by the next decide.
+// store created in the other mode is refused (fs.ErrModeMismatch), and so
+// is a SQL store that keeps history (storage.ErrModeMismatch).
 // With query, --lightweight (ESPRESSO_SEQUENCER_LIGHTWEIGHT) still opens a
 // full store: leaf-only query storage is a later refinement.
 //
@@ -33,7 +35,8 @@
 // with fs.ErrPruningUnsupported, both for the environment variables of the
 // operator guide ([WithEnv]) and, through options.Parse, for a `--prune`
 // flag after storage-fs. `--archive` resets the pruned height at open, so
-// that pruned data counts as missing and is fetched again (SPEC.md §8.6).
+// that pruned data counts as missing and is fetched again (docs/storage.md,
+// "Modes").
 //
 // [Reset] wipes both the consensus and the query data of a backend: the
 // store's files (file system), the database file with its WAL and lock

@@ -61,7 +61,7 @@ type Info struct {
 	// storage), for the node to honour.
 	Lightweight bool
 	// ConsensusOnly reports that the command line has no query module: the
-	// node is a lightweight node (SPEC §8.6) and Open opened the store in
+	// node is a lightweight node (docs/storage.md, "Modes") and Open opened the store in
 	// consensus-only mode, keeping the last decided block only (reads
 	// below it return storage.ErrPruned).
 	ConsensusOnly bool
@@ -110,7 +110,8 @@ func WithSchema(name string) Option {
 	return func(s *settings) { s.schema = name }
 }
 
-// pruneEnv are the environment variables that turn pruning on (SPEC §8.4).
+// pruneEnv are the environment variables that turn pruning on (docs/storage.md,
+// "Pruning").
 var pruneEnv = [...]string{"ESPRESSO_SEQUENCER_DATABASE_PRUNE", "ESPRESSO_SEQUENCER_POSTGRES_PRUNE"}
 
 // target is a resolved choice of store.
@@ -145,7 +146,7 @@ func plan(cfg *options.Config, s settings) (*target, error) {
 	}
 	t.info.Location = t.where()
 	// Without the query module nothing reads the chain's history: the node
-	// is a lightweight node (SPEC §8.6) and keeps consensus data only. With
+	// is a lightweight node (docs/storage.md, "Modes") and keeps consensus data only. With
 	// query, ESPRESSO_SEQUENCER_LIGHTWEIGHT (Info.Lightweight) still opens
 	// a full store: leaf-only query storage is a later refinement.
 	if cfg.Query == nil {

@@ -11,9 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/gospresso/gospresso/internal/filelock"
-
 	"github.com/gospresso/gospresso/examples/internal/options"
+	"github.com/gospresso/gospresso/storage/filelock"
 	"github.com/gospresso/gospresso/storage/postgres"
 )
 

@@ -1,4 +1,4 @@
--- 0001_init: the query tables of SPEC §8.5 and the consensus tables.
+-- 0001_init: the query tables (docs/storage.md, "Postgres") and the consensus tables.
 -- Every row of a block references header(height) and is deleted with it.
 
 CREATE TABLE header (

@@ -1,7 +1,3 @@
-// Package filelock takes the exclusive process lock that keeps two processes
-// from using one store: flock(2) on a lock file, held until the file is
-// closed. The kernel releases it when the process dies, so a crashed node
-// never leaves a stale lock behind.
 package filelock
 
 import (
