@@ -9,7 +9,7 @@ import (
 	"github.com/gospresso/gospresso/types"
 )
 
-// The wire format is gospresso's own (SPEC decision c): a version byte, a
+// The wire format is gospresso's own (docs/protocol.md, "Wire format"): a version byte, a
 // message-type byte, then the fields in a fixed order. Integers are
 // big-endian u64 unless noted; byte strings carry a u32 length; optional
 // values a presence byte. Decoding checks every length against what is left,

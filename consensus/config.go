@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Config holds the consensus parameters (SPEC §7.13 "Consensus parameters").
+// Config holds the consensus parameters (docs/protocol.md, "Consensus parameters").
 type Config struct {
 	// NextViewTimeout is how long a view may run without progress before the
 	// node sends a timeout vote. Default 12s.

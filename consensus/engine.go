@@ -11,7 +11,7 @@ import (
 )
 
 // Validator is what the application decides about a proposal: whether the
-// header is valid on top of its parent (SPEC §7.9) and whether a payload
+// header is valid on top of its parent (docs/protocol.md, "Header validation") and whether a payload
 // matches a header.
 type Validator interface {
 	// ValidateProposal checks leaf (with its payload) as a child of parent.
@@ -693,7 +693,7 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	return nil
 }
 
-// maybeVote applies the voting rule of SPEC §7.13 to a verified proposal for
+// maybeVote applies the voting rule (docs/protocol.md, "Voting and deciding") to a verified proposal for
 // the current view.
 func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit types.Commitment, from int) {
 	v := leaf.View
@@ -900,7 +900,7 @@ func (e *Engine) aggregateHigh(set *voteSet, k kind, view types.ViewNumber, data
 // --- proposing ----------------------------------------------------------
 
 // tryPropose proposes in the current view if this node leads it, may, and
-// (pacing, SPEC §7.13) should now.
+// (docs/protocol.md, "Proposing and pacing") should now.
 func (e *Engine) tryPropose() {
 	v := e.view
 	if e.halted != nil || e.self < 0 || e.leader(v) != e.self || e.proposed >= v {

@@ -6,11 +6,14 @@ import (
 
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/node/replica"
 	"github.com/gospresso/gospresso/types"
 )
 
-// harness builds engines for an n-member network with stake 1 each.
+// harness builds engines for an n-member network with stake 1 each. The
+// network comes from a genesis through replica.NewSetup, as a node's does.
 type harness struct {
 	t       testing.TB
 	keys    []keys.Keys
@@ -23,25 +26,27 @@ type harness struct {
 
 func newHarness(t testing.TB, n int) *harness {
 	t.Helper()
-	h := &harness{t: t, genesis: [32]byte{1, 2, 3}, now: time.Unix(1_700_000_000, 0)}
-	var members []consensus.Member
+	h := &harness{t: t, now: time.Unix(1_700_000_000, 0)}
+	g := &genesis.Genesis{
+		BaseVersion: types.Version{Major: 0, Minor: 2}, UpgradeVersion: types.Version{Major: 0, Minor: 2},
+		StakeTableCapacity: uint64(max(n, 10)),
+		ChainConfig:        types.ChainConfig{ChainID: types.NewU256(1), MaxBlockSize: 1 << 20},
+		Timestamp:          uint64(h.now.Unix()),
+	}
 	for i := range n {
 		k, err := keys.DeriveKeys([32]byte{31: 9}, uint64(i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		h.keys = append(h.keys, k)
-		members = append(members, consensus.Member{Key: k.Staking.PubKey(), Stake: 1, DA: true})
+		g.StakeTable = append(g.StakeTable, genesis.StakeTableEntry{StakingKey: k.Staking.PubKey(), StateKey: k.State.PubKey(),
+			DA: true, Stake: 1, ProofOfPossession: k.Staking.ProvePossession()})
 	}
-	table, err := consensus.NewStakeTable(members)
+	setup, err := replica.NewSetup(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.table = table
-	h.rules = chain.Rules{Version: types.Version{Major: 0, Minor: 2}, ChainConfig: types.ChainConfig{ChainID: types.NewU256(1), MaxBlockSize: 1 << 20}}
-	var p types.Payload
-	h.leaf = types.GenesisLeaf(types.Header{Version: h.rules.Version, ChainConfig: h.rules.ChainConfig, Timestamp: uint64(h.now.Unix()),
-		PayloadCommitment: chain.PayloadCommitment(&p), BuilderCommitment: chain.PayloadCommitment(&p)})
+	h.table, h.genesis, h.leaf, h.rules = setup.Table, setup.Commitment, setup.GenesisBlock.Leaf, setup.Rules
 	return h
 }
 

@@ -63,7 +63,7 @@ func (*TimeoutVote) msgType() msgType { return msgTimeoutVote }
 // Phase is a view-sync phase.
 type Phase byte
 
-// The three view-sync phases (SPEC §7.6).
+// The three view-sync phases (docs/protocol.md, "View sync").
 const (
 	PhasePreCommit Phase = 1
 	PhaseCommit    Phase = 2

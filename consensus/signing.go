@@ -9,7 +9,7 @@ import (
 	"github.com/gospresso/gospresso/types"
 )
 
-// kind is the message-kind byte inside every signed digest (SPEC §7.13).
+// kind is the message-kind byte inside every signed digest (docs/protocol.md, "What is signed").
 type kind byte
 
 const (

@@ -5,60 +5,61 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gospresso/gospresso/node/replica"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/gospresso/gospresso/consensus"
 )
 
 // Version is the gospresso version reported in metrics and logs.
 const Version = "0.1.0-dev"
 
-// metrics holds the node's Prometheus collectors (SPEC §6.2). Values the
-// engine counts are read from a snapshot the run loop refreshes, so nothing
-// is counted twice.
+// metrics holds the node's Prometheus collectors (docs/operator.md,
+// "Metrics"). Values the replica counts are read from a snapshot the run
+// loop publishes after each step, so nothing is counted twice and nothing
+// reads the replica from outside its goroutine.
 type metrics struct {
 	reg        prometheus.Registerer
 	collectors []prometheus.Collector
 
 	mu       sync.Mutex
-	stats    consensus.Stats
+	snap     snapshot
 	lastTime time.Time
 
 	viewsPerDecide prometheus.Histogram
-	invalidFrames  prometheus.Counter
 	failedMessages prometheus.Counter
+}
+
+// snapshot is what the run loop publishes of its replica.
+type snapshot struct {
+	replica.Stats
+	pending, pendingBytes int
 }
 
 func newMetrics(n *Node) (*metrics, error) {
 	m := &metrics{reg: n.s.registry}
-	gauge := func(name, help string, f func(s consensus.Stats) float64) {
+	gauge := func(name, help string, f func(s snapshot) float64) {
 		m.collectors = append(m.collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: name, Help: help}, func() float64 {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			return f(m.stats)
+			return f(m.snapshot())
 		}))
 	}
-	counter := func(name, help string, f func(s consensus.Stats) float64) {
+	counter := func(name, help string, f func(s snapshot) float64) {
 		m.collectors = append(m.collectors, prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "consensus", Name: name, Help: help}, func() float64 {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			return f(m.stats)
+			return f(m.snapshot())
 		}))
 	}
-	gauge("current_view", "Current consensus view.", func(s consensus.Stats) float64 { return float64(s.View) })
-	gauge("last_decided_view", "View of the last decided leaf.", func(s consensus.Stats) float64 { return float64(s.LastDecidedView) })
-	gauge("last_voted_view", "Highest view this node may no longer vote in.", func(s consensus.Stats) float64 { return float64(s.LastVotedView) })
-	gauge("last_synced_block_height", "Height of the last decided block.", func(s consensus.Stats) float64 { return float64(s.LastDecidedHeight) })
-	gauge("number_of_views_since_last_decide", "Views between the current view and the last decided view.", func(s consensus.Stats) float64 {
+	gauge("current_view", "Current consensus view.", func(s snapshot) float64 { return float64(s.View) })
+	gauge("last_decided_view", "View of the last decided leaf.", func(s snapshot) float64 { return float64(s.LastDecidedView) })
+	gauge("last_voted_view", "Highest view this node may no longer vote in.", func(s snapshot) float64 { return float64(s.LastVotedView) })
+	gauge("last_synced_block_height", "Height of the last decided block.", func(s snapshot) float64 { return float64(s.LastDecidedHeight) })
+	gauge("number_of_views_since_last_decide", "Views between the current view and the last decided view.", func(s snapshot) float64 {
 		return float64(s.View - min(s.View, s.LastDecidedView))
 	})
-	gauge("invalid_qc", "Invalid quorum certificates seen.", func(s consensus.Stats) float64 { return float64(s.InvalidQCs) })
-	counter("number_of_timeouts", "View timeouts.", func(s consensus.Stats) float64 { return float64(s.Timeouts) })
-	counter("number_of_timeouts_as_leader", "Views this node led but did not propose in.", func(s consensus.Stats) float64 { return float64(s.TimeoutsAsLeader) })
-	counter("number_of_empty_blocks_proposed", "Empty blocks this node proposed.", func(s consensus.Stats) float64 { return float64(s.EmptyBlocksProposed) })
-	counter("invalid_messages", "Consensus messages dropped as invalid.", func(s consensus.Stats) float64 { return float64(s.InvalidMessages) })
-	counter("view_syncs", "View-sync rounds this node started.", func(s consensus.Stats) float64 { return float64(s.ViewSyncs) })
-	counter("fetch_requests", "Requests for missing leaves sent to peers.", func(s consensus.Stats) float64 { return float64(s.FetchRequests) })
+	gauge("invalid_qc", "Invalid quorum certificates seen.", func(s snapshot) float64 { return float64(s.InvalidQCs) })
+	counter("number_of_timeouts", "View timeouts.", func(s snapshot) float64 { return float64(s.Timeouts) })
+	counter("number_of_timeouts_as_leader", "Views this node led but did not propose in.", func(s snapshot) float64 { return float64(s.TimeoutsAsLeader) })
+	counter("number_of_empty_blocks_proposed", "Empty blocks this node proposed.", func(s snapshot) float64 { return float64(s.EmptyBlocksProposed) })
+	counter("invalid_messages", "Consensus messages dropped as invalid.", func(s snapshot) float64 { return float64(s.InvalidMessages) })
+	counter("view_syncs", "View-sync rounds this node started.", func(s snapshot) float64 { return float64(s.ViewSyncs) })
+	counter("fetch_requests", "Requests for missing leaves sent to peers.", func(s snapshot) float64 { return float64(s.FetchRequests) })
 	m.collectors = append(m.collectors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: "last_decided_time", Help: "Unix time of the last decide."}, func() float64 {
 			m.mu.Lock()
@@ -68,15 +69,12 @@ func newMetrics(n *Node) (*metrics, error) {
 			}
 			return float64(m.lastTime.Unix())
 		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: "outstanding_transactions", Help: "Transactions in the mempool."}, func() float64 {
-			return float64(n.mempool.Len())
-		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: "outstanding_transactions_memory_size", Help: "Payload bytes in the mempool."}, func() float64 {
-			return float64(n.mempool.Bytes())
-		}),
 	)
+	gauge("outstanding_transactions", "Transactions in the mempool.", func(s snapshot) float64 { return float64(s.pending) })
+	gauge("outstanding_transactions_memory_size", "Payload bytes in the mempool.", func(s snapshot) float64 { return float64(s.pendingBytes) })
+	counter("invalid_frames", "Network messages that could not be decoded.", func(s snapshot) float64 { return float64(s.InvalidFrames) })
 	nodeIndex := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "consensus", Name: "node_index", Help: "This node's index in the stake table."})
-	idx, ok := n.table.Index(n.keys.Staking.PubKey())
+	idx, ok := n.setup.Table.Index(n.keys.Staking.PubKey())
 	if !ok {
 		idx = -1
 	}
@@ -86,9 +84,8 @@ func newMetrics(n *Node) (*metrics, error) {
 	version := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "consensus", Name: "version", Help: "Build information."}, []string{"rev", "desc", "timestamp"})
 	version.WithLabelValues("", "gospresso "+Version, "").Set(1)
 	m.viewsPerDecide = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "consensus", Name: "number_of_views_per_decide_event", Help: "Leaves decided per decide event.", Buckets: []float64{1, 2, 3, 5, 10, 20, 50, 100}})
-	m.invalidFrames = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "consensus", Name: "invalid_frames", Help: "Network messages that could not be decoded."})
 	m.failedMessages = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "consensus", Name: "libp2p_num_failed_messages", Help: "Messages the network failed to send."})
-	m.collectors = append(m.collectors, nodeIndex, nodeKey, version, m.viewsPerDecide, m.invalidFrames, m.failedMessages)
+	m.collectors = append(m.collectors, nodeIndex, nodeKey, version, m.viewsPerDecide, m.failedMessages)
 	for i, c := range m.collectors {
 		if err := m.reg.Register(c); err != nil {
 			for _, done := range m.collectors[:i] {
@@ -104,10 +101,16 @@ func newMetrics(n *Node) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) update(s consensus.Stats) {
+func (m *metrics) update(s snapshot) {
 	m.mu.Lock()
-	m.stats = s
+	m.snap = s
 	m.mu.Unlock()
+}
+
+func (m *metrics) snapshot() snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.snap
 }
 
 func (m *metrics) decided(blocks int, now time.Time) {

@@ -8,17 +8,17 @@ import (
 	"iter"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/network"
-	"github.com/gospresso/gospresso/node/persist"
+	"github.com/gospresso/gospresso/node/replica"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -33,61 +33,60 @@ var (
 	// ErrAlreadyStarted is returned by a second Start.
 	ErrAlreadyStarted = errors.New("node: already started")
 	// ErrNoStakeTable is returned when the genesis lists no stake table.
-	ErrNoStakeTable = errors.New("node: genesis has no stake table ([[public_keys]])")
+	ErrNoStakeTable = replica.ErrNoStakeTable
 	// ErrL1Required is returned for a genesis that needs an L1 client.
 	ErrL1Required = errors.New("node: genesis needs an L1 client")
-	// ErrNotConsensus is returned by DecodeMessage for a frame that is not
-	// a consensus message.
-	ErrNotConsensus = errors.New("node: not a consensus message frame")
 	// ErrHalted is returned after the node stopped participating because a
-	// storage write failed or consensus detected a safety violation.
-	ErrHalted = errors.New("node: halted")
+	// storage write failed, consensus detected a safety violation, or the
+	// network closed under it. It is replica.ErrHalted.
+	ErrHalted = replica.ErrHalted
 )
 
-// Topics of the node's broadcasts.
-const (
-	TopicConsensus    = "gospresso/consensus"
-	TopicTransactions = "gospresso/transactions"
-)
-
-// frame kinds: the first byte of every network message.
-const (
-	frameConsensus   byte = 'c'
-	frameTransaction byte = 't'
-)
+// Store is what a node needs of its store: consensus persistence, the
+// decided chain, and Close. A store that also implements storage.QueryStore
+// or storage.Pruner serves those capabilities to whoever checks for them.
+type Store interface {
+	replica.Store
+	io.Closer
+}
 
 // Node is one participant in a gospresso network. Create it with New, run
 // it with Start, and always call Stop. Its methods are safe for concurrent
 // use.
 type Node struct {
-	s       settings
-	gen     *genesis.Genesis
-	keys    keys.Keys
-	log     *slog.Logger
-	table   *consensus.StakeTable
-	peers   []network.PeerID
-	index   map[network.PeerID]int
-	rules   chain.Rules
-	mempool *chain.Mempool
-	metrics *metrics
+	s     settings
+	setup *replica.Setup
+	keys  keys.Keys
+	log   *slog.Logger
+	peers []network.PeerID
+	index map[network.PeerID]int
+	// metrics is set by Start; Stats reads it from any goroutine.
+	metrics atomic.Pointer[metrics]
 
 	lifecycle sync.Mutex
 	started   bool
 	stopped   bool
+	stopErr   error
 	cancel    context.CancelFunc
 	done      chan struct{}
 	wake      chan struct{}
+	// replica is set by Start; from then on only the run loop drives it
+	// (Submit and Pending are safe to call from any goroutine).
+	replica *replica.Replica
 
-	mu       sync.Mutex
-	height   uint64 // number of decided blocks (last height + 1)
-	notify   chan struct{}
-	err      error // why the node halted
-	engine   *consensus.Engine
-	engineMu sync.Mutex // serialises engine access: the run loop, and reads for fetch answers
+	mu     sync.Mutex
+	height uint64 // number of decided blocks (last height + 1)
+	notify chan struct{}
+	err    error // why the node halted
 }
 
 // New checks the genesis, keys and options and returns a node that is ready
 // to Start. It does no I/O and starts no goroutine.
+//
+// Ownership: once New succeeds, the node owns the store and the transport
+// given with WithStorage and WithNetwork. Stop closes both, whether Start
+// was called, failed or succeeded; the caller closes neither. If New fails,
+// they remain the caller's.
 //
 // Required: WithStorage and WithNetwork. Defaults: no logging, the wall
 // clock, a private metrics registry, consensus.DefaultConfig, and the
@@ -97,9 +96,6 @@ type Node struct {
 func New(gen *genesis.Genesis, k keys.Keys, opts ...Option) (*Node, error) {
 	if gen == nil {
 		return nil, fmt.Errorf("%w: nil genesis", ErrInvalidOption)
-	}
-	if err := gen.Validate(); err != nil {
-		return nil, err
 	}
 	if k.Staking.IsZero() {
 		return nil, fmt.Errorf("%w: keys without a staking key", ErrInvalidOption)
@@ -116,11 +112,15 @@ func New(gen *genesis.Genesis, k keys.Keys, opts ...Option) (*Node, error) {
 	case s.transport == nil:
 		return nil, fmt.Errorf("%w: WithNetwork is required", ErrInvalidOption)
 	}
-	if gen.NeedsL1() {
-		return nil, fmt.Errorf("%w: it sets fee_contract or [l1_finalized], and this build has no L1 client yet; use a genesis without them (SPEC §7.13)", ErrL1Required)
+	if err := gen.Validate(); err != nil {
+		return nil, err
 	}
-	if len(gen.StakeTable) == 0 {
-		return nil, ErrNoStakeTable
+	if gen.NeedsL1() {
+		return nil, fmt.Errorf("%w: it sets fee_contract or [l1_finalized], and this build has no L1 client yet; use a genesis without them (docs/protocol.md, \"Networks without an L1\")", ErrL1Required)
+	}
+	setup, err := replica.NewSetup(gen)
+	if err != nil {
+		return nil, err
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -132,51 +132,18 @@ func New(gen *genesis.Genesis, k keys.Keys, opts ...Option) (*Node, error) {
 		reg := prometheus.NewRegistry()
 		s.registry, s.gatherer = reg, reg
 	}
-	cfg := consensus.DefaultConfig()
-	if s.consensus != nil {
-		cfg = *s.consensus
-	}
-	s.consensus = &cfg
-	var mcfg chain.MempoolConfig
-	if s.mempool != nil {
-		mcfg = *s.mempool
-	}
-	members := make([]consensus.Member, len(gen.StakeTable))
-	n := &Node{s: s, gen: gen, keys: k, index: make(map[network.PeerID]int)}
+	n := &Node{s: s, setup: setup, keys: k, log: s.logger, index: make(map[network.PeerID]int),
+		wake: make(chan struct{}, 1), notify: make(chan struct{})}
 	for i, e := range gen.StakeTable {
-		members[i] = consensus.Member{Key: e.StakingKey, Stake: e.Stake, DA: e.DA}
-		id := network.PeerID(e.StakingKey.String())
+		id := PeerID(e.StakingKey)
 		n.peers = append(n.peers, id)
 		n.index[id] = i
 	}
-	table, err := consensus.NewStakeTable(members)
-	if err != nil {
-		return nil, err
-	}
-	n.table = table
-	n.rules = chain.Rules{Version: gen.BaseVersion, ChainConfig: gen.ChainConfig}
-	n.mempool = chain.NewMempool(mcfg)
-	n.log = s.logger
-	n.wake = make(chan struct{}, 1)
-	n.notify = make(chan struct{})
 	return n, nil
 }
 
 // PeerID returns the network identity gospresso uses for a staking key.
 func PeerID(k keys.StakingPubKey) network.PeerID { return network.PeerID(k.String()) }
-
-// genesisLeaf builds the leaf of height 0 from the genesis file.
-func (n *Node) genesisLeaf() (types.Leaf, types.Payload) {
-	var p types.Payload
-	h := types.Header{
-		Version:           n.gen.BaseVersion,
-		ChainConfig:       n.gen.ChainConfig,
-		Timestamp:         n.gen.Timestamp,
-		PayloadCommitment: chain.PayloadCommitment(&p),
-		BuilderCommitment: chain.PayloadCommitment(&p),
-	}
-	return types.GenesisLeaf(h), p
-}
 
 // Start restores the node's state from its store, joins consensus and
 // returns once the node runs. ctx bounds start-up only.
@@ -189,33 +156,27 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.started {
 		return ErrAlreadyStarted
 	}
-	gleaf, gpayload := n.genesisLeaf()
-	restore, last, err := persist.Load(ctx, n.s.store, gleaf, gpayload)
-	if err != nil {
-		return fmt.Errorf("node: %w", err)
-	}
-	if restore != nil {
-		n.log.Info("restored from store", "height", last.Height(), "view", uint64(restore.Safety.View), "proposals", len(restore.Proposals))
-	}
-	builder := chain.NewBuilder(n.rules, n.mempool)
-	eng, err := consensus.New(consensus.Params{
-		Config: *n.s.consensus, StakeTable: n.table, Key: n.keys.Staking,
-		Genesis: n.gen.Commitment(), GenesisLeaf: gleaf, GenesisPayload: gpayload,
-		Validator: chain.NewValidator(n.rules), Builder: builder,
-		Restore: restore, Now: n.s.clock.Now(), Logger: n.log,
-	})
-	if err != nil {
-		return err
-	}
-	n.engine = eng
-	n.mu.Lock()
-	n.height = last.Height() + 1
-	n.mu.Unlock()
 	m, err := newMetrics(n)
 	if err != nil {
 		return err
 	}
-	n.metrics = m
+	n.metrics.Store(m)
+	cfg := replica.Config{
+		Setup: n.setup, Key: n.keys.Staking, Store: n.s.store, Sender: sender{n},
+		Consensus: n.s.consensus, Mempool: n.s.mempool, Logger: n.log,
+		OnDecided: n.decided,
+	}
+	r, err := replica.Open(ctx, cfg, n.s.clock.Now())
+	if err != nil {
+		m.unregister()
+		n.metrics.Store(nil)
+		return fmt.Errorf("node: %w", err)
+	}
+	n.replica = r
+	n.mu.Lock()
+	n.height = r.Height() + 1
+	n.mu.Unlock()
+	n.publish()
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.cancel = cancel
 	n.done = make(chan struct{})
@@ -224,21 +185,25 @@ func (n *Node) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops the node, then closes its network and store. It is idempotent
-// and safe to call after a failed Start; ctx bounds the wait.
+// Stop stops the node, then closes its network and store. ctx bounds the
+// wait for the run loop; the network and the store are closed even when
+// that wait times out (the loop then halts on its next use of them), and
+// the timeout is reported. Stop is idempotent: later calls return the
+// first call's result. It is safe to call after a failed or no Start.
 func (n *Node) Stop(ctx context.Context) error {
 	n.lifecycle.Lock()
 	defer n.lifecycle.Unlock()
 	if n.stopped {
-		return nil
+		return n.stopErr
 	}
 	n.stopped = true
+	var waitErr error
 	if n.started {
 		n.cancel()
 		select {
 		case <-n.done:
 		case <-ctx.Done():
-			return fmt.Errorf("node: stop: %w", ctx.Err())
+			waitErr = fmt.Errorf("node: stop: the run loop did not finish: %w", ctx.Err())
 		}
 	}
 	n.mu.Lock()
@@ -248,10 +213,11 @@ func (n *Node) Stop(ctx context.Context) error {
 	close(n.notify)
 	n.notify = make(chan struct{})
 	n.mu.Unlock()
-	if n.metrics != nil {
-		n.metrics.unregister()
+	if m := n.metrics.Load(); m != nil {
+		m.unregister()
 	}
-	return errors.Join(n.s.transport.Close(), n.s.store.Close())
+	n.stopErr = errors.Join(waitErr, n.s.transport.Close(), n.s.store.Close())
+	return n.stopErr
 }
 
 // Err returns why the node stopped participating, or nil while it runs.
@@ -267,14 +233,13 @@ func (n *Node) Err() error {
 // Metrics returns the registry the node's metrics are on.
 func (n *Node) Metrics() prometheus.Gatherer { return n.s.gatherer }
 
-// Stats returns the consensus counters.
+// Stats returns the consensus counters, as of the run loop's last step.
 func (n *Node) Stats() consensus.Stats {
-	n.engineMu.Lock()
-	defer n.engineMu.Unlock()
-	if n.engine == nil {
+	m := n.metrics.Load()
+	if m == nil {
 		return consensus.Stats{}
 	}
-	return n.engine.Stats()
+	return m.snapshot().Stats.Stats
 }
 
 // BlockHeight returns the number of decided blocks (the genesis block
@@ -291,26 +256,24 @@ func (n *Node) BlockHeight() uint64 {
 // Submitting bytes that are already pending or recently decided is accepted
 // and has no further effect.
 func (n *Node) SubmitTransaction(ctx context.Context, tx types.Transaction) (types.Commitment, error) {
-	if err := tx.Validate(); err != nil {
-		return types.Commitment{}, err
-	}
-	if uint64(len(tx.Payload))+8 > n.rules.ChainConfig.MaxBlockSize {
-		return types.Commitment{}, fmt.Errorf("%w: %d bytes cannot fit a block of max_block_size %d", chain.ErrTransactionTooLarge, len(tx.Payload), n.rules.ChainConfig.MaxBlockSize)
-	}
 	if err := n.running(); err != nil {
 		return types.Commitment{}, err
 	}
-	added, err := n.mempool.Add(tx, n.s.clock.Now())
+	c, err := n.replica.Submit(ctx, tx, n.s.clock.Now())
 	if err != nil {
 		return types.Commitment{}, err
 	}
-	if added {
-		if err := n.s.transport.Broadcast(ctx, TopicTransactions, encodeTx(tx)); err != nil {
-			n.log.Warn("gossip transaction", "err", err)
-		}
-		n.poke()
+	n.poke()
+	return c, nil
+}
+
+// PendingTransactions returns the number of transactions in the mempool.
+func (n *Node) PendingTransactions() int {
+	if err := n.running(); err != nil {
+		return 0
 	}
-	return tx.Commit(), nil
+	c, _ := n.replica.Pending()
+	return c
 }
 
 func (n *Node) running() error {
@@ -331,25 +294,6 @@ func (n *Node) poke() {
 	case n.wake <- struct{}{}:
 	default:
 	}
-}
-
-func encodeTx(tx types.Transaction) []byte {
-	b := make([]byte, 0, 9+len(tx.Payload))
-	b = append(b, frameTransaction)
-	b = append(b, byte(tx.Namespace>>56), byte(tx.Namespace>>48), byte(tx.Namespace>>40), byte(tx.Namespace>>32),
-		byte(tx.Namespace>>24), byte(tx.Namespace>>16), byte(tx.Namespace>>8), byte(tx.Namespace))
-	return append(b, tx.Payload...)
-}
-
-func decodeTx(b []byte) (types.Transaction, error) {
-	if len(b) < 8 {
-		return types.Transaction{}, fmt.Errorf("transaction frame of %d bytes, want at least 8", len(b))
-	}
-	var ns uint64
-	for _, x := range b[:8] {
-		ns = ns<<8 | uint64(x)
-	}
-	return types.Transaction{Namespace: ns, Payload: append([]byte(nil), b[8:]...)}, nil
 }
 
 // Decided yields the decided blocks from height from on, in order: first the
@@ -394,205 +338,102 @@ func (n *Node) Decided(ctx context.Context, from uint64) iter.Seq2[types.Block, 
 	}
 }
 
-// run is the node's loop: it feeds the engine and carries out what it asks,
-// persist first, then send, then deliver decides.
+// run is the node's loop, the only driver of its replica: it hands the
+// replica network messages, timer ticks and wake-ups after a submission,
+// and publishes the replica's counters after each step.
 func (n *Node) run(ctx context.Context) {
 	defer close(n.done)
 	timer := n.s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	incoming := n.s.transport.Incoming()
 	for {
-		n.engineMu.Lock()
-		r := n.engine.Ready()
-		deadline := n.engine.NextDeadline()
-		stats := n.engine.Stats()
-		n.engineMu.Unlock()
-		if !r.Empty() {
-			if err := n.apply(ctx, &r); err != nil {
-				if ctx.Err() == nil {
-					n.halt(err)
-				}
-				return
-			}
-		}
-		n.metrics.update(stats)
-		timer.Reset(max(deadline.Sub(n.s.clock.Now()), 0))
+		n.publish()
+		timer.Reset(max(n.replica.NextDeadline().Sub(n.s.clock.Now()), 0))
+		var err error
 		select {
 		case <-ctx.Done():
 			return
 		case env, ok := <-incoming:
 			if !ok {
-				n.halt(fmt.Errorf("node: network closed"))
-				return
+				err = fmt.Errorf("%w: the network closed", ErrHalted)
+				break
 			}
-			n.handle(ctx, env)
+			err = n.deliver(ctx, env)
 		case <-timer.C():
-			n.tick()
+			err = n.replica.Tick(ctx, n.s.clock.Now())
 		case <-n.wake:
-			n.tick()
+			err = n.replica.Tick(ctx, n.s.clock.Now())
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				n.halt(err)
+			}
+			n.publish()
+			return
 		}
 	}
 }
 
-func (n *Node) tick() {
-	n.engineMu.Lock()
-	n.engine.Tick(n.s.clock.Now())
-	n.engineMu.Unlock()
+// deliver hands one network message to the replica and sends back its
+// answer, if any.
+func (n *Node) deliver(ctx context.Context, env network.Envelope) error {
+	from, member := n.index[env.From]
+	if !member {
+		from = -1
+	}
+	answer, err := n.replica.Deliver(ctx, from, env.Data, n.s.clock.Now())
+	if answer != nil {
+		if err := n.s.transport.Send(ctx, env.From, answer); err != nil {
+			n.metrics.Load().failedMessages.Inc()
+			n.log.Debug("send failed", "peer", string(env.From), "err", err)
+		}
+	}
+	return err
+}
+
+// publish makes the replica's counters readable outside the run loop.
+func (n *Node) publish() {
+	c, b := n.replica.Pending()
+	n.metrics.Load().update(snapshot{Stats: n.replica.Stats(), pending: c, pendingBytes: b})
+}
+
+// decided is the replica's OnDecided: it runs on the run loop once blocks
+// are stored.
+func (n *Node) decided(blocks []types.Block) {
+	last := blocks[len(blocks)-1]
+	n.metrics.Load().decided(len(blocks), n.s.clock.Now())
+	n.mu.Lock()
+	n.height = last.Height() + 1
+	close(n.notify)
+	n.notify = make(chan struct{})
+	n.mu.Unlock()
 }
 
 func (n *Node) halt(err error) {
 	n.log.Error("node stopped participating", "err", err)
 	n.mu.Lock()
 	if n.err == nil {
-		n.err = fmt.Errorf("%w: %w", ErrHalted, err)
+		n.err = err
 	}
 	close(n.notify)
 	n.notify = make(chan struct{})
 	n.mu.Unlock()
 }
 
-// handle processes one network message.
-func (n *Node) handle(ctx context.Context, env network.Envelope) {
-	if len(env.Data) == 0 {
-		n.metrics.invalidFrames.Inc()
-		return
-	}
-	from, member := n.index[env.From]
-	if !member {
-		from = -1
-	}
-	switch env.Data[0] {
-	case frameTransaction:
-		tx, err := decodeTx(env.Data[1:])
-		if err == nil {
-			err = tx.Validate()
-		}
-		if err != nil {
-			n.metrics.invalidFrames.Inc()
-			return
-		}
-		if _, err := n.mempool.Add(tx, n.s.clock.Now()); err == nil {
-			n.tick()
-		}
-	case frameConsensus:
-		m, err := consensus.Decode(env.Data[1:])
-		if err != nil {
-			n.metrics.invalidFrames.Inc()
-			n.log.Debug("undecodable consensus message", "peer", string(env.From), "err", err)
-			return
-		}
-		if req, ok := m.(*consensus.FetchRequest); ok {
-			n.serveFetch(ctx, env.From, req)
-			return
-		}
-		n.engineMu.Lock()
-		n.engine.Tick(n.s.clock.Now())
-		n.engine.Step(from, m)
-		n.engineMu.Unlock()
-	default:
-		n.metrics.invalidFrames.Inc()
-	}
+// sender sends a replica's frames over the node's transport.
+type sender struct{ n *Node }
+
+func (s sender) Send(ctx context.Context, to int, data []byte) {
+	s.report(s.n.s.transport.Send(ctx, s.n.peers[to], data), to)
 }
 
-func (n *Node) serveFetch(ctx context.Context, to network.PeerID, req *consensus.FetchRequest) {
-	lookup := func(c types.Commitment) (consensus.FetchedLeaf, bool) {
-		n.engineMu.Lock()
-		l, ok := n.engine.Leaf(c)
-		n.engineMu.Unlock()
-		if ok {
-			return l, true
-		}
-		b, err := n.s.store.BlockByLeaf(ctx, c)
-		if err != nil {
-			return consensus.FetchedLeaf{}, false
-		}
-		return consensus.FetchedLeaf{Leaf: b.Leaf, Payload: b.Payload}, true
-	}
-	resp := consensus.ServeFetch(req, lookup)
-	if resp == nil {
-		return
-	}
-	n.sendTo(ctx, to, resp)
+func (s sender) Broadcast(ctx context.Context, topic string, data []byte) {
+	s.report(s.n.s.transport.Broadcast(ctx, topic, data), -1)
 }
 
-func (n *Node) sendTo(ctx context.Context, to network.PeerID, m consensus.Message) {
-	data, err := frame(m)
+func (s sender) report(err error, to int) {
 	if err != nil {
-		n.log.Error("encode message", "err", err)
-		return
-	}
-	if err := n.s.transport.Send(ctx, to, data); err != nil {
-		n.metrics.failedMessages.Inc()
-		n.log.Debug("send failed", "peer", string(to), "err", err)
+		s.n.metrics.Load().failedMessages.Inc()
+		s.n.log.Debug("send failed", "to", to, "err", err)
 	}
 }
-
-func frame(m consensus.Message) ([]byte, error) { return EncodeMessage(m) }
-
-// EncodeMessage frames a consensus message as the node sends it.
-func EncodeMessage(m consensus.Message) ([]byte, error) {
-	b, err := consensus.Encode(m)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{frameConsensus}, b...), nil
-}
-
-// DecodeMessage parses a frame made by EncodeMessage. Frames of other kinds
-// (transaction gossip) return ErrNotConsensus.
-func DecodeMessage(b []byte) (consensus.Message, error) {
-	if len(b) == 0 || b[0] != frameConsensus {
-		return nil, ErrNotConsensus
-	}
-	return consensus.Decode(b[1:])
-}
-
-// apply carries out a Ready: persist, then send, then deliver decides. A
-// failed write returns an error before anything is sent.
-func (n *Node) apply(ctx context.Context, r *consensus.Ready) error {
-	if err := persist.Save(ctx, n.s.store, r); err != nil {
-		return err
-	}
-	for _, o := range r.Messages {
-		data, err := frame(o.Msg)
-		if err != nil {
-			n.log.Error("encode message", "err", err)
-			continue
-		}
-		if o.To == consensus.Broadcast {
-			err = n.s.transport.Broadcast(ctx, TopicConsensus, data)
-		} else {
-			err = n.s.transport.Send(ctx, n.peers[o.To], data)
-		}
-		if err != nil {
-			n.metrics.failedMessages.Inc()
-			n.log.Debug("send failed", "to", o.To, "err", err)
-		}
-	}
-	if len(r.Decided) > 0 {
-		blocks := r.Decided
-		for _, d := range r.Decided {
-			if txs, err := d.Payload.Transactions(); err == nil {
-				n.mempool.Decided(txs)
-			}
-		}
-		if err := n.s.store.SaveDecided(ctx, blocks); err != nil {
-			return fmt.Errorf("save decided blocks: %w", err)
-		}
-		last := blocks[len(blocks)-1]
-		n.metrics.decided(len(blocks), n.s.clock.Now())
-		n.mu.Lock()
-		n.height = last.Height() + 1
-		close(n.notify)
-		n.notify = make(chan struct{})
-		n.mu.Unlock()
-		n.log.Debug("decided", "height", last.Height(), "view", uint64(last.Leaf.View), "blocks", len(blocks))
-	}
-	if r.Halt != nil {
-		return r.Halt
-	}
-	return nil
-}
-
-// PendingTransactions returns the number of transactions in the mempool.
-func (n *Node) PendingTransactions() int { return n.mempool.Len() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gospresso/gospresso/consensus"
@@ -62,16 +63,18 @@ func TestNewRejectsBadOptions(t *testing.T) {
 // A node whose store stops accepting writes stops participating: it halts
 // with the write error and sends nothing that depends on the lost write.
 func TestFailedWriteHaltsWithoutSending(t *testing.T) {
+	synctest.Test(t, testFailedWriteHaltsWithoutSending)
+}
+
+func testFailedWriteHaltsWithoutSending(t *testing.T) {
 	net := nodetest.New(t, nodetest.Nodes(4))
 	net.WaitForHeight(3)
 	st := net.Store(2)
 	st.FailWrites(errors.New("disk on fire"))
-	deadline := time.Now().Add(10 * time.Second)
-	for net.Node(2).Err() == nil {
-		if time.Now().After(deadline) {
+	for start := time.Now(); net.Node(2).Err() == nil; net.Elapse(5 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
 			t.Fatal("node 2 kept running without a working store")
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	if err := net.Node(2).Err(); !errors.Is(err, node.ErrHalted) || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("Err() = %v, want ErrHalted wrapping the write error", err)
@@ -98,6 +101,10 @@ func TestFailedWriteHaltsWithoutSending(t *testing.T) {
 }
 
 func TestMetricsExposeOperatorNames(t *testing.T) {
+	synctest.Test(t, testMetricsExposeOperatorNames)
+}
+
+func testMetricsExposeOperatorNames(t *testing.T) {
 	net := nodetest.New(t, nodetest.Nodes(1))
 	net.WaitForHeight(2)
 	families, err := net.Node(0).Metrics().Gather()

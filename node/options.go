@@ -10,7 +10,6 @@ import (
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/network"
-	"github.com/gospresso/gospresso/storage"
 )
 
 // Option configures a Node. Options are checked by New: a repeated or
@@ -18,14 +17,14 @@ import (
 type Option func(*settings) error
 
 type settings struct {
-	store     storage.Store
+	store     Store
 	transport network.Transport
 	logger    *slog.Logger
 	clock     clock.Clock
 	registry  prometheus.Registerer
 	gatherer  prometheus.Gatherer
-	consensus *consensus.Config
-	mempool   *chain.MempoolConfig
+	consensus consensus.Config
+	mempool   chain.MempoolConfig
 	seen      map[string]bool
 }
 
@@ -37,10 +36,12 @@ func once(name string, s *settings) error {
 	return nil
 }
 
-// WithStorage sets the store (required). The node owns it from Start on and
-// closes it on Stop. There is deliberately no in-memory default: a node that
-// forgets its votes on restart could vote twice.
-func WithStorage(s storage.Store) Option {
+// WithStorage sets the store (required): any backend of package storage
+// (storage/fs, storage/sqlite, storage/postgres, storage/mem) or your own
+// implementation of Store. The node owns it once New succeeds and closes it
+// on Stop. There is deliberately no in-memory default: a node that forgets
+// its votes on restart could vote twice.
+func WithStorage(s Store) Option {
 	return func(st *settings) error {
 		if s == nil {
 			return fmt.Errorf("%w: WithStorage(nil)", ErrInvalidOption)
@@ -50,8 +51,8 @@ func WithStorage(s storage.Store) Option {
 	}
 }
 
-// WithNetwork sets the transport (required). The node owns it from Start on
-// and closes it on Stop.
+// WithNetwork sets the transport (required). The node owns it once New
+// succeeds and closes it on Stop.
 func WithNetwork(t network.Transport) Option {
 	return func(st *settings) error {
 		if t == nil {
@@ -84,7 +85,8 @@ func WithClock(c clock.Clock) Option {
 	}
 }
 
-// WithMetrics registers the node's Prometheus metrics (SPEC §6) on reg.
+// WithMetrics registers the node's Prometheus metrics (docs/operator.md,
+// "Metrics") on reg.
 // Default: a private registry, readable through Node.Metrics.
 func WithMetrics(reg *prometheus.Registry) Option {
 	return func(st *settings) error {
@@ -101,7 +103,7 @@ func WithMetrics(reg *prometheus.Registry) Option {
 // 2s, builder timeout 1s).
 func WithConsensusConfig(c consensus.Config) Option {
 	return func(st *settings) error {
-		st.consensus = &c
+		st.consensus = c
 		return once("WithConsensusConfig", st)
 	}
 }
@@ -113,7 +115,7 @@ func WithMempool(c chain.MempoolConfig) Option {
 		if c.MaxCount < 0 || c.MaxBytes < 0 || c.TTL < 0 {
 			return fmt.Errorf("%w: WithMempool: negative bound", ErrInvalidOption)
 		}
-		st.mempool = &c
+		st.mempool = c
 		return once("WithMempool", st)
 	}
 }

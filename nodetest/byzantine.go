@@ -8,7 +8,7 @@ import (
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/network"
-	"github.com/gospresso/gospresso/node"
+	"github.com/gospresso/gospresso/node/replica"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -122,7 +122,34 @@ func (n *Network) MakeByzantine(i int, b Behaviour) {
 	n.byz[i] = b
 }
 
-// byzantine wraps a node's transport and rewrites its consensus messages.
+// framed is a frame addressed to a member index (consensus.Broadcast for
+// every other member).
+type framed struct {
+	to   int
+	data []byte
+}
+
+// rewriteFrame applies behaviour b to a frame its node is about to send to
+// to. Frames that are not consensus messages pass unchanged. Both modes use
+// it: the Byzantine transport of real nodes and the simulation's Sender.
+func rewriteFrame(b Behaviour, c *byzContext, to int, data []byte) ([]framed, error) {
+	f, err := replica.DecodeFrame(data)
+	if err != nil || f.Consensus == nil {
+		return []framed{{to, data}}, nil
+	}
+	var out []framed
+	for _, a := range b.rewrite(c, to, f.Consensus) {
+		d, err := replica.EncodeMessage(a.m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, framed{a.to, d})
+	}
+	return out, nil
+}
+
+// byzantine wraps a real node's transport and rewrites its consensus
+// messages.
 type byzantine struct {
 	network.Transport
 	behaviour Behaviour
@@ -140,7 +167,7 @@ func (b *byzantine) index(id network.PeerID) int {
 }
 
 func (b *byzantine) Send(ctx context.Context, to network.PeerID, msg []byte) error {
-	return b.rewriteAndSend(ctx, b.index(to), "", msg)
+	return b.rewriteAndSend(ctx, b.index(to), replica.TopicConsensus, msg)
 }
 
 func (b *byzantine) Broadcast(ctx context.Context, topic string, msg []byte) error {
@@ -148,35 +175,56 @@ func (b *byzantine) Broadcast(ctx context.Context, topic string, msg []byte) err
 }
 
 func (b *byzantine) rewriteAndSend(ctx context.Context, to int, topic string, msg []byte) error {
-	m, err := node.DecodeMessage(msg)
+	frames, err := rewriteFrame(b.behaviour, &b.ctx, to, msg)
 	if err != nil {
-		return b.forward(ctx, to, topic, msg)
+		return err
 	}
-	for _, a := range b.behaviour.rewrite(&b.ctx, to, m) {
-		data, err := node.EncodeMessage(a.m)
-		if err != nil {
-			return err
+	for _, f := range frames {
+		if f.to == consensus.Broadcast {
+			err = b.Transport.Broadcast(ctx, topic, f.data)
+		} else {
+			err = b.Transport.Send(ctx, b.ids[f.to], f.data)
 		}
-		if err := b.forward(ctx, a.to, topic, data); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *byzantine) forward(ctx context.Context, to int, topic string, msg []byte) error {
-	if to == consensus.Broadcast {
-		if topic == "" {
-			topic = node.TopicConsensus
-		}
-		return b.Transport.Broadcast(ctx, topic, msg)
+// byzSender is the simulation's counterpart of byzantine: it wraps a
+// replica's Sender.
+type byzSender struct {
+	replica.Sender
+	behaviour Behaviour
+	ctx       byzContext
+}
+
+func (b *byzSender) Send(ctx context.Context, to int, data []byte) {
+	b.rewriteAndSend(ctx, to, replica.TopicConsensus, data)
+}
+
+func (b *byzSender) Broadcast(ctx context.Context, topic string, data []byte) {
+	b.rewriteAndSend(ctx, consensus.Broadcast, topic, data)
+}
+
+func (b *byzSender) rewriteAndSend(ctx context.Context, to int, topic string, data []byte) {
+	frames, err := rewriteFrame(b.behaviour, &b.ctx, to, data)
+	if err != nil {
+		return // the behaviour built a message that does not encode: nothing is sent
 	}
-	return b.Transport.Send(ctx, b.ids[to], msg)
+	for _, f := range frames {
+		if f.to == consensus.Broadcast {
+			b.Sender.Broadcast(ctx, topic, f.data)
+		} else {
+			b.Sender.Send(ctx, f.to, f.data)
+		}
+	}
 }
 
 // Withhold sends nothing to the members listed in From, and everything else
 // as an honest node would: a member that silently leaves part of the
-// network out (SPEC §7.13 requires liveness with up to f such members).
+// network out (docs/protocol.md, "Liveness after faults": liveness must hold with up to f such members).
 type Withhold struct {
 	From []int
 }

@@ -2,6 +2,7 @@ package nodetest_test
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gospresso/gospresso/consensus"
@@ -17,85 +18,95 @@ var quick = nodetest.Consensus(consensus.Config{
 })
 
 func TestProgressWithFCrashed(t *testing.T) {
-	net := nodetest.New(t, nodetest.Nodes(4), quick)
-	net.WaitForHeight(3)
-	net.Crash(2) // f = 1 of 3f+1 = 4
-	h := net.Node(0).BlockHeight()
-	net.WaitForHeight(h + 10)
-	net.CheckSameChain()
+	synctest.Test(t, func(t *testing.T) {
+		net := nodetest.New(t, nodetest.Nodes(4), quick)
+		net.WaitForHeight(3)
+		net.Crash(2) // f = 1 of 3f+1 = 4
+		h := net.Node(0).BlockHeight()
+		net.WaitForHeight(h + 10)
+		net.CheckSameChain()
+	})
 }
 
 func TestNoProgressButNoForkWithFPlusOneCrashed(t *testing.T) {
-	net := nodetest.New(t, nodetest.Nodes(4), quick)
-	net.WaitForHeight(3)
-	net.Crash(1)
-	net.Crash(2)
-	time.Sleep(100 * time.Millisecond) // let in-flight decides land
-	h0, h3 := net.Node(0).BlockHeight(), net.Node(3).BlockHeight()
-	time.Sleep(time.Second) // several view timeouts
-	if g0, g3 := net.Node(0).BlockHeight(), net.Node(3).BlockHeight(); g0 > max(h0, h3)+1 || g3 > max(h0, h3)+1 {
-		t.Fatalf("with 2 of 4 nodes crashed the chain grew from %d/%d to %d/%d", h0, h3, g0, g3)
-	}
-	net.CheckSameChain()
-	// Liveness returns with the quorum.
-	net.Restart(1)
-	net.WaitForHeight(max(h0, h3)+5, 0, 1, 3)
-	net.CheckSameChain()
+	synctest.Test(t, func(t *testing.T) {
+		net := nodetest.New(t, nodetest.Nodes(4), quick)
+		net.WaitForHeight(3)
+		net.Crash(1)
+		net.Crash(2)
+		net.Elapse(100 * time.Millisecond) // let in-flight decides land
+		h0, h3 := net.Node(0).BlockHeight(), net.Node(3).BlockHeight()
+		net.Elapse(time.Second) // several view timeouts
+		if g0, g3 := net.Node(0).BlockHeight(), net.Node(3).BlockHeight(); g0 > max(h0, h3)+1 || g3 > max(h0, h3)+1 {
+			t.Fatalf("with 2 of 4 nodes crashed the chain grew from %d/%d to %d/%d", h0, h3, g0, g3)
+		}
+		net.CheckSameChain()
+		// Liveness returns with the quorum.
+		net.Restart(1)
+		net.WaitForHeight(max(h0, h3)+5, 0, 1, 3)
+		net.CheckSameChain()
+	})
 }
 
 func TestPartitionHeals(t *testing.T) {
-	net := nodetest.New(t, nodetest.Nodes(4))
-	net.WaitForHeight(3)
-	net.Partition([]int{0, 1}, []int{2, 3}) // no side has a quorum
-	time.Sleep(time.Second)                 // long enough for timeouts and view sync attempts
-	h := max(net.Node(0).BlockHeight(), net.Node(2).BlockHeight())
-	net.Heal()
-	net.WaitForHeight(h + 5)
-	net.CheckSameChain()
-	var syncs, timeouts uint64
-	for i := range net.Len() {
-		s := net.Node(i).Stats()
-		syncs += s.ViewSyncs
-		timeouts += s.Timeouts
-	}
-	if timeouts == 0 || syncs == 0 {
-		t.Errorf("partition caused %d timeouts and %d view syncs, want both > 0", timeouts, syncs)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		net := nodetest.New(t, nodetest.Nodes(4))
+		net.WaitForHeight(3)
+		net.Partition([]int{0, 1}, []int{2, 3}) // no side has a quorum
+		net.Elapse(time.Second)                 // long enough for timeouts and view sync attempts
+		h := max(net.Node(0).BlockHeight(), net.Node(2).BlockHeight())
+		net.Heal()
+		net.WaitForHeight(h + 5)
+		net.CheckSameChain()
+		var syncs, timeouts uint64
+		for i := range net.Len() {
+			s := net.Node(i).Stats()
+			syncs += s.ViewSyncs
+			timeouts += s.Timeouts
+		}
+		if timeouts == 0 || syncs == 0 {
+			t.Errorf("partition caused %d timeouts and %d view syncs, want both > 0", timeouts, syncs)
+		}
+	})
 }
 
 func TestMinorityPartitionCatchesUp(t *testing.T) {
-	net := nodetest.New(t, nodetest.Nodes(4), quick)
-	net.WaitForHeight(2)
-	net.Partition([]int{0, 1, 2}, []int{3})
-	h := net.Node(0).BlockHeight()
-	net.WaitForHeight(h+12, 0, 1, 2) // node 3 misses many views
-	net.Heal()
-	net.WaitForHeight(h + 15)
-	net.CheckSameChain()
-	if net.Node(3).Stats().FetchRequests == 0 {
-		t.Error("node 3 caught up without fetching leaves")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		net := nodetest.New(t, nodetest.Nodes(4), quick)
+		net.WaitForHeight(2)
+		net.Partition([]int{0, 1, 2}, []int{3})
+		h := net.Node(0).BlockHeight()
+		net.WaitForHeight(h+12, 0, 1, 2) // node 3 misses many views
+		net.Heal()
+		net.WaitForHeight(h + 15)
+		net.CheckSameChain()
+		if net.Node(3).Stats().FetchRequests == 0 {
+			t.Error("node 3 caught up without fetching leaves")
+		}
+	})
 }
 
 func TestCrashRestartNeverDoubleVotes(t *testing.T) {
-	net := nodetest.New(t, nodetest.Nodes(4), quick)
-	net.WaitForHeight(5)
-	for round := range 3 {
-		i := round % net.Len()
-		net.Crash(i)
-		voted, err := net.Store(i).LoadSafety(t.Context())
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		net := nodetest.New(t, nodetest.Nodes(4), quick)
+		net.WaitForHeight(5)
+		for round := range 3 {
+			i := round % net.Len()
+			net.Crash(i)
+			voted, err := net.Store(i).LoadSafety(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := net.Node((i + 1) % net.Len()).BlockHeight()
+			net.WaitForHeight(h+3, otherThan(net.Len(), i)...)
+			net.Restart(i)
+			if got := net.Node(i).Stats().LastVotedView; got < voted.LastVotedView {
+				t.Fatalf("node %d restarted with last voted view %d below the stored %d", i, got, voted.LastVotedView)
+			}
+			net.WaitForHeight(h + 6)
 		}
-		h := net.Node((i + 1) % net.Len()).BlockHeight()
-		net.WaitForHeight(h+3, otherThan(net.Len(), i)...)
-		net.Restart(i)
-		if got := net.Node(i).Stats().LastVotedView; got < voted.LastVotedView {
-			t.Fatalf("node %d restarted with last voted view %d below the stored %d", i, got, voted.LastVotedView)
-		}
-		net.WaitForHeight(h + 6)
-	}
-	net.CheckSameChain()
+		net.CheckSameChain()
+	})
 }
 
 func otherThan(n, skip int) []int {
@@ -109,19 +120,21 @@ func otherThan(n, skip int) []int {
 }
 
 func TestLeaderCrashMidView(t *testing.T) {
-	net := nodetest.New(t, nodetest.Nodes(4), quick)
-	net.WaitForHeight(3)
-	// Crash whoever leads the next view, then bring it back.
-	for range 2 {
-		v := net.Node(0).Stats().View
-		leader := int((v + 1) % 4)
-		net.Crash(leader)
-		h := net.Node((leader + 1) % 4).BlockHeight()
-		net.WaitForHeight(h+2, otherThan(4, leader)...)
-		net.Restart(leader)
-	}
-	net.WaitForHeight(net.Node(0).BlockHeight() + 2)
-	net.CheckSameChain()
+	synctest.Test(t, func(t *testing.T) {
+		net := nodetest.New(t, nodetest.Nodes(4), quick)
+		net.WaitForHeight(3)
+		// Crash whoever leads the next view, then bring it back.
+		for range 2 {
+			v := net.Node(0).Stats().View
+			leader := int((v + 1) % 4)
+			net.Crash(leader)
+			h := net.Node((leader + 1) % 4).BlockHeight()
+			net.WaitForHeight(h+2, otherThan(4, leader)...)
+			net.Restart(leader)
+		}
+		net.WaitForHeight(net.Node(0).BlockHeight() + 2)
+		net.CheckSameChain()
+	})
 }
 
 func TestByzantine(t *testing.T) {
@@ -138,20 +151,22 @@ func TestByzantine(t *testing.T) {
 		"future views":        {nodetest.FutureViews{}, true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			b := tc.b
-			net := nodetest.New(t, nodetest.Nodes(4), quick)
-			net.Crash(3)
-			net.MakeByzantine(3, b) // f = 1 Byzantine node of 4
-			net.Restart(3)
-			net.WaitForHeight(12, 0, 1, 2)
-			net.CheckSameChain(0, 1, 2)
-			var invalid uint64
-			for i := range 3 {
-				invalid += net.Node(i).Stats().InvalidMessages
-			}
-			if tc.dropped && invalid == 0 {
-				t.Error("honest nodes saw no invalid message from the Byzantine node")
-			}
+			synctest.Test(t, func(t *testing.T) {
+				b := tc.b
+				net := nodetest.New(t, nodetest.Nodes(4), quick)
+				net.Crash(3)
+				net.MakeByzantine(3, b) // f = 1 Byzantine node of 4
+				net.Restart(3)
+				net.WaitForHeight(12, 0, 1, 2)
+				net.CheckSameChain(0, 1, 2)
+				var invalid uint64
+				for i := range 3 {
+					invalid += net.Node(i).Stats().InvalidMessages
+				}
+				if tc.dropped && invalid == 0 {
+					t.Error("honest nodes saw no invalid message from the Byzantine node")
+				}
+			})
 		})
 	}
 }

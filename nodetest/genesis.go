@@ -26,7 +26,7 @@ func Keys(seed [32]byte, n int) ([]keys.Keys, error) {
 
 // Genesis returns a genesis for a network of the given members, shaped like
 // the demo genesis but with no L1 (no fee contract, no [l1_finalized]), so
-// it runs without an L1 client (SPEC §7.13). Every member has stake 1 and is
+// it runs without an L1 client (docs/protocol.md, "Networks without an L1"). Every member has stake 1 and is
 // in the DA committee.
 func Genesis(members []keys.Keys, timestamp uint64) (*genesis.Genesis, error) {
 	g := &genesis.Genesis{

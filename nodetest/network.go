@@ -212,6 +212,13 @@ func (n *Network) Partition(groups ...[]int) {
 // Heal ends any partition.
 func (n *Network) Heal() { n.Hub.Heal() }
 
+// Elapse lets d pass while the network runs. Inside a testing/synctest
+// bubble, where nodetest's own tests run, that is d of the bubble's fake
+// clock: it returns as soon as the nodes have done everything due before
+// then, however long that takes in fake time, and costs no wall-clock wait.
+// Outside a bubble it waits d of real time.
+func (n *Network) Elapse(d time.Duration) { time.Sleep(d) }
+
 // Submit submits tx at node i and returns its commitment.
 func (n *Network) Submit(i int, tx types.Transaction) types.Commitment {
 	n.tb.Helper()

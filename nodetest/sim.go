@@ -8,10 +8,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/keys"
-	"github.com/gospresso/gospresso/node/persist"
+	"github.com/gospresso/gospresso/node/replica"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/mem"
 	"github.com/gospresso/gospresso/types"
@@ -137,10 +136,8 @@ func readChain(st storage.BlockStore) ([]types.Block, error) {
 }
 
 type simNode struct {
-	engine  *consensus.Engine
+	replica *replica.Replica // nil while crashed
 	store   *mem.Store
-	mempool *chain.Mempool
-	crashed bool
 	tickAt  time.Time
 	group   int // partition group
 	// recoveredAt is when the node first decided a block above the height
@@ -149,13 +146,14 @@ type simNode struct {
 	height      uint64 // last decided height
 }
 
+func (n *simNode) crashed() bool { return n.replica == nil }
+
 type eventKind int
 
 const (
-	evDeliver eventKind = iota
+	evDeliver eventKind = iota // a frame from node from arrives at node to
 	evTick
 	evSubmit
-	evTx
 	evFault
 )
 
@@ -195,10 +193,8 @@ type sim struct {
 	queue        queue
 	seq          uint64
 	nodes        []*simNode
-	params       consensus.Params
-	rules        chain.Rules
-	genLeaf      types.Leaf
-	genPayload   types.Payload
+	setup        *replica.Setup
+	keys         []keys.Keys
 	faulty       bool
 	partitioned  bool
 	heightAtHeal uint64
@@ -206,7 +202,6 @@ type sim struct {
 	done         bool // StopAfter reached
 	submitted    []types.Commitment
 	steps        int
-	keys         []keys.StakingKey
 }
 
 func newSim(cfg SimConfig) (*sim, error) {
@@ -219,26 +214,14 @@ func newSim(cfg SimConfig) (*sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	members := make([]consensus.Member, len(ks))
-	for i, e := range g.StakeTable {
-		members[i] = consensus.Member{Key: e.StakingKey, Stake: e.Stake, DA: e.DA}
-	}
-	table, err := consensus.NewStakeTable(members)
+	setup, err := replica.NewSetup(g)
 	if err != nil {
 		return nil, err
 	}
 	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), now: start, start: start,
-		healAt: start.Add(cfg.FaultPeriod), faulty: true}
-	s.rules = chain.Rules{Version: g.BaseVersion, ChainConfig: g.ChainConfig}
-	var p types.Payload
-	s.genLeaf = types.GenesisLeaf(types.Header{Version: g.BaseVersion, ChainConfig: g.ChainConfig, Timestamp: g.Timestamp,
-		PayloadCommitment: chain.PayloadCommitment(&p), BuilderCommitment: chain.PayloadCommitment(&p)})
-	s.params = consensus.Params{Config: cfg.Consensus, StakeTable: table, Genesis: g.Commitment(),
-		GenesisLeaf: s.genLeaf, GenesisPayload: p, Validator: chain.NewValidator(s.rules)}
+		healAt: start.Add(cfg.FaultPeriod), faulty: true, setup: setup, keys: ks}
 	for i := range ks {
-		n := &simNode{store: mem.New(), mempool: chain.NewMempool(chain.MempoolConfig{})}
-		s.nodes = append(s.nodes, n)
-		s.keys = append(s.keys, ks[i].Staking)
+		s.nodes = append(s.nodes, &simNode{store: mem.New()})
 		if err := s.boot(i); err != nil {
 			return nil, err
 		}
@@ -246,26 +229,26 @@ func newSim(cfg SimConfig) (*sim, error) {
 	return s, nil
 }
 
-// boot starts (or restarts) node i's engine from its store.
+// boot starts (or restarts) node i's replica from its store, exactly as a
+// node's Start does.
 func (s *sim) boot(i int) error {
 	n := s.nodes[i]
 	n.store.Reopen()
-	restore, _, err := persist.Load(context.Background(), n.store, s.genLeaf, s.genPayload)
+	var out replica.Sender = simSender{s: s, from: i}
+	if b, ok := s.cfg.Byzantine[i]; ok {
+		out = &byzSender{Sender: out, behaviour: b,
+			ctx: byzContext{key: s.keys[i].Staking, genesis: s.setup.Commitment, self: i, n: len(s.nodes)}}
+	}
+	r, err := replica.Open(context.Background(), replica.Config{
+		Setup: s.setup, Key: s.keys[i].Staking, Store: n.store, Sender: out,
+		Consensus: s.cfg.Consensus, OnDecided: func(b []types.Block) { s.decided(i, b) },
+	}, s.now)
 	if err != nil {
 		return fmt.Errorf("node %d: %w", i, err)
 	}
-	p := s.params
-	p.Key = s.keys[i]
-	p.Builder = chain.NewBuilder(s.rules, n.mempool)
-	p.Restore = restore
-	p.Now = s.now
-	eng, err := consensus.New(p)
-	if err != nil {
-		return fmt.Errorf("node %d: %w", i, err)
-	}
-	n.engine = eng
-	n.crashed = false
-	return s.drain(i)
+	n.replica = r
+	s.schedule(i)
+	return nil
 }
 
 func (s *sim) push(e *event) {
@@ -289,7 +272,8 @@ func (s *sim) delay(from, to int) (time.Duration, bool) {
 	return lo + time.Duration(s.rng.Int64N(int64(hi-lo)+1)), true
 }
 
-func (s *sim) sendTo(from, to int, data []byte, kind eventKind) {
+// sendTo puts a frame from node from on its way to node to.
+func (s *sim) sendTo(from, to int, data []byte) {
 	if to == from {
 		return
 	}
@@ -297,72 +281,43 @@ func (s *sim) sendTo(from, to int, data []byte, kind eventKind) {
 	if !ok {
 		return
 	}
-	s.push(&event{at: s.now.Add(d), kind: kind, to: to, from: from, data: data})
+	s.push(&event{at: s.now.Add(d), kind: evDeliver, to: to, from: from, data: data})
 }
 
-// drain carries out node i's Ready like the node's run loop does: persist,
-// send, deliver decides; then it schedules the node's next tick.
-func (s *sim) drain(i int) error {
+// simSender is a replica's Sender in the simulation: frames go into the
+// seeded message queue.
+type simSender struct {
+	s    *sim
+	from int
+}
+
+func (o simSender) Send(_ context.Context, to int, data []byte) { o.s.sendTo(o.from, to, data) }
+
+func (o simSender) Broadcast(_ context.Context, _ string, data []byte) {
+	for j := range o.s.nodes {
+		o.s.sendTo(o.from, j, data)
+	}
+}
+
+// schedule queues node i's next tick, if its deadline moved.
+func (s *sim) schedule(i int) {
 	n := s.nodes[i]
-	r := n.engine.Ready()
-	ctx := context.Background()
-	if err := persist.Save(ctx, n.store, &r); err != nil {
-		return fmt.Errorf("node %d: %w", i, err)
-	}
-	for _, o := range s.outgoing(i, r.Messages) {
-		data, err := consensus.Encode(o.Msg)
-		if err != nil {
-			return fmt.Errorf("node %d: encode: %w", i, err)
-		}
-		if o.To == consensus.Broadcast {
-			for j := range s.nodes {
-				s.sendTo(i, j, data, evDeliver)
-			}
-		} else {
-			s.sendTo(i, o.To, data, evDeliver)
-		}
-	}
-	if len(r.Decided) > 0 {
-		for _, d := range r.Decided {
-			if txs, err := d.Payload.Transactions(); err == nil {
-				n.mempool.Decided(txs)
-			}
-		}
-		if err := n.store.SaveDecided(ctx, r.Decided); err != nil {
-			return fmt.Errorf("node %d: save decided: %w", i, err)
-		}
-		n.height = r.Decided[len(r.Decided)-1].Leaf.Height()
-		if s.healed && n.recoveredAt.IsZero() && n.height > s.heightAtHeal {
-			n.recoveredAt = s.now
-		}
-		if s.healed && s.cfg.StopAfter > 0 {
-			s.done = s.allHonestAt(s.heightAtHeal + s.cfg.StopAfter)
-		}
-	}
-	if r.Halt != nil {
-		return fmt.Errorf("node %d halted: %w", i, r.Halt)
-	}
-	if d := n.engine.NextDeadline(); !d.Equal(n.tickAt) {
+	if d := n.replica.NextDeadline(); !d.Equal(n.tickAt) {
 		n.tickAt = d
 		s.push(&event{at: d, kind: evTick, to: i})
 	}
-	return nil
 }
 
-// outgoing applies node i's Byzantine behaviour, if any, to its messages.
-func (s *sim) outgoing(i int, msgs []consensus.Outbound) []consensus.Outbound {
-	b, ok := s.cfg.Byzantine[i]
-	if !ok {
-		return msgs
+// decided is node i's OnDecided.
+func (s *sim) decided(i int, blocks []types.Block) {
+	n := s.nodes[i]
+	n.height = blocks[len(blocks)-1].Height()
+	if s.healed && n.recoveredAt.IsZero() && n.height > s.heightAtHeal {
+		n.recoveredAt = s.now
 	}
-	c := &byzContext{key: s.keys[i], genesis: s.params.Genesis, self: i, n: len(s.nodes)}
-	var out []consensus.Outbound
-	for _, o := range msgs {
-		for _, a := range b.rewrite(c, o.To, o.Msg) {
-			out = append(out, consensus.Outbound{To: a.to, Msg: a.m})
-		}
+	if s.healed && s.cfg.StopAfter > 0 {
+		s.done = s.allHonestAt(s.heightAtHeal + s.cfg.StopAfter)
 	}
-	return out
 }
 
 func (s *sim) f() int { return (len(s.nodes) - 1) / 3 }
@@ -393,26 +348,25 @@ func (s *sim) scheduleFaults() {
 }
 
 func (s *sim) crash(i int, down time.Duration) {
-	if !s.faulty || s.nodes[i].crashed {
+	if !s.faulty || s.nodes[i].crashed() {
 		return
 	}
 	crashed := 0
 	for _, n := range s.nodes {
-		if n.crashed {
+		if n.crashed() {
 			crashed++
 		}
 	}
 	if crashed >= s.f() {
 		return
 	}
-	s.nodes[i].crashed = true
-	s.nodes[i].engine = nil
+	s.nodes[i].replica = nil
 	s.nodes[i].store.Close()
 	s.push(&event{at: s.now.Add(down), kind: evFault, fault: func() { s.restart(i) }})
 }
 
 func (s *sim) restart(i int) {
-	if !s.nodes[i].crashed {
+	if !s.nodes[i].crashed() {
 		return
 	}
 	if err := s.boot(i); err != nil {
@@ -481,7 +435,7 @@ func (s *sim) endFaults() {
 	s.faulty = false
 	s.heal()
 	for i, n := range s.nodes {
-		if n.crashed {
+		if n.crashed() {
 			s.restart(i)
 		}
 	}
@@ -494,97 +448,60 @@ func (s *sim) endFaults() {
 }
 
 func (s *sim) handle(e *event) error {
+	ctx := context.Background()
 	switch e.kind {
 	case evFault:
 		e.fault()
 		return nil
 	case evSubmit:
+		s.push(&event{at: s.now.Add(s.cfg.TxInterval), kind: evSubmit})
 		i := s.rng.IntN(len(s.nodes))
 		tx := types.Transaction{Namespace: uint64(s.rng.IntN(3)), Payload: fmt.Appendf(nil, "sim tx %d", len(s.submitted))}
-		s.submitted = append(s.submitted, tx.Commit())
-		if n := s.nodes[i]; !n.crashed {
-			if _, err := n.mempool.Add(tx, s.now); err != nil {
-				return err
-			}
+		n := s.nodes[i]
+		if n.crashed() {
+			return nil // the client's submission fails
 		}
-		data := encodeSimTx(tx)
-		for j := range s.nodes {
-			s.sendTo(i, j, data, evTx)
+		c, err := n.replica.Submit(ctx, tx, s.now)
+		if err != nil {
+			return fmt.Errorf("node %d: submit: %w", i, err)
 		}
-		s.push(&event{at: s.now.Add(s.cfg.TxInterval), kind: evSubmit})
+		s.submitted = append(s.submitted, c)
 		return s.tickLive(i)
-	case evTx:
-		n := s.nodes[e.to]
-		if n.crashed {
-			return nil
-		}
-		if _, err := n.mempool.Add(decodeSimTx(e.data), s.now); err != nil {
-			return err
-		}
-		return s.tickLive(e.to)
 	case evTick:
 		n := s.nodes[e.to]
-		if n.crashed || !e.at.Equal(n.tickAt) {
+		if n.crashed() || !e.at.Equal(n.tickAt) {
 			return nil // stale tick
 		}
 		return s.tickLive(e.to)
 	case evDeliver:
 		n := s.nodes[e.to]
-		if n.crashed {
+		if n.crashed() {
 			return nil
 		}
-		m, err := consensus.Decode(e.data)
+		answer, err := n.replica.Deliver(ctx, e.from, e.data, s.now)
 		if err != nil {
-			return fmt.Errorf("node %d: decode message from %d: %w", e.to, e.from, err)
+			return fmt.Errorf("node %d: %w", e.to, err)
 		}
-		if req, ok := m.(*consensus.FetchRequest); ok {
-			resp := consensus.ServeFetch(req, func(c types.Commitment) (consensus.FetchedLeaf, bool) {
-				if l, ok := n.engine.Leaf(c); ok {
-					return l, true
-				}
-				b, err := n.store.BlockByLeaf(context.Background(), c)
-				if err != nil {
-					return consensus.FetchedLeaf{}, false
-				}
-				return consensus.FetchedLeaf{Leaf: b.Leaf, Payload: b.Payload}, true
-			})
-			if resp != nil {
-				data, err := consensus.Encode(resp)
-				if err != nil {
-					return err
-				}
-				s.sendTo(e.to, e.from, data, evDeliver)
-			}
-			return nil
+		if answer != nil {
+			s.sendTo(e.to, e.from, answer)
 		}
-		n.engine.Tick(s.now)
-		n.engine.Step(e.from, m)
-		return s.drain(e.to)
+		if bad := n.replica.Stats().InvalidFrames; bad > 0 {
+			return fmt.Errorf("node %d: %d undecodable frames from the simulation's own replicas", e.to, bad)
+		}
+		s.schedule(e.to)
+		return nil
 	}
 	return errors.New("unknown event")
 }
 
 func (s *sim) tickLive(i int) error {
 	n := s.nodes[i]
-	if n.crashed {
+	if n.crashed() {
 		return nil
 	}
-	n.engine.Tick(s.now)
-	return s.drain(i)
-}
-
-func encodeSimTx(tx types.Transaction) []byte {
-	return append(binaryU64(tx.Namespace), tx.Payload...)
-}
-
-func decodeSimTx(b []byte) types.Transaction {
-	var ns uint64
-	for _, x := range b[:8] {
-		ns = ns<<8 | uint64(x)
+	if err := n.replica.Tick(context.Background(), s.now); err != nil {
+		return fmt.Errorf("node %d: %w", i, err)
 	}
-	return types.Transaction{Namespace: ns, Payload: b[8:]}
-}
-
-func binaryU64(x uint64) []byte {
-	return []byte{byte(x >> 56), byte(x >> 48), byte(x >> 40), byte(x >> 32), byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}
+	s.schedule(i)
+	return nil
 }

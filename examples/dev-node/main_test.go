@@ -40,14 +40,16 @@ func TestDevNodeBadFlag(t *testing.T) {
 }
 
 // With --data-dir the stores are kept, and a second run resumes the chain
-// where the first stopped.
+// where the first stopped. The short view timeout matters: when every node
+// stops at once, the votes of the last view are lost with the processes, and
+// the restarted nodes (which may not vote twice in it) must time out of it.
 func TestDevNodeResumesFromDataDir(t *testing.T) {
 	dir := t.TempDir()
 	heights := func() []int {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
 		var out, errOut bytes.Buffer
-		if code := run(ctx, []string{"--data-dir", dir, "--builder-timeout", "20ms", "--no-transactions"}, &out, &errOut); code != 0 {
+		if code := run(ctx, []string{"--data-dir", dir, "--builder-timeout", "20ms", "--view-timeout", "300ms", "--no-transactions"}, &out, &errOut); code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 		var hs []int

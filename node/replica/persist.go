@@ -1,0 +1,78 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/types"
+)
+
+// save durably stores the safety state and proposals of rd. The caller
+// sends rd.Messages only after save returns nil.
+func save(ctx context.Context, st storage.ConsensusStore, rd *consensus.Ready) error {
+	if rd.Safety != nil {
+		if err := st.SaveSafety(ctx, *rd.Safety); err != nil {
+			return fmt.Errorf("save safety state: %w", err)
+		}
+	}
+	for _, p := range rd.Proposals {
+		data, err := consensus.Encode(p)
+		if err != nil {
+			return fmt.Errorf("encode proposal for view %d: %w", p.Leaf.View, err)
+		}
+		if err := st.SaveProposal(ctx, storage.StoredProposal{View: p.Leaf.View, Data: data}); err != nil {
+			return fmt.Errorf("save proposal for view %d: %w", p.Leaf.View, err)
+		}
+	}
+	return nil
+}
+
+// load returns the state an engine resumes from and the last decided block.
+// A new store gets the genesis block and a nil state (start at genesis).
+func load(ctx context.Context, st Store, genesis types.Block) (*consensus.State, types.Block, error) {
+	last, err := st.LastDecided(ctx)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		if err := st.SaveDecided(ctx, []types.Block{genesis}); err != nil {
+			return nil, types.Block{}, fmt.Errorf("replica: store genesis block: %w", err)
+		}
+		return nil, genesis, nil
+	case err != nil:
+		return nil, types.Block{}, fmt.Errorf("replica: load last decided block: %w", err)
+	}
+	// A consensus-only store keeps only its last block; where block 0 is
+	// kept, it must be this network's.
+	if b0, err := st.BlockByHeight(ctx, 0); err == nil && b0.Leaf.Commit() != genesis.Leaf.Commit() {
+		return nil, types.Block{}, ErrForeignStore
+	}
+	safety, err := st.LoadSafety(ctx)
+	noSafety := errors.Is(err, storage.ErrNotFound)
+	if err != nil && !noSafety {
+		return nil, types.Block{}, fmt.Errorf("replica: load safety state: %w", err)
+	}
+	stored, err := st.LoadProposals(ctx)
+	if err != nil {
+		return nil, types.Block{}, fmt.Errorf("replica: load proposals: %w", err)
+	}
+	state := &consensus.State{
+		Safety:   safety,
+		Anchor:   consensus.FetchedLeaf{Leaf: last.Leaf, Payload: last.Payload},
+		AnchorQC: last.QC,
+	}
+	if noSafety || safety.HighQC.View < last.QC.View {
+		state.Safety.HighQC = last.QC
+	}
+	for _, sp := range stored {
+		m, err := consensus.Decode(sp.Data)
+		if err != nil {
+			return nil, types.Block{}, fmt.Errorf("replica: stored proposal for view %d: %w", sp.View, err)
+		}
+		if p, ok := m.(*consensus.Proposal); ok {
+			state.Proposals = append(state.Proposals, p)
+		}
+	}
+	return state, last, nil
+}

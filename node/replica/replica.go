@@ -1,0 +1,306 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/types"
+)
+
+// Sentinel errors.
+var (
+	// ErrHalted wraps the reason a replica stopped participating: a failed
+	// storage write, or a safety violation consensus detected. A halted
+	// replica does nothing more.
+	ErrHalted = errors.New("replica: halted")
+	// ErrForeignStore is returned when a store holds another network's
+	// chain (its genesis block differs).
+	ErrForeignStore = errors.New("replica: the store holds another network's chain (genesis block differs)")
+)
+
+// Store is what a replica needs of its store: consensus persistence and the
+// decided chain. Every write is durable when it returns.
+type Store interface {
+	storage.ConsensusStore
+	storage.BlockStore
+}
+
+// Sender puts a replica's messages on the wire. Messages are frames
+// (EncodeMessage, EncodeTransaction) addressed by stake-table index. A
+// Sender does not report failures: a lost message is for consensus to
+// recover from, and the driver counts failures itself. Submit may call the
+// Sender from another goroutine than the driver's, so a Sender used with
+// concurrent Submit calls must be safe for concurrent use.
+type Sender interface {
+	// Send sends data to member to.
+	Send(ctx context.Context, to int, data []byte)
+	// Broadcast sends data on topic to every other member.
+	Broadcast(ctx context.Context, topic string, data []byte)
+}
+
+// Config configures Open.
+type Config struct {
+	// Setup is the network's shared setup (NewSetup). Required.
+	Setup *Setup
+	// Key is this node's staking key. A key outside the stake table makes
+	// an observer, which follows the chain but never signs.
+	Key keys.StakingKey
+	// Store is the node's store. Required.
+	Store Store
+	// Sender carries messages out. Required.
+	Sender Sender
+	// Consensus holds the consensus parameters; zero fields take the
+	// defaults of consensus.DefaultConfig.
+	Consensus consensus.Config
+	// Mempool bounds the mempool; zero fields take chain's defaults.
+	Mempool chain.MempoolConfig
+	// Logger receives the replica's and the engine's logs. Default: none.
+	Logger *slog.Logger
+	// OnDecided, if set, is called with each batch of decided blocks once
+	// they are stored, in height order, on the goroutine that drives the
+	// replica.
+	OnDecided func([]types.Block)
+}
+
+// Stats are the replica's counters: the engine's, and what the replica
+// itself dropped.
+type Stats struct {
+	consensus.Stats
+	// InvalidFrames counts messages that could not be decoded.
+	InvalidFrames uint64
+}
+
+// Replica is the single-threaded core of a node (see the package
+// documentation). Only Submit and Pending may be called concurrently with
+// the goroutine driving it; every other method must be called from that one
+// goroutine.
+type Replica struct {
+	setup     *Setup
+	store     Store
+	sender    Sender
+	mempool   *chain.Mempool
+	engine    *consensus.Engine
+	log       *slog.Logger
+	onDecided func([]types.Block)
+	halted    error
+	stats     Stats
+	height    uint64 // height of the last decided block
+}
+
+// Open loads the node's state from cfg.Store (a new store gets the genesis
+// block), builds the engine on it and carries out what the engine asks at
+// start (a restarted leader re-sends its stored proposal). now is the
+// replica's initial time.
+func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
+	switch {
+	case cfg.Setup == nil:
+		return nil, errors.New("replica: Config.Setup is required")
+	case cfg.Store == nil:
+		return nil, errors.New("replica: Config.Store is required")
+	case cfg.Sender == nil:
+		return nil, errors.New("replica: Config.Sender is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	restore, last, err := load(ctx, cfg.Store, cfg.Setup.GenesisBlock)
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{
+		setup: cfg.Setup, store: cfg.Store, sender: cfg.Sender,
+		mempool: chain.NewMempool(cfg.Mempool), log: log, onDecided: cfg.OnDecided,
+		height: last.Height(),
+	}
+	g := cfg.Setup.GenesisBlock
+	r.engine, err = consensus.New(consensus.Params{
+		Config: cfg.Consensus, StakeTable: cfg.Setup.Table, Key: cfg.Key,
+		Genesis: cfg.Setup.Commitment, GenesisLeaf: g.Leaf, GenesisPayload: g.Payload,
+		Validator: chain.NewValidator(cfg.Setup.Rules), Builder: chain.NewBuilder(cfg.Setup.Rules, r.mempool),
+		Restore: restore, Now: now, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if restore != nil {
+		log.Info("restored from store", "height", last.Height(), "view", uint64(r.engine.View()),
+			"last_voted_view", uint64(restore.Safety.LastVotedView), "high_qc_view", uint64(restore.Safety.HighQC.View),
+			"stored_view", uint64(restore.Safety.View), "proposals", len(restore.Proposals))
+	}
+	return r, r.apply(ctx)
+}
+
+// Deliver handles one message from member from (its stake-table index, or
+// -1 for a sender outside the stake table) at time now. A message that
+// cannot be decoded is counted and dropped. The result is the answer to a
+// request, to be sent back to where data came from (nil when there is none;
+// today only requests for missing leaves are answered this way). The error
+// is non-nil only once the replica has halted.
+func (r *Replica) Deliver(ctx context.Context, from int, data []byte, now time.Time) ([]byte, error) {
+	if r.halted != nil {
+		return nil, r.halted
+	}
+	f, err := DecodeFrame(data)
+	if err != nil {
+		r.stats.InvalidFrames++
+		r.log.Debug("undecodable message", "peer", from, "err", err)
+		return nil, nil
+	}
+	if tx := f.Transaction; tx != nil {
+		if added, err := r.mempool.Add(*tx, now); err == nil && added {
+			r.engine.Tick(now) // a waiting leader may propose now
+		}
+		return nil, r.apply(ctx)
+	}
+	if req, ok := f.Consensus.(*consensus.FetchRequest); ok {
+		return r.serveFetch(ctx, req), nil
+	}
+	r.engine.Tick(now)
+	r.engine.Step(from, f.Consensus)
+	return nil, r.apply(ctx)
+}
+
+// Tick advances the replica's clock to now, firing due timers.
+func (r *Replica) Tick(ctx context.Context, now time.Time) error {
+	if r.halted != nil {
+		return r.halted
+	}
+	r.engine.Tick(now)
+	return r.apply(ctx)
+}
+
+// NextDeadline returns when the replica next needs a Tick.
+func (r *Replica) NextDeadline() time.Time { return r.engine.NextDeadline() }
+
+// Submit admits tx to the mempool and gossips it to the other members, so
+// the coming leaders include it; it returns the transaction's commitment.
+// A transaction that is already pending or was recently decided is
+// accepted again with no further effect. A full mempool refuses with
+// chain.ErrMempoolFull. Submit is safe to call concurrently with the driving
+// goroutine (it touches only the mempool, which has its own lock, and the
+// Sender); the driver should Tick soon after, so a leader waiting for
+// transactions proposes.
+func (r *Replica) Submit(ctx context.Context, tx types.Transaction, now time.Time) (types.Commitment, error) {
+	if err := tx.Validate(); err != nil {
+		return types.Commitment{}, err
+	}
+	if limit := r.setup.Rules.ChainConfig.MaxBlockSize; uint64(len(tx.Payload))+8 > limit {
+		return types.Commitment{}, fmt.Errorf("%w: %d bytes cannot fit a block of max_block_size %d", chain.ErrTransactionTooLarge, len(tx.Payload), limit)
+	}
+	added, err := r.mempool.Add(tx, now)
+	if err != nil {
+		return types.Commitment{}, err
+	}
+	if added {
+		r.sender.Broadcast(ctx, TopicTransactions, EncodeTransaction(tx))
+	}
+	return tx.Commit(), nil
+}
+
+// Pending returns the number of transactions in the mempool and their
+// payload bytes. It is safe for concurrent use.
+func (r *Replica) Pending() (count, bytes int) { return r.mempool.Len(), r.mempool.Bytes() }
+
+// Stats returns the replica's counters.
+func (r *Replica) Stats() Stats {
+	s := r.stats
+	s.Stats = r.engine.Stats()
+	return s
+}
+
+// Height returns the height of the last decided block.
+func (r *Replica) Height() uint64 { return r.height }
+
+// Halted returns why the replica stopped participating (wrapping
+// ErrHalted), or nil.
+func (r *Replica) Halted() error { return r.halted }
+
+// Self returns this node's stake-table index, or -1 for an observer.
+func (r *Replica) Self() int { return r.engine.Self() }
+
+// serveFetch answers a request for missing leaves from the engine's
+// undecided leaves and the decided chain in the store.
+func (r *Replica) serveFetch(ctx context.Context, req *consensus.FetchRequest) []byte {
+	resp := consensus.ServeFetch(req, func(c types.Commitment) (consensus.FetchedLeaf, bool) {
+		if l, ok := r.engine.Leaf(c); ok {
+			return l, true
+		}
+		b, err := r.store.BlockByLeaf(ctx, c)
+		if err != nil {
+			return consensus.FetchedLeaf{}, false
+		}
+		return consensus.FetchedLeaf{Leaf: b.Leaf, Payload: b.Payload}, true
+	})
+	if resp == nil {
+		return nil
+	}
+	data, err := EncodeMessage(resp)
+	if err != nil {
+		r.log.Error("encode fetch response", "err", err)
+		return nil
+	}
+	return data
+}
+
+// apply carries out what the engine asks, in the order that keeps the node
+// safe: persist the safety state and proposals, then send, then store the
+// decided blocks. A failed write halts the replica before anything that
+// depends on it is sent.
+func (r *Replica) apply(ctx context.Context) error {
+	rd := r.engine.Ready()
+	if rd.Empty() {
+		return nil
+	}
+	if err := save(ctx, r.store, &rd); err != nil {
+		return r.halt(err)
+	}
+	for _, o := range rd.Messages {
+		data, err := EncodeMessage(o.Msg)
+		if err != nil {
+			r.log.Error("encode message", "err", err) // a bug: the engine built it
+			continue
+		}
+		if o.To == consensus.Broadcast {
+			r.sender.Broadcast(ctx, TopicConsensus, data)
+		} else {
+			r.sender.Send(ctx, o.To, data)
+		}
+	}
+	if len(rd.Decided) > 0 {
+		for _, b := range rd.Decided {
+			if txs, err := b.Payload.Transactions(); err == nil {
+				r.mempool.Decided(txs)
+			}
+		}
+		if err := r.store.SaveDecided(ctx, rd.Decided); err != nil {
+			return r.halt(fmt.Errorf("save decided blocks: %w", err))
+		}
+		last := rd.Decided[len(rd.Decided)-1]
+		r.height = last.Height()
+		r.log.Debug("decided", "height", last.Height(), "view", uint64(last.Leaf.View), "blocks", len(rd.Decided))
+		if r.onDecided != nil {
+			r.onDecided(rd.Decided)
+		}
+	}
+	if rd.Halt != nil {
+		return r.halt(rd.Halt)
+	}
+	return nil
+}
+
+func (r *Replica) halt(err error) error {
+	if r.halted == nil {
+		r.halted = fmt.Errorf("%w: %w", ErrHalted, err)
+		r.log.Error("replica halted", "err", err)
+	}
+	return r.halted
+}
