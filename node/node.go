@@ -206,13 +206,7 @@ func (n *Node) Stop(ctx context.Context) error {
 			waitErr = fmt.Errorf("node: stop: the run loop did not finish: %w", ctx.Err())
 		}
 	}
-	n.mu.Lock()
-	if n.err == nil {
-		n.err = ErrStopped
-	}
-	close(n.notify)
-	n.notify = make(chan struct{})
-	n.mu.Unlock()
+	n.end(ErrStopped)
 	if m := n.metrics.Load(); m != nil {
 		m.unregister()
 	}
@@ -404,20 +398,30 @@ func (n *Node) decided(blocks []types.Block) {
 	n.metrics.Load().decided(len(blocks), n.s.clock.Now())
 	n.mu.Lock()
 	n.height = last.Height() + 1
-	close(n.notify)
-	n.notify = make(chan struct{})
+	n.wakeReaders()
 	n.mu.Unlock()
 }
 
 func (n *Node) halt(err error) {
 	n.log.Error("node stopped participating", "err", err)
+	n.end(err)
+}
+
+// end records why the node stopped (the first reason wins) and wakes the
+// readers of Decided.
+func (n *Node) end(err error) {
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.err == nil {
 		n.err = err
 	}
+	n.wakeReaders()
+}
+
+// wakeReaders wakes every Decided reader waiting for a change; n.mu is held.
+func (n *Node) wakeReaders() {
 	close(n.notify)
 	n.notify = make(chan struct{})
-	n.mu.Unlock()
 }
 
 // sender sends a replica's frames over the node's transport.
