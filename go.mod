@@ -3,6 +3,7 @@ module github.com/gospresso/gospresso
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/consensys/gnark-crypto v0.22.0
 	github.com/holiman/uint256 v1.3.2
 	github.com/lib/pq v1.12.3
@@ -14,6 +15,7 @@ require (
 	github.com/supranational/blst v0.3.17
 	golang.org/x/crypto v0.58.0
 	golang.org/x/sys v0.49.0
+	golang.org/x/text v0.43.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -7,12 +7,14 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/genesis"
@@ -73,6 +75,13 @@ type Node struct {
 	// replica is set by Start; from then on only the run loop drives it
 	// (Submit and Pending are safe to call from any goroutine).
 	replica *replica.Replica
+	// the HTTP API, when WithAPI asked for one
+	api         *api.Server
+	apiListener net.Listener
+	apiDone     chan struct{}
+
+	states    *stateSigner
+	relayDone chan struct{}
 
 	mu     sync.Mutex
 	height uint64 // number of decided blocks (last height + 1)
@@ -133,7 +142,7 @@ func New(gen *genesis.Genesis, k keys.Keys, opts ...Option) (*Node, error) {
 		s.registry, s.gatherer = reg, reg
 	}
 	n := &Node{s: s, setup: setup, keys: k, log: s.logger, index: make(map[network.PeerID]int),
-		wake: make(chan struct{}, 1), notify: make(chan struct{})}
+		wake: make(chan struct{}, 1), notify: make(chan struct{}), states: newStateSigner()}
 	for i, e := range gen.StakeTable {
 		id := PeerID(e.StakingKey)
 		n.peers = append(n.peers, id)
@@ -182,6 +191,13 @@ func (n *Node) Start(ctx context.Context) error {
 	n.done = make(chan struct{})
 	n.started = true
 	go n.run(loopCtx)
+	if url := n.s.stateRelay; url != "" {
+		n.relayDone = make(chan struct{})
+		go func() { defer close(n.relayDone); n.postStates(loopCtx, url) }()
+	}
+	if err := n.startAPI(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -197,6 +213,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		return n.stopErr
 	}
 	n.stopped = true
+	apiErr := n.stopAPI(ctx)
 	var waitErr error
 	if n.started {
 		n.cancel()
@@ -205,12 +222,18 @@ func (n *Node) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 			waitErr = fmt.Errorf("node: stop: the run loop did not finish: %w", ctx.Err())
 		}
+		if n.relayDone != nil {
+			select {
+			case <-n.relayDone:
+			case <-ctx.Done():
+			}
+		}
 	}
 	n.end(ErrStopped)
 	if m := n.metrics.Load(); m != nil {
 		m.unregister()
 	}
-	n.stopErr = errors.Join(waitErr, n.s.transport.Close(), n.s.store.Close())
+	n.stopErr = errors.Join(apiErr, waitErr, n.s.transport.Close(), n.s.store.Close())
 	return n.stopErr
 }
 
@@ -394,6 +417,9 @@ func (n *Node) publish() {
 // decided is the replica's OnDecided: it runs on the run loop once blocks
 // are stored.
 func (n *Node) decided(blocks []types.Block) {
+	if !n.keys.State.IsZero() {
+		n.signDecided(blocks)
+	}
 	last := blocks[len(blocks)-1]
 	n.metrics.Load().decided(len(blocks), n.s.clock.Now())
 	n.mu.Lock()

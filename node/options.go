@@ -3,9 +3,11 @@ package node
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/consensus"
@@ -26,6 +28,12 @@ type settings struct {
 	consensus consensus.Config
 	mempool   chain.MempoolConfig
 	seen      map[string]bool
+
+	stateRelay string
+
+	apiAddr    string
+	apiModules []api.Module
+	apiOpts    []api.Option
 }
 
 func once(name string, s *settings) error {
@@ -117,5 +125,20 @@ func WithMempool(c chain.MempoolConfig) Option {
 		}
 		st.mempool = c
 		return once("WithMempool", st)
+	}
+}
+
+// WithStateRelay makes the node post the light-client state it signs after
+// every decide to the state relay server at url (its base URL, such as
+// http://relay:8083): the newest state only, retried with backoff, never
+// holding up consensus. Default: no relay (the signatures are still kept
+// for the state-signature API).
+func WithStateRelay(url string) Option {
+	return func(st *settings) error {
+		if url == "" {
+			return fmt.Errorf("%w: WithStateRelay needs a URL", ErrInvalidOption)
+		}
+		st.stateRelay = strings.TrimRight(url, "/")
+		return once("WithStateRelay", st)
 	}
 }

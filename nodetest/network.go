@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/genesis"
@@ -41,6 +42,8 @@ type config struct {
 	mempool   chain.MempoolConfig
 	logger    *slog.Logger
 	timeout   time.Duration
+	api       []api.Module
+	apiOpts   []api.Option
 }
 
 // Nodes sets the number of nodes (default 4).
@@ -57,6 +60,12 @@ func Mempool(cfg chain.MempoolConfig) Option { return func(c *config) { c.mempoo
 
 // Logger sets the logger every node logs to (default: none).
 func Logger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// API makes every node serve the given API modules on a free loopback port
+// (see Network.APIURL), with the server options opts.
+func API(modules []api.Module, opts ...api.Option) Option {
+	return func(c *config) { c.api, c.apiOpts = modules, opts }
+}
 
 // Timeout bounds every wait of the helpers (default 30s).
 func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
@@ -119,6 +128,16 @@ func (n *Network) Node(i int) *node.Node {
 	return n.nodes[i]
 }
 
+// APIURL returns the base URL of node i's HTTP API ("http://127.0.0.1:port"),
+// or "" when the network serves no API or the node is crashed.
+func (n *Network) APIURL(i int) string {
+	nd := n.Node(i)
+	if nd == nil || nd.APIAddr() == nil {
+		return ""
+	}
+	return "http://" + nd.APIAddr().String()
+}
+
 // Store returns node i's store.
 func (n *Network) Store(i int) *mem.Store { return n.stores[i] }
 
@@ -142,6 +161,9 @@ func (n *Network) start(i int) error {
 	}
 	if n.cfg.logger != nil {
 		opts = append(opts, node.WithLogger(n.cfg.logger.With("node", i)))
+	}
+	if len(n.cfg.api) > 0 {
+		opts = append(opts, node.WithAPI("127.0.0.1:0", n.cfg.api, n.cfg.apiOpts...))
 	}
 	nd, err := node.New(n.Genesis, n.Keys[i], opts...)
 	if err != nil {

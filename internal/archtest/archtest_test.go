@@ -71,6 +71,17 @@ var rules = []rule{
 		why:    "network moves bytes: it never decodes consensus messages or stores anything",
 	},
 	{
+		from: "api/...",
+		forbid: []string{"node/...", "nodetest/...", "examples/...", "storage/mem/...", "storage/fs/...", "storage/sqlite/...",
+			"storage/postgres/...", "network/..."},
+		why: "api reads a node through its Backend interface, which node implements; it never imports node or a backend",
+	},
+	{
+		from:   "lightclient/...",
+		forbid: []string{"consensus/...", "chain/...", "storage/...", "network/...", "node/...", "api/...", "nodetest/...", "examples/..."},
+		why:    "lightclient is the signed state's data and checks, shared by node, api and the relay",
+	},
+	{
 		from: "node/...",
 		forbid: []string{"storage/mem/...", "storage/fs/...", "storage/sqlite/...", "storage/postgres/...",
 			"network/memnet/...", "network/p2p/...", "nodetest/...", "examples/..."},
