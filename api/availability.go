@@ -106,6 +106,16 @@ func (a *availability) Register(r *Router, b Backend) error {
 			hashTag = types.TagLeaf
 		}
 		r.Get(k.name+"/hash/{hash}", func(req *Request) (any, error) {
+			if k.name == "payload" {
+				// A payload's hash is its own (payload commitment), as in
+				// the reference; its block's hash goes to
+				// payload/block-hash/{block-hash}.
+				blk, err := m.byPayloadHash(req, "hash")
+				if err != nil {
+					return nil, err
+				}
+				return conv(&blk)
+			}
 			c, err := req.Commitment("hash", hashTag)
 			if err != nil {
 				return nil, err
@@ -367,11 +377,11 @@ func (m *availability) rangeOf(req *Request, limit uint64) ([]types.Block, error
 }
 
 func (m *availability) transactionAt(req *Request, proof bool) (any, error) {
-	blk, err := m.byHeight(req)
+	i, err := req.Uint64("index")
 	if err != nil {
 		return nil, err
 	}
-	i, err := req.Uint64("index")
+	blk, err := m.byHeight(req)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -15,8 +16,10 @@ import (
 // an unset variable, which is listed with an empty value) per allowed
 // variable: the library reads no environment itself. As a second line of
 // defence the module drops any variable whose name says it holds a secret
-// (PRIVATE, PASSWORD, SECRET, MNEMONIC, SIGNING_KEY, TOKEN) and hides the
-// password of any URL value.
+// (PRIVATE, PASSWORD, SECRET, MNEMONIC, SIGNING_KEY, TOKEN, SEED) or whose
+// value holds a private key (…SIGNING_KEY~…), and hides the password of any
+// URL value and every password= parameter (URL query or key=value
+// connection string).
 func Config(env []string) (Module, error) {
 	out := make([]string, 0, len(env))
 	seen := make(map[string]bool)
@@ -25,19 +28,25 @@ func Config(env []string) (Module, error) {
 		if name == "" || strings.ContainsAny(name, " \t\n") {
 			return nil, fmt.Errorf("%w: config env entry %q, want NAME=value", ErrInvalidOption, kv)
 		}
-		if seen[name] || secretName(name) {
+		if seen[name] || secretName(name) || strings.Contains(strings.ToUpper(value), "SIGNING_KEY~") {
 			continue
 		}
 		seen[name] = true
 		out = append(out, name+"="+redactURL(value))
 	}
-	slices.Sort(out)
+	// By name: "A=…" before "A2=…", which a plain sort of the entries
+	// would put the other way round.
+	slices.SortFunc(out, func(a, b string) int {
+		na, _, _ := strings.Cut(a, "=")
+		nb, _, _ := strings.Cut(b, "=")
+		return strings.Compare(na, nb)
+	})
 	return config{env: out}, nil
 }
 
 func secretName(name string) bool {
 	up := strings.ToUpper(name)
-	for _, s := range []string{"PRIVATE", "PASSWORD", "SECRET", "MNEMONIC", "SIGNING_KEY", "TOKEN"} {
+	for _, s := range []string{"PRIVATE", "PASSWORD", "SECRET", "MNEMONIC", "SIGNING_KEY", "TOKEN", "SEED"} {
 		if strings.Contains(up, s) {
 			return true
 		}
@@ -45,8 +54,15 @@ func secretName(name string) bool {
 	return false
 }
 
-// redactURL hides the password of every URL in a comma-separated value.
+// passwordParam matches a password parameter and its value, in a URL
+// query ("?password=…&") or a key=value connection string
+// ("host=h password='…' dbname=d").
+var passwordParam = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|"[^"]*"|[^&\s;,]*)`)
+
+// redactURL hides the password of every URL in a comma-separated value and
+// the value of every password parameter.
 func redactURL(v string) string {
+	v = passwordParam.ReplaceAllString(v, "${1}xxxxx")
 	parts := strings.Split(v, ",")
 	for i, p := range parts {
 		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {

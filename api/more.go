@@ -66,6 +66,9 @@ func (catchup) Register(r *Router, b Backend) error {
 		if _, err := req.Uint64("height"); err != nil {
 			return nil, err
 		}
+		if _, err := req.Uint64("view"); err != nil {
+			return nil, err
+		}
 		var addrs []types.Address
 		if err := req.DecodeBody(&addrs); err != nil {
 			return nil, err
@@ -135,21 +138,31 @@ func (m merkleState) Register(r *Router, b Backend) error {
 	none := func(*Request) (any, error) {
 		return nil, notFound("%s: the %s Merkle tree is not kept by this version of gospresso", m.name, map[string]string{"block-state": "block", "fee-state": "fee"}[m.name])
 	}
+	// key is a block height in the block tree, an address in the fee tree.
+	checkKey := func(req *Request) error {
+		if m.name == "block-state" {
+			_, err := req.Uint64("key")
+			return err
+		}
+		if _, err := types.ParseAddress(req.Param("key")); err != nil {
+			return badRequest("key: %v", err)
+		}
+		return nil
+	}
 	r.Get("{height}/{key}", func(req *Request) (any, error) {
 		if _, err := req.Uint64("height"); err != nil {
 			return nil, err
 		}
-		if m.name == "block-state" {
-			if _, err := req.Uint64("key"); err != nil {
-				return nil, err
-			}
-		} else if _, err := types.ParseAddress(req.Param("key")); err != nil {
-			return nil, badRequest("key: %v", err)
+		if err := checkKey(req); err != nil {
+			return nil, err
 		}
 		return none(req)
 	})
 	r.Get("commit/{commit}/{key}", func(req *Request) (any, error) {
 		if _, err := req.Tagged("commit", types.TagMerkle); err != nil {
+			return nil, err
+		}
+		if err := checkKey(req); err != nil {
 			return nil, err
 		}
 		return none(req)

@@ -51,8 +51,8 @@ func (n nodeModule) Register(r *Router, b Backend) error {
 			}
 			until = to + 1
 		}
-		if from > until {
-			return 0, 0, badRequest("from %d is above to %d", from, until-1)
+		if hasFrom && from >= until {
+			return 0, 0, badRequest("from %d is above to %d (both inclusive)", from, until-1)
 		}
 		return from, until, nil
 	}
@@ -92,9 +92,24 @@ func (n nodeModule) Register(r *Router, b Backend) error {
 	noShares := func(*Request) (any, error) {
 		return nil, notFound("VID shares are not dispersed yet: this node stores full payloads (see availability/payload)")
 	}
-	r.Get("vid/share/{height}", noShares)
-	r.Get("vid/share/hash/{hash}", noShares)
-	r.Get("vid/share/payload-hash/{payload-hash}", noShares)
+	r.Get("vid/share/{height}", func(req *Request) (any, error) {
+		if _, err := req.Uint64("height"); err != nil {
+			return nil, err
+		}
+		return noShares(req)
+	})
+	r.Get("vid/share/hash/{hash}", func(req *Request) (any, error) {
+		if _, err := req.Commitment("hash", types.TagBlock); err != nil {
+			return nil, err
+		}
+		return noShares(req)
+	})
+	r.Get("vid/share/payload-hash/{payload-hash}", func(req *Request) (any, error) {
+		if _, err := req.Commitment("payload-hash", types.TagPayload); err != nil {
+			return nil, err
+		}
+		return noShares(req)
+	})
 
 	r.Get("sync-status", func(req *Request) (any, error) {
 		st := SyncStatus{}

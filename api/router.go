@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -73,8 +74,11 @@ func (r *Request) Commitment(name string, tags ...string) (types.Commitment, err
 // DecodeBody decodes the JSON body into v: 413 when it is larger than the
 // server's body limit, 400 when it is not JSON of v's shape.
 func (r *Request) DecodeBody(v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return Errorf(http.StatusUnsupportedMediaType, "content type %q, want application/json", ct)
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// A media type: case-insensitive, parameters (charset) allowed.
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return Errorf(http.StatusUnsupportedMediaType, "content type %q, want application/json", ct)
+		}
 	}
 	body := http.MaxBytesReader(nil, r.Body, r.maxBody)
 	d := json.NewDecoder(body)

@@ -140,11 +140,12 @@ type Server struct {
 	streams sync.WaitGroup
 }
 
-// New registers the modules' routes on a new server reading from b.
+// New registers the modules' routes on a new server reading from b. b may
+// be nil for a server with no node behind it, whose modules read no Backend
+// (such as the state relay's): its health is then "available" until
+// Shutdown, and its index shows no block height. The node's modules need a
+// Backend.
 func New(b Backend, modules []Module, opts ...Option) (*Server, error) {
-	if b == nil {
-		return nil, fmt.Errorf("%w: nil backend", ErrInvalidOption)
-	}
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{backend: b, latest: make(map[string]int), base: base, cancel: cancel, set: settings{
 		maxConns: DefaultMaxConnections, bodyLimit: DefaultBodyLimit,
@@ -228,11 +229,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/", "":
 		s.serveIndex(w, r)
 		return
-	case "/healthcheck":
-		s.serveHealth(w, r)
-		return
-	case "/version":
-		s.serveVersion(w, r)
+	case "/healthcheck", "/version":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeJSON(w, http.StatusMethodNotAllowed, Errorf(http.StatusMethodNotAllowed, "method %s not allowed on %s", r.Method, path))
+		} else if path == "/healthcheck" {
+			s.serveHealth(w, r)
+		} else {
+			s.serveVersion(w, r)
+		}
 		return
 	}
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
@@ -242,6 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if latest, ok := s.latest[segs[0]]; ok {
 			u := *r.URL
 			u.Path = "/v" + strconv.Itoa(latest) + path
+			u.RawPath, u.ForceQuery = "", false
 			http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
 			return
 		}
@@ -258,7 +263,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest := segs[2:]
-	if len(rest) == 1 && r.Method == http.MethodGet {
+	if len(rest) == 1 && (rest[0] == "healthcheck" || rest[0] == "version") && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeJSON(w, http.StatusMethodNotAllowed, Errorf(http.StatusMethodNotAllowed, "method %s not allowed on %s", r.Method, path))
+		return
+	}
+	if len(rest) == 1 {
 		switch rest[0] {
 		case "healthcheck":
 			st, code := s.health()
@@ -275,7 +284,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			continue
 		}
-		if rt.method != r.Method {
+		if rt.method != r.Method && (r.Method != http.MethodHead || rt.method != http.MethodGet) {
 			allowed = true
 			continue
 		}
@@ -290,7 +299,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func parseMajor(seg string) (int, bool) {
-	if len(seg) < 2 || seg[0] != 'v' {
+	if len(seg) < 2 || seg[0] != 'v' || (len(seg) > 2 && seg[1] == '0') {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(seg[1:], 10, 16)
@@ -324,7 +333,7 @@ func (s *Server) health() (string, int) {
 	switch {
 	case s.stopping.Load():
 		return "shutting_down", http.StatusOK
-	case s.backend.Status().Halted:
+	case s.backend != nil && s.backend.Status().Halted:
 		return "unhealthy", http.StatusServiceUnavailable
 	}
 	return "available", http.StatusOK
@@ -359,7 +368,7 @@ const indexHTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>gospresso node API</title></head>
 <body>
 <h1>gospresso node API</h1>
-<p>Block height: {{.Height}}. Health: <a href="/healthcheck">/healthcheck</a>. Versions: <a href="/version">/version</a>.</p>
+<p>{{if .Node}}Block height: {{.Height}}. {{end}}Health: <a href="/healthcheck">/healthcheck</a>. Versions: <a href="/version">/version</a>.</p>
 {{range .Modules}}<h2>{{.Name}} (v{{.Major}}, API {{.Version}})</h2>
 <ul>{{range .Routes}}<li><code>{{.}}</code></li>{{end}}</ul>
 {{end}}
@@ -391,7 +400,11 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 		mods = append(mods, md)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = s.index.Execute(w, map[string]any{"Height": s.backend.BlockHeight(), "Modules": mods})
+	data := map[string]any{"Modules": mods}
+	if s.backend != nil {
+		data["Node"], data["Height"] = true, s.backend.BlockHeight()
+	}
+	_ = s.index.Execute(w, data)
 }
 
 // Serve serves the API on ln until Shutdown (which makes it return nil) or

@@ -54,8 +54,11 @@ func (r *Router) Stream(pattern string, open Opener) {
 		}
 		r.streams.Add(1)
 		defer r.streams.Done()
-		ctx = conn.CloseRead(ctx) // done when the client closes or sends anything
-		defer context.AfterFunc(ctx, cancel)()
+		// gone is done when the client closes or sends anything. It must
+		// not follow ctx: CloseRead drops the connection when its context
+		// ends, and on shutdown the client is owed the close frame below.
+		gone := conn.CloseRead(context.WithoutCancel(ctx))
+		defer context.AfterFunc(gone, cancel)()
 		status, reason := websocket.StatusNormalClosure, ""
 		for item, err := range items {
 			if err != nil {

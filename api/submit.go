@@ -36,6 +36,9 @@ func (submit) Register(r *Router, b Backend) error {
 		if err := req.DecodeBody(&txs); err != nil {
 			return nil, err
 		}
+		if txs == nil {
+			return nil, badRequest("request body: null, want a JSON array of transactions")
+		}
 		if len(txs) > DefaultMaxBatch {
 			return nil, badRequest("batch of %d transactions, at most %d", len(txs), DefaultMaxBatch)
 		}

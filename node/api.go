@@ -135,3 +135,8 @@ func (b backend) Metrics() prometheus.Gatherer { return b.n.s.gatherer }
 func (b backend) StateSignature(height uint64) (lightclient.SignedState, bool) {
 	return b.n.states.get(height)
 }
+
+// APIBackend returns the node as the api package reads it, for a program
+// that serves modules on a server of its own (a second port, such as the
+// hotshot-events service, or a dev API). WithAPI uses the same backend.
+func (n *Node) APIBackend() api.Backend { return backend{n} }

@@ -78,7 +78,11 @@ const (
 // ends. A failed post is retried with exponential backoff unless a newer
 // state arrives first.
 func (n *Node) postStates(ctx context.Context, url string) {
-	client := &http.Client{Timeout: relayTimeout}
+	// A transport of its own, whose idle connections close with the poster,
+	// so a relay shutting down never waits for a connection this node left.
+	transport := &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConns: 1, IdleConnTimeout: 30 * time.Second}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Timeout: relayTimeout, Transport: transport}
 	backoff := relayMinBackoff
 	var pending *lightclient.SignedState
 	for {

@@ -44,6 +44,7 @@ type config struct {
 	timeout   time.Duration
 	api       []api.Module
 	apiOpts   []api.Option
+	relay     string
 }
 
 // Nodes sets the number of nodes (default 4).
@@ -66,6 +67,11 @@ func Logger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 func API(modules []api.Module, opts ...api.Option) Option {
 	return func(c *config) { c.api, c.apiOpts = modules, opts }
 }
+
+// StateRelay makes every node post the light-client states it signs to the
+// state relay at url (node.WithStateRelay), such as a
+// services/staterelay server on a loopback port.
+func StateRelay(url string) Option { return func(c *config) { c.relay = url } }
 
 // Timeout bounds every wait of the helpers (default 30s).
 func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
@@ -164,6 +170,9 @@ func (n *Network) start(i int) error {
 	}
 	if len(n.cfg.api) > 0 {
 		opts = append(opts, node.WithAPI("127.0.0.1:0", n.cfg.api, n.cfg.apiOpts...))
+	}
+	if n.cfg.relay != "" {
+		opts = append(opts, node.WithStateRelay(n.cfg.relay))
 	}
 	nd, err := node.New(n.Genesis, n.Keys[i], opts...)
 	if err != nil {

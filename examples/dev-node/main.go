@@ -2,14 +2,18 @@
 // consensus nodes over an in-memory network, each with an SQLite store (in a
 // temporary directory removed at exit, or under --data-dir, kept), keys from
 // a fixed seed and a genesis embedded in the binary (genesis.toml beside this
-// file). It submits a trickle of sample transactions unless told not to and
+// file). Node 0 serves the HTTP API (docs/api.md) on --port
+// (ESPRESSO_SEQUENCER_API_PORT, default 8770) and a dev API with
+// GET /api/dev-info on --dev-port (ESPRESSO_DEV_NODE_PORT, default 20000).
+// It submits a trickle of sample transactions unless told not to and
 // prints every decided block until interrupted.
 //
 //	go run ./examples/dev-node
-//	go run ./examples/dev-node --no-transactions --view-timeout 2s
+//	go run ./examples/dev-node --no-transactions --view-timeout 2s --port 8080
+//	curl -L http://localhost:8770/status/block-height
 //
-// It grows into the full dev node of the operator guide (HTTP API, L1,
-// SQLite storage) as those parts land.
+// It grows into the full dev node of the operator guide (L1, prover) as
+// those parts land.
 package main
 
 import (
@@ -19,16 +23,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/examples/internal/apiopen"
+	exopts "github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/network/memnet"
@@ -49,6 +60,24 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// Default ports (docs/operator.md, "dev-node").
+const (
+	// defaultAPIPort is the HTTP API port without --port or
+	// ESPRESSO_SEQUENCER_API_PORT: the port the official dev node image
+	// sets.
+	defaultAPIPort = 8770
+	// defaultDevPort is the dev API port without --dev-port or
+	// ESPRESSO_DEV_NODE_PORT, the reference's default.
+	defaultDevPort = 20000
+)
+
+// Environment variables read for the flags that have one.
+const (
+	envAPIPort  = "ESPRESSO_SEQUENCER_API_PORT"
+	envMaxConns = "ESPRESSO_SEQUENCER_MAX_CONNECTIONS"
+	envDevPort  = "ESPRESSO_DEV_NODE_PORT"
+)
+
 type options struct {
 	noTx        bool
 	txInterval  time.Duration
@@ -56,9 +85,36 @@ type options struct {
 	builder     time.Duration
 	verbose     bool
 	dataDir     string
+	port        uint16 // HTTP API port of node 0; 0 picks a free one
+	maxConns    uint64 // 0: the API server's default bound
+	devPort     uint16 // dev API port; 0 picks a free one
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, os.LookupEnv, stdout, stderr)
+}
+
+// runEnv is run with the environment lookup given (os.LookupEnv, or a map
+// in tests).
+func runEnv(ctx context.Context, args []string, env func(string) (string, bool), stdout, stderr io.Writer) int {
+	o, err := parseArgs(args, env, stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	if err := devNode(ctx, o, env, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "dev-node: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseArgs parses the flags; --port, --max-connections and --dev-port
+// fall back on their environment variables, then on their defaults. Errors
+// are printed to stderr.
+func parseArgs(args []string, env func(string) (string, bool), stderr io.Writer) (options, error) {
 	fs := pflag.NewFlagSet("dev-node", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
@@ -68,24 +124,69 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.builder, "builder-timeout", time.Second, "longest wait for transactions before an empty block")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log consensus events")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep the nodes' SQLite stores under this directory (default: a temporary directory removed at exit); a second run resumes from it")
+	fs.Uint16Var(&o.port, "port", defaultAPIPort, "HTTP API port of node 0, 0 for any free port (env "+envAPIPort+")")
+	fs.Uint64Var(&o.maxConns, "max-connections", 0, "most concurrent HTTP API connections; excess ones get HTTP 429 (env "+envMaxConns+"; default 1024)")
+	fs.Uint16Var(&o.devPort, "dev-port", defaultDevPort, "port of the dev API (/api/dev-info), 0 for any free port (env "+envDevPort+")")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
+		return o, err
+	}
+	if len(fs.Args()) > 0 {
+		fmt.Fprintf(stderr, "dev-node: unexpected argument %q\n", fs.Args()[0])
+		return o, errors.New("unexpected argument")
+	}
+	for _, e := range []struct {
+		flag, env string
+		max       uint64
+		set       func(uint64)
+	}{
+		{"port", envAPIPort, 65535, func(v uint64) { o.port = uint16(v) }},
+		{"max-connections", envMaxConns, 1<<31 - 1, func(v uint64) { o.maxConns = v }},
+		{"dev-port", envDevPort, 65535, func(v uint64) { o.devPort = uint16(v) }},
+	} {
+		raw, ok := env(e.env)
+		if fs.Changed(e.flag) || !ok || strings.TrimSpace(raw) == "" {
+			continue
 		}
-		return 2
+		v, err := strconv.ParseUint(strings.TrimSpace(raw), 10, 64)
+		if err != nil || v > e.max {
+			fmt.Fprintf(stderr, "dev-node: --%s (%s): %q: want an integer from 0 to %d\n", e.flag, e.env, raw, e.max)
+			return o, fmt.Errorf("bad %s", e.env)
+		}
+		e.set(v)
 	}
-	if err := devNode(ctx, o, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "dev-node: %v\n", err)
-		return 1
-	}
-	return 0
+	return o, nil
 }
 
-func devNode(ctx context.Context, o options, stdout, stderr io.Writer) error {
+// apiPlan is what node 0 serves: the modules of a sequencer started with
+// `-- storage-sql -- http -- query -- submit -- status -- catchup -- config`
+// (docs/operator.md, "What module combinations do"), with the dev node's
+// own variable in the config module's list.
+func apiPlan(o options, env func(string) (string, bool)) (*apiopen.Plan, error) {
+	cfg := &exopts.Config{
+		HTTP:  &exopts.HTTPModule{Port: o.port, MaxConnections: o.maxConns},
+		Query: &exopts.QueryModule{}, Submit: &exopts.SubmitModule{}, Status: &exopts.StatusModule{},
+		Catchup: &exopts.CatchupModule{}, Config: &exopts.ConfigModule{}, StorageSQL: &exopts.StorageSQLModule{},
+	}
+	cfg.Global.Identity = exopts.Identity{NodeName: "dev-node 0", OperatingSystem: runtime.GOOS, NodeType: "gospresso dev-node " + node.Version}
+	return apiopen.Build(cfg, apiopen.WithEnv(env), apiopen.WithPublicEnv(envDevPort))
+}
+
+func devNode(ctx context.Context, o options, env func(string) (string, bool), stdout, stderr io.Writer) error {
 	gen, err := genesis.Parse(genesisTOML)
 	if err != nil {
 		return fmt.Errorf("embedded genesis: %w", err)
 	}
+	plan, err := apiPlan(o, env)
+	if err != nil {
+		return err
+	}
+	// The dev API's port is taken first, so that a port in use fails
+	// before any node starts.
+	devLn, err := net.Listen("tcp", ":"+strconv.Itoa(int(o.devPort)))
+	if err != nil {
+		return fmt.Errorf("dev API: %w (choose another port with --dev-port or %s)", err, envDevPort)
+	}
+	defer devLn.Close() // after Shutdown, a no-op
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelInfo
@@ -127,19 +228,48 @@ func devNode(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		n, err := node.New(gen, k, node.WithStorage(store), node.WithNetwork(tr), node.WithLogger(logger.With("node", i)),
-			node.WithConsensusConfig(consensus.Config{NextViewTimeout: o.viewTimeout, BuilderTimeout: o.builder}))
+		opts := []node.Option{node.WithStorage(store), node.WithNetwork(tr), node.WithLogger(logger.With("node", i)),
+			node.WithConsensusConfig(consensus.Config{NextViewTimeout: o.viewTimeout, BuilderTimeout: o.builder})}
+		if i == 0 {
+			opts = append(opts, node.WithAPI(plan.Addr, plan.Modules, plan.ServerOptions...))
+		}
+		n, err := node.New(gen, k, opts...)
 		if err != nil {
 			store.Close()
 			return err
 		}
 		if err := n.Start(ctx); err != nil {
 			_ = n.Stop(context.Background()) // closes the store
+			if errors.Is(err, syscall.EADDRINUSE) {
+				err = fmt.Errorf("%w (choose another HTTP API port with --port or %s)", err, envAPIPort)
+			}
 			return err
 		}
 		nodes[i] = n
 	}
+	apiPort := nodes[0].APIAddr().(*net.TCPAddr).Port
+	devSrv, err := api.New(nodes[0].APIBackend(),
+		[]api.Module{devAPI{info: devInfo{SequencerAPIPort: uint16(apiPort), AltChains: []altChain{}}}},
+		api.WithLogger(logger), api.WithAppVersion("gospresso "+node.Version))
+	if err != nil {
+		return err
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := devSrv.Serve(devLn); err != nil {
+			logger.Error("dev API server stopped", "err", err)
+		}
+	}()
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = devSrv.Shutdown(stopCtx)
+		<-served
+	}()
 	fmt.Fprintf(stdout, "dev-node: %d nodes running (chain id %s, stores in %s); Ctrl-C to stop\n", len(nodes), gen.ChainConfig.ChainID, dir)
+	fmt.Fprintf(stdout, "dev-node: node 0 serves the HTTP API at http://localhost:%d (try: curl -L http://localhost:%d/status/block-height)\n", apiPort, apiPort)
+	fmt.Fprintf(stdout, "dev-node: dev API at http://localhost:%d/api/dev-info\n", devLn.Addr().(*net.TCPAddr).Port)
 
 	var mu sync.Mutex
 	submitted := make(map[types.Commitment]time.Time)

@@ -13,7 +13,7 @@ func TestDevNodePrintsDecidedBlocks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	code := run(ctx, []string{"--tx-interval", "20ms", "--builder-timeout", "50ms"}, &out, &errOut)
+	code := run(ctx, []string{"--tx-interval", "20ms", "--builder-timeout", "50ms", "--port", "0", "--dev-port", "0"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
 	}
@@ -49,7 +49,7 @@ func TestDevNodeResumesFromDataDir(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
 		var out, errOut bytes.Buffer
-		if code := run(ctx, []string{"--data-dir", dir, "--builder-timeout", "20ms", "--view-timeout", "300ms", "--no-transactions"}, &out, &errOut); code != 0 {
+		if code := run(ctx, []string{"--data-dir", dir, "--builder-timeout", "20ms", "--view-timeout", "300ms", "--no-transactions", "--port", "0", "--dev-port", "0"}, &out, &errOut); code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 		var hs []int

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gospresso/gospresso/examples/internal/apiopen"
 	"github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/examples/internal/storeopen"
 	"github.com/gospresso/gospresso/genesis"
@@ -21,7 +22,7 @@ import (
 const (
 	exitOK             = 0
 	exitFailure        = 1 // genesis, keys or the store could not be loaded
-	exitUsage          = 2 // command-line or configuration error (pruning with storage-fs too)
+	exitUsage          = 2 // command-line or configuration error (pruning with storage-fs and bad identity options too)
 	exitNotImplemented = 3 // valid configuration, but no node in this build
 )
 
@@ -47,6 +48,12 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 	if err != nil {
 		return fail(stderr, err)
 	}
+	// The API plan checks the identity options: a configuration error,
+	// reported before anything is loaded.
+	plan, err := apiopen.Build(cfg, apiopen.WithEnv(env))
+	if err != nil {
+		return fail(stderr, err)
+	}
 
 	g := &cfg.Global
 	gen, err := genesis.Load(g.GenesisFile)
@@ -65,6 +72,7 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 	fmt.Fprint(stdout, cfg.Summary())
 	fmt.Fprintf(stdout, "genesis: %s\n", describeGenesis(g.GenesisFile, gen))
 	fmt.Fprintf(stdout, "keys: staking %s, state %s, libp2p peer %s\n", k.Staking.PubKey(), k.State.PubKey(), peer)
+	fmt.Fprint(stdout, plan.Describe())
 
 	if err := ctx.Err(); err != nil {
 		return fail(stderr, fmt.Errorf("interrupted: %w", err))
@@ -72,7 +80,7 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 	if code, ok := openStore(ctx, cfg, env, stdout, stderr); !ok {
 		return code
 	}
-	fmt.Fprintln(stderr, "sequencer: the configuration is valid, but this build cannot start a consensus node yet: it has no libp2p transport (for an in-process network run: go run ./examples/dev-node)")
+	fmt.Fprintln(stderr, "sequencer: the configuration is valid, but this build cannot start a consensus node yet: it has no libp2p transport, so it serves no API either (for an in-process network with the HTTP API run: go run ./examples/dev-node)")
 	return exitNotImplemented
 }
 

@@ -89,6 +89,16 @@ func TestErrors(t *testing.T) {
 		{"missing genesis", "--key-file " + keyFile + " --genesis-file /nonexistent/genesis.toml", nil, exitFailure, "sequencer: genesis: "},
 		{"bad key file", "--key-file " + bad + " --genesis-file " + demo, nil, exitFailure, "sequencer: "},
 		{"missing key file", "--key-file /nonexistent/0.env --genesis-file " + demo, nil, exitFailure, "sequencer: "},
+		// Identity options are configuration errors, found before the
+		// genesis file or the keys are read.
+		{"unknown country code", "--key-file " + keyFile + " --genesis-file " + demo + " --country-code XX -- http -- status", nil, exitUsage,
+			`sequencer: --country-code: "XX": not an ISO 3166-1 alpha-2 country code (want e.g. US or DE)`},
+		{"unknown country code from env", "--key-file /nonexistent/0.env --genesis-file /nonexistent/genesis.toml",
+			map[string]string{"ESPRESSO_SEQUENCER_IDENTITY_COUNTRY_CODE": "zz"}, exitUsage, `sequencer: --country-code: "ZZ": `},
+		{"latitude without longitude", "--key-file " + keyFile + " --genesis-file " + demo + " --latitude 40.4", nil, exitUsage,
+			"sequencer: --latitude needs --longitude too (give both or neither)"},
+		{"longitude without latitude", "--key-file " + keyFile + " --genesis-file /nonexistent/genesis.toml", map[string]string{"ESPRESSO_SEQUENCER_IDENTITY_LONGITUDE": "-82.9"},
+			exitUsage, "sequencer: --longitude needs --latitude too (give both or neither)"},
 	} {
 		code, out, errOut := runWith(t, t.Context(), strings.Fields(tc.args), tc.env)
 		if code != tc.code || !strings.HasPrefix(errOut, tc.msg) || strings.Count(errOut, "\n") != 1 || out != "" {
@@ -152,6 +162,11 @@ func TestFullCommandLine(t *testing.T) {
 			"--is-da=true", "--port=50000", "--prune=true",
 			"genesis: " + env["ESPRESSO_SEQUENCER_GENESIS_FILE"] + " (base version 0.2, upgrade version 0.2, chain id 999999999",
 			"keys: staking " + k.Staking.PubKey().String() + ", state " + k.State.PubKey().String() + ", libp2p peer " + peer.String(),
+			// The API plan (docs/operator.md, "What module combinations do").
+			"\napi: :50000 (max connections 1024, the default): /v0/status, /v0/availability, /v1/availability, /v0/node, " +
+				"/v0/submit, /v0/catchup, /v0/config, /v0/state-signature, /v0/block-state, /v0/fee-state\n" +
+				"api: hotshot-events server :9000: /v0/hotshot-events\n" +
+				"state relay: http://state-relay-server:30011 (signed light-client states are posted there)\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: summary lacks %q:\n%s", keyMode, want, out)
@@ -161,6 +176,33 @@ func TestFullCommandLine(t *testing.T) {
 			if strings.Contains(out+errOut, secret) {
 				t.Errorf("%s: output leaks a secret", keyMode)
 			}
+		}
+	}
+}
+
+// The API plan is printed with the effective configuration: the address,
+// the connection bound and the modules the combination serves (the modules
+// themselves are tested in examples/internal/apiopen). Nothing is served:
+// the run still ends with status 3.
+func TestAPIPlan(t *testing.T) {
+	td := shared.Dir(t)
+	_, keyFile := testKeys(t)
+	base := "--key-file " + keyFile + " --genesis-file " + filepath.Join(td, "genesis", "demo.toml")
+	dir := t.TempDir()
+	for _, tc := range []struct{ args, want string }{
+		{"-- storage-fs --path " + filepath.Join(dir, "fs") + " -- http --max-connections 5 -- query -- submit",
+			"\napi: :8080 (max connections 5): /v0/status, /v0/availability, /v1/availability, /v0/node, /v0/submit, /v0/catchup, /v0/state-signature\n"},
+		{"-- storage-fs --path " + filepath.Join(dir, "fs-lightweight"), "\napi: none (no http module: no HTTP server at all)\n"},
+		{"-- storage-sql --path " + filepath.Join(dir, "sql") + " -- http --port 24000 -- status -- explorer",
+			"\napi: :24000 (max connections 1024, the default): /v0/status, /v0/state-signature\n" +
+				"api: explorer: not served, this build has no explorer module yet\n"},
+	} {
+		code, out, errOut := runWith(t, t.Context(), strings.Fields(base+" "+tc.args), nil)
+		if code != exitNotImplemented || errOut != cannotStart {
+			t.Fatalf("%s: exit %d, stderr %q", tc.args, code, errOut)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("%s: stdout lacks %q:\n%s", tc.args, tc.want, out)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/gospresso/gospresso/storage/fs"
 )
 
-const cannotStart = "sequencer: the configuration is valid, but this build cannot start a consensus node yet: it has no libp2p transport (for an in-process network run: go run ./examples/dev-node)\n"
+const cannotStart = "sequencer: the configuration is valid, but this build cannot start a consensus node yet: it has no libp2p transport, so it serves no API either (for an in-process network with the HTTP API run: go run ./examples/dev-node)\n"
 
 // The store the storage module selects is opened (and closed again) after
 // the configuration, genesis and keys are checked.

@@ -32,7 +32,8 @@ type HTTPModule struct {
 	// Port is the API port.
 	Port uint16
 	// MaxConnections limits concurrent connections (excess ones get HTTP
-	// 429); 0 = no limit.
+	// 429); 0 = not given: the API server's default bound
+	// (api.DefaultMaxConnections, 1024).
 	MaxConnections uint64
 }
 
@@ -185,7 +186,7 @@ func modules() []*moduleSpec {
 				return []*option{
 					{flag: "port", env: []string{sq + "API_PORT"}, def: "8080", help: "HTTP API port", val: portVar(&m.Port)},
 					{flag: "max-connections", env: []string{sq + "MAX_CONNECTIONS"},
-						help: "most concurrent HTTP connections; excess ones get HTTP 429 (none: no limit)", val: uintVar(&m.MaxConnections, 1, maxU64)},
+						help: "most concurrent HTTP connections; excess ones get HTTP 429 (none: the server's default, 1024)", val: uintVar(&m.MaxConnections, 1, maxU64)},
 				}
 			}},
 		{name: ModuleQuery, requires: needHTTP, summary: "query service (availability, node, status, ...); needs a storage module",
