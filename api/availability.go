@@ -40,6 +40,7 @@ type availability struct {
 	major  int
 	limits Limits
 	b      Backend
+	fetch  *fetcher // nil: no peers to fetch missing blocks from
 }
 
 // Availability returns the availability module at version 0 (leaves in
@@ -71,7 +72,7 @@ func (a *availability) Version() string {
 }
 
 func (a *availability) Register(r *Router, b Backend) error {
-	m := &availability{major: a.major, limits: a.limits, b: b}
+	m := &availability{major: a.major, limits: a.limits, b: b, fetch: a.fetch}
 	small, large := m.limits.SmallObjectRangeLimit, m.limits.LargeObjectRangeLimit
 
 	r.Get("limits", func(*Request) (any, error) { return m.limits, nil })
@@ -124,7 +125,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 			if hashTag == types.TagLeaf {
 				blk, err = m.b.Store().BlockByLeaf(req.Context(), c)
 			} else {
-				blk, err = m.b.Store().BlockByHash(req.Context(), c)
+				blk, err = m.byBlockHash(req.Context(), c)
 			}
 			if err != nil {
 				return nil, objectErr(err, "%s with hash %s", k.name, req.Param("hash"))
@@ -146,7 +147,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 				if err != nil {
 					return nil, err
 				}
-				blk, err := m.b.Store().BlockByHash(req.Context(), c)
+				blk, err := m.byBlockHash(req.Context(), c)
 				if err != nil {
 					return nil, objectErr(err, "payload of block %s", req.Param("block-hash"))
 				}
@@ -238,7 +239,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 		if err != nil {
 			return nil, err
 		}
-		blk, err := m.b.Store().BlockByHash(req.Context(), c)
+		blk, err := m.byBlockHash(req.Context(), c)
 		if err != nil {
 			return nil, objectErr(err, "block with hash %s", req.Param("hash"))
 		}
@@ -312,11 +313,41 @@ func (m *availability) byHeight(req *Request) (types.Block, error) {
 		return types.Block{}, err
 	}
 	blk, err := m.b.Store().BlockByHeight(req.Context(), h)
+	if err != nil && missing(err) && m.fetch != nil && h < m.b.BlockHeight() {
+		blk, err = m.fetched(req.Context(), err, fmt.Sprintf("block/%d", h), func(b *types.Block) bool { return b.Height() == h })
+	}
 	if err != nil {
 		return types.Block{}, objectErr(err, "block %d (the chain has %d blocks)", h, m.b.BlockHeight())
 	}
 	return blk, nil
 }
+
+// byBlockHash loads the block with header commitment c, from the store or
+// else from peers.
+func (m *availability) byBlockHash(ctx context.Context, c types.Commitment) (types.Block, error) {
+	blk, err := m.b.Store().BlockByHash(ctx, c)
+	if err != nil && missing(err) && m.fetch != nil {
+		blk, err = m.fetched(ctx, err, "block/hash/"+c.Tagged(types.TagBlock).String(),
+			func(b *types.Block) bool { return b.Leaf.Header.Commit() == c })
+	}
+	return blk, err
+}
+
+// fetched asks the peers for a block the store lacks (local is the
+// store's error); when none has it, the answer is local's, with why.
+func (m *availability) fetched(ctx context.Context, local error, path string, want func(*types.Block) bool) (types.Block, error) {
+	blk, err := m.fetch.block(ctx, m.b, path, want)
+	if err != nil {
+		return types.Block{}, &fetchError{local: local, peers: err}
+	}
+	return blk, nil
+}
+
+// fetchError is a block missing here that no peer could provide.
+type fetchError struct{ local, peers error }
+
+func (e *fetchError) Error() string { return e.local.Error() + " (not fetched from peers: " + e.peers.Error() + ")" }
+func (e *fetchError) Unwrap() error { return e.local }
 
 func (m *availability) byPayloadHash(req *Request, param string) (types.Block, error) {
 	c, err := req.Commitment(param, types.TagPayload)
@@ -328,6 +359,10 @@ func (m *availability) byPayloadHash(req *Request, param string) (types.Block, e
 		return types.Block{}, err
 	}
 	blk, err := qs.BlockByPayloadHash(req.Context(), c)
+	if err != nil && missing(err) && m.fetch != nil {
+		blk, err = m.fetched(req.Context(), err, "block/payload-hash/"+c.Tagged(types.TagPayload).String(),
+			func(b *types.Block) bool { return b.Leaf.Header.PayloadCommitment == c })
+	}
 	if err != nil {
 		return types.Block{}, objectErr(err, "block with payload hash %s", req.Param(param))
 	}
@@ -505,11 +540,16 @@ func namespaceData(b *types.Block, ns uint64) (NamespaceProofQueryData, error) {
 // objectErr words a store error for a missing object.
 func objectErr(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
+	why := ""
+	var fe *fetchError
+	if errors.As(err, &fe) {
+		why = " (and not fetched from peers: " + fe.peers.Error() + ")"
+	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return notFound("%s not found", what)
+		return notFound("%s not found%s", what, why)
 	case errors.Is(err, storage.ErrPruned):
-		return notFound("%s was pruned by this node (ask an archival node)", what)
+		return notFound("%s was pruned by this node (ask an archival node)%s", what, why)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}

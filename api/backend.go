@@ -40,6 +40,9 @@ type Backend interface {
 	// height, signed with the node's state key, if it is among the latest
 	// the node keeps (node.StateSignaturesKept).
 	StateSignature(height uint64) (lightclient.SignedState, bool)
+	// VerifyQC checks a quorum certificate of the node's network (for
+	// blocks fetched from peers).
+	VerifyQC(q *types.QuorumCertificate) error
 }
 
 // Info describes a node and its network: nothing in it is secret.

@@ -529,6 +529,8 @@ func (f *fakeBackend) Status() api.NodeStatus {
 
 func (f *fakeBackend) Metrics() prometheus.Gatherer { return f.metrics }
 
+func (f *fakeBackend) VerifyQC(*types.QuorumCertificate) error { return nil }
+
 func (f *fakeBackend) StateSignature(h uint64) (lightclient.SignedState, bool) {
 	b, err := f.store.BlockByHeight(context.Background(), h)
 	if err != nil {

@@ -3,6 +3,7 @@ package consensus
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/types"
@@ -178,4 +179,27 @@ func (v *verifier) verifyViewSync(c *ViewSyncCert) error {
 		return fmt.Errorf("view-sync %s certificate for round %d: %w", c.Phase, c.Round, err)
 	}
 	return nil
+}
+
+// Verifier checks quorum certificates of one network outside an engine
+// (for example a node's API checking blocks fetched from peers). It is
+// safe for concurrent use and remembers what it verified.
+type Verifier struct {
+	mu sync.Mutex
+	v  *verifier
+}
+
+// NewVerifier returns a verifier for the network with this stake table,
+// genesis commitment and genesis leaf.
+func NewVerifier(table *StakeTable, genesis [32]byte, genesisLeaf *types.Leaf) *Verifier {
+	return &Verifier{v: newVerifier(table, genesis, types.GenesisQC(genesisLeaf))}
+}
+
+// VerifyQC checks a certificate: the genesis certificate by value, any
+// other by the stake of its signers and one aggregate signature check.
+// Errors wrap ErrInvalidCertificate.
+func (v *Verifier) VerifyQC(q *types.QuorumCertificate) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.v.verifyQC(q)
 }

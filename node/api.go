@@ -140,3 +140,5 @@ func (b backend) StateSignature(height uint64) (lightclient.SignedState, bool) {
 // that serves modules on a server of its own (a second port, such as the
 // hotshot-events service, or a dev API). WithAPI uses the same backend.
 func (n *Node) APIBackend() api.Backend { return backend{n} }
+
+func (b backend) VerifyQC(q *types.QuorumCertificate) error { return b.n.setup.Verifier.VerifyQC(q) }

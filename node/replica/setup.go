@@ -27,6 +27,8 @@ type Setup struct {
 	// GenesisBlock is the block of height 0: the genesis leaf, its empty
 	// payload and the genesis certificate.
 	GenesisBlock types.Block
+	// Verifier checks the network's quorum certificates.
+	Verifier *consensus.Verifier
 }
 
 // NewSetup validates gen and derives the network's shared setup from it.
@@ -56,11 +58,13 @@ func NewSetup(gen *genesis.Genesis) (*Setup, error) {
 		PayloadCommitment: chain.PayloadCommitment(&empty),
 		BuilderCommitment: chain.PayloadCommitment(&empty),
 	})
+	commitment := gen.Commitment()
 	return &Setup{
 		Genesis:      gen,
-		Commitment:   gen.Commitment(),
+		Commitment:   commitment,
 		Table:        table,
 		Rules:        chain.Rules{Version: gen.BaseVersion, ChainConfig: gen.ChainConfig},
 		GenesisBlock: types.Block{Leaf: leaf, Payload: empty, QC: types.GenesisQC(&leaf)},
+		Verifier:     consensus.NewVerifier(table, commitment, &leaf),
 	}, nil
 }

@@ -123,8 +123,16 @@ func Build(cfg *options.Config, opts ...Option) (*Plan, error) {
 	switch {
 	case cfg.Query != nil:
 		add(api.Status(id))
-		add(api.Availability())
-		add(api.AvailabilityV1())
+		var avOpts []api.AvailabilityOption
+		if len(cfg.Query.Peers) > 0 {
+			peers := make([]string, len(cfg.Query.Peers))
+			for i, u := range cfg.Query.Peers {
+				peers[i] = u.String()
+			}
+			avOpts = append(avOpts, api.WithPeers(peers, api.DefaultFetchTimeout))
+		}
+		add(api.Availability(avOpts...))
+		add(api.AvailabilityV1(avOpts...))
 		add(ok(api.Node()))
 	case cfg.Status != nil:
 		// Without query the status module reads the node's metrics only.
