@@ -346,7 +346,9 @@ func (m *availability) fetched(ctx context.Context, local error, path string, wa
 // fetchError is a block missing here that no peer could provide.
 type fetchError struct{ local, peers error }
 
-func (e *fetchError) Error() string { return e.local.Error() + " (not fetched from peers: " + e.peers.Error() + ")" }
+func (e *fetchError) Error() string {
+	return e.local.Error() + " (not fetched from peers: " + e.peers.Error() + ")"
+}
 func (e *fetchError) Unwrap() error { return e.local }
 
 func (m *availability) byPayloadHash(req *Request, param string) (types.Block, error) {
