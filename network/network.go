@@ -92,3 +92,20 @@ func CheckTopic(topic string) error {
 	}
 	return nil
 }
+
+// Reporter is an optional interface of a Transport that keeps a score of
+// its peers. The node reports a peer whose message could not be decoded or
+// was found invalid; the transport lowers the peer's score and may
+// disconnect a peer that keeps misbehaving. Report never blocks.
+type Reporter interface {
+	// Report says that peer sent a bad message, and why.
+	Report(peer PeerID, reason error)
+}
+
+// Readier is an optional interface of a Transport whose broadcasts reach
+// peers only after some setup (a gossip mesh forming). The node exposes it
+// as consensus_libp2p_is_ready.
+type Readier interface {
+	// Ready reports whether a broadcast now reaches at least one peer.
+	Ready() bool
+}

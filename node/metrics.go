@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gospresso/gospresso/network"
 	"github.com/gospresso/gospresso/node/replica"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -70,6 +71,19 @@ func newMetrics(n *Node) (*metrics, error) {
 			return float64(m.lastTime.Unix())
 		}),
 	)
+	if pc, ok := n.s.transport.(network.PeerCounter); ok {
+		m.collectors = append(m.collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: "libp2p_num_connected_peers",
+			Help: "Peers the network transport is connected to."}, func() float64 { return float64(pc.ConnectedPeers()) }))
+	}
+	if r, ok := n.s.transport.(network.Readier); ok {
+		m.collectors = append(m.collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: "libp2p_is_ready",
+			Help: "1 when broadcasts reach peers."}, func() float64 {
+			if r.Ready() {
+				return 1
+			}
+			return 0
+		}))
+	}
 	gauge("outstanding_transactions", "Transactions in the mempool.", func(s snapshot) float64 { return float64(s.pending) })
 	gauge("outstanding_transactions_memory_size", "Payload bytes in the mempool.", func(s snapshot) float64 { return float64(s.pendingBytes) })
 	counter("invalid_frames", "Network messages that could not be decoded.", func(s snapshot) float64 { return float64(s.InvalidFrames) })

@@ -398,7 +398,17 @@ func (n *Node) deliver(ctx context.Context, env network.Envelope) error {
 	if !member {
 		from = -1
 	}
+	before := n.replica.Stats()
 	answer, err := n.replica.Deliver(ctx, from, env.Data, n.s.clock.Now())
+	if rep, ok := n.s.transport.(network.Reporter); ok {
+		after := n.replica.Stats()
+		switch {
+		case after.InvalidFrames > before.InvalidFrames:
+			rep.Report(env.From, errUndecodable)
+		case after.InvalidMessages > before.InvalidMessages:
+			rep.Report(env.From, errInvalidMessage)
+		}
+	}
 	if answer != nil {
 		if err := n.s.transport.Send(ctx, env.From, answer); err != nil {
 			n.metrics.Load().failedMessages.Inc()
@@ -407,6 +417,12 @@ func (n *Node) deliver(ctx context.Context, env network.Envelope) error {
 	}
 	return err
 }
+
+// What a node reports to a scoring transport (network.Reporter).
+var (
+	errUndecodable    = errors.New("node: undecodable message")
+	errInvalidMessage = errors.New("node: invalid consensus message")
+)
 
 // publish makes the replica's counters readable outside the run loop.
 func (n *Node) publish() {

@@ -129,6 +129,7 @@ func testMetricsExposeOperatorNames(t *testing.T) {
 		"consensus_number_of_timeouts", "consensus_number_of_timeouts_as_leader", "consensus_outstanding_transactions",
 		"consensus_invalid_qc", "consensus_last_voted_view", "consensus_last_synced_block_height",
 		"consensus_number_of_views_per_decide_event", "consensus_node_index", "consensus_node", "consensus_version",
+		"consensus_libp2p_num_connected_peers",
 	} {
 		if _, ok := have[name]; !ok {
 			t.Errorf("metric %s missing", name)
