@@ -10,14 +10,11 @@ import (
 	"github.com/gospresso/gospresso/types"
 )
 
-// save durably stores the safety state and proposals of rd. The caller
-// sends rd.Messages only after save returns nil.
+// save durably stores the proposals and the safety state of rd, in that
+// order: the safety state's high QC may certify a leaf that arrived in
+// this very Ready, and a restarted node must hold the leaf its high QC
+// names. The caller sends rd.Messages only after save returns nil.
 func save(ctx context.Context, st storage.ConsensusStore, rd *consensus.Ready) error {
-	if rd.Safety != nil {
-		if err := st.SaveSafety(ctx, *rd.Safety); err != nil {
-			return fmt.Errorf("save safety state: %w", err)
-		}
-	}
 	for _, p := range rd.Proposals {
 		data, err := consensus.Encode(p)
 		if err != nil {
@@ -25,6 +22,11 @@ func save(ctx context.Context, st storage.ConsensusStore, rd *consensus.Ready) e
 		}
 		if err := st.SaveProposal(ctx, storage.StoredProposal{View: p.Leaf.View, Data: data}); err != nil {
 			return fmt.Errorf("save proposal for view %d: %w", p.Leaf.View, err)
+		}
+	}
+	if rd.Safety != nil {
+		if err := st.SaveSafety(ctx, *rd.Safety); err != nil {
+			return fmt.Errorf("save safety state: %w", err)
 		}
 	}
 	return nil

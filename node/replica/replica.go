@@ -260,7 +260,11 @@ func (r *Replica) apply(ctx context.Context) error {
 	if rd.Empty() {
 		return nil
 	}
-	if err := save(ctx, r.store, &rd); err != nil {
+	// The writes of one Ready complete even when the driver is being
+	// stopped: a Ready cut in half could leave a safety state naming a leaf
+	// that was never stored.
+	wctx := context.WithoutCancel(ctx)
+	if err := save(wctx, r.store, &rd); err != nil {
 		return r.halt(err)
 	}
 	for _, o := range rd.Messages {
@@ -281,7 +285,7 @@ func (r *Replica) apply(ctx context.Context) error {
 				r.mempool.Decided(txs)
 			}
 		}
-		if err := r.store.SaveDecided(ctx, rd.Decided); err != nil {
+		if err := r.store.SaveDecided(wctx, rd.Decided); err != nil {
 			return r.halt(fmt.Errorf("save decided blocks: %w", err))
 		}
 		last := rd.Decided[len(rd.Decided)-1]

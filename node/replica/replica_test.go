@@ -3,6 +3,7 @@ package replica_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/node/replica"
+	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/mem"
 	"github.com/gospresso/gospresso/types"
 )
@@ -292,4 +294,93 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("re-encoded frame does not decode: %v", err)
 		}
 	})
+}
+
+// ctxStore refuses writes whose context is done (as a store honouring
+// cancellation does) and records the order of consensus writes.
+type ctxStore struct {
+	*mem.Store
+	mu     sync.Mutex
+	writes []string
+}
+
+func (s *ctxStore) SaveSafety(ctx context.Context, st types.SafetyState) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.writes = append(s.writes, "safety")
+	s.mu.Unlock()
+	return s.Store.SaveSafety(ctx, st)
+}
+
+func (s *ctxStore) SaveProposal(ctx context.Context, p storage.StoredProposal) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.writes = append(s.writes, "proposal")
+	s.mu.Unlock()
+	return s.Store.SaveProposal(ctx, p)
+}
+
+// The writes of one Ready are not cut short by the driver's context
+// ending (a node being stopped), and proposals are stored before the
+// safety state, whose high QC may name the leaf just proposed: a restarted
+// node must hold the leaf its high QC certifies (a one-node network, which
+// has no peer to fetch it from, stalled for good without this).
+func TestWritesOfAReadyCompleteAndInOrder(t *testing.T) {
+	setup, ks := testSetup(t, 3, 1)
+	st := &ctxStore{Store: mem.New()}
+	r, err := replica.Open(t.Context(), replica.Config{Setup: setup, Key: ks[0].Staking, Store: st, Sender: &recorder{}, Consensus: fast}, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	now := start
+	for range 50 {
+		now = now.Add(10 * time.Millisecond)
+		st.mu.Lock()
+		st.writes = nil
+		st.mu.Unlock()
+		if err := r.Tick(canceled, now); err != nil {
+			t.Fatalf("Tick with a done context: %v (its writes must complete)", err)
+		}
+		st.mu.Lock()
+		w := strings.Join(st.writes, " ")
+		st.mu.Unlock()
+		if strings.Contains(w, "safety proposal") {
+			t.Fatalf("one Ready stored a proposal after the safety state: %s", w)
+		}
+	}
+	if r.Height() < 3 {
+		t.Fatalf("decided only %d blocks", r.Height())
+	}
+	s, err := st.LoadSafety(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := st.LoadProposals(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := st.LastDecided(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.HighQC.Leaf != last.Leaf.Commit() {
+		found := false
+		for _, p := range props {
+			f, err := replica.DecodeFrame(append([]byte{'c'}, p.Data...))
+			if err == nil {
+				if pr, ok := f.Consensus.(*consensus.Proposal); ok && pr.Leaf.Commit() == s.HighQC.Leaf {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("the stored high QC (view %d) certifies a leaf that is neither the last decided one nor a stored proposal", s.HighQC.View)
+		}
+	}
 }
