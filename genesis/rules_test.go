@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/network/p2p"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -159,7 +160,7 @@ func testKeys(t testing.TB, n int) []testKey {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := k.Staking.PeerID()
+		id, err := p2p.PeerID(k.Staking)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +169,7 @@ func testKeys(t testing.TB, n int) []testKey {
 			staking: k.Staking.PubKey().String(),
 			state:   k.State.PubKey().String(),
 			pop:     k.Staking.ProvePossession().String(),
-			peer:    id.String(),
+			peer:    id,
 		}
 	}
 	return out

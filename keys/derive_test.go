@@ -3,6 +3,7 @@ package keys
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,8 @@ const katMessage = "gospresso"
 // Known answers of DeriveKeys(katSeed, i), generated once and frozen so that
 // derivation can never drift (docs/keys.md, "Deriving keys from a seed"). The BLS secret, the state seed and
 // the peer ID of index 0 were also recomputed independently (Python: IETF
-// KeyGen with HKDF-SHA-256, hashlib, Ed25519 + base58 multihash).
+// KeyGen with HKDF-SHA-256, hashlib, Ed25519 + base58 multihash). The peer ID
+// of the libp2p seed is frozen in network/p2p's known-answer test.
 var knownAnswers = []struct {
 	index         uint64
 	stakingPub    string
@@ -29,7 +31,7 @@ var knownAnswers = []struct {
 	pop           string
 	statePub      string
 	stateSecret   string
-	peerID        string
+	libp2pSeed    string // hex of DeriveSeed(libp2pDerivationDomain)
 	signature     string // staking signature of katMessage
 	stateSig      string // state signature of katMessage
 }{
@@ -40,7 +42,7 @@ var knownAnswers = []struct {
 		pop:           "BLS_POP~k-xtnL-RNWivKC9_Ce2Ji9RvZoEJcFWLhnyBKdGbMf7iKIxdKcnQyC_ubxvFhgVpB4hBoCW_X9opt4IKqXslsdw5961SC12hcpNmwcXAr9uOWCRapVOLIxW2ibmNc6ring",
 		statePub:      "SCHNORR_VER_KEY~eMmMovVGUpLS5__FOSxDZ2nb0xk4bFHEbzLLptl3DpQS",
 		stateSecret:   "SCHNORR_SIGNING_KEY~i7UkaVNQpI8Si628dqBaPazyeeSc6xr5mOChHaKto6I2",
-		peerID:        "12D3KooWMf7vS7VeoUrYBrSGpB7ewVLzWfCSabk8yGzDcf9utZC4",
+		libp2pSeed:    "faa08f7251fe0d406039c4d829b224dfda11e14ebf0d0c801e7aaa5480436441",
 		signature:     "BLS_SIG~sZSMZ_o3saEPOK67xCKoTjll7PSS4BMb5VRbzdbc9MNxm2pDt7angR1H_MzPAX84DC5iCPJgW764BvxzElHgXAtwZQ8WvtjCR2l_1ZffxsLmY9R65Zq5iVpVeUwzq23JMQ",
 		stateSig:      "SCHNORR_SIG~J1MeYfL_7RBoKBZ6JMnNs3E1FTmID-uqqf5RujJ2RQEFoQeIT35HRvlHN9CzSTWh12LvDRa2gIJq2aKH4Bcnd8A",
 	},
@@ -51,7 +53,7 @@ var knownAnswers = []struct {
 		pop:           "BLS_POP~oPZ9acQtEJaQUlGYHGreczOIO0LYBeDBhbUXPnb-A277XfrxtS8z1clvtbpyOFgdClY8tuMZkblnmxkaGpbkKMJzmzg1Lgp--PJF8Lma7bJvHv6Mx2v4dw7HraX0e2r9gQ",
 		statePub:      "SCHNORR_VER_KEY~Rx_-Bf_gwo6Fh2aUm_eW9IG51MwSev-Lrbto8Hla-K1q",
 		stateSecret:   "SCHNORR_SIGNING_KEY~UXdrbQfwoc-OemAsVCCDS-Y6CrZtafJyLT-RAj6hx0b6",
-		peerID:        "12D3KooWJYmxhwQdUE9UUV1XnNWSoWbin4yvRh1uWaEJ5j7xQ7P7",
+		libp2pSeed:    "31217391449497ce086eb8f40e4ba35ce321f11b8e269a6f4deba14a219ce3e4",
 		signature:     "BLS_SIG~lBJoX2rRPOLjWX0wMo2Jmm0UFfn-K3pn9zSd5obf-C-ZY5IhmnulzWYGWMdNKzZNDLAf_1tTlEYDyrjL8LCNP0VYEDuY_nWOcVlYOpKwGr0nbVV9wSHmdZlmYug8P6BtFw",
 		stateSig:      "SCHNORR_SIG~dKhBp6k5tf4Zi2fy-cXeFQS5xf_ev0m7jffGnOZwKycEoL-p0n4BH8pp6AoZMAM-X7mmkuiXp82DRwHIPR-Yk68",
 	},
@@ -82,11 +84,11 @@ func TestDeriveKeysKnownAnswers(t *testing.T) {
 			check("proof of possession", k.Staking.ProvePossession().String(), ka.pop)
 			check("state public key", k.State.PubKey().String(), ka.statePub)
 			check("state secret", k.State.Secret(), ka.stateSecret)
-			id, err := k.Staking.PeerID()
+			seed, err := k.Staking.DeriveSeed(libp2pDerivationDomain)
 			if err != nil {
 				t.Fatal(err)
 			}
-			check("peer id", id.String(), ka.peerID)
+			check("libp2p seed", hex.EncodeToString(seed[:]), ka.libp2pSeed)
 			check("signature", k.Staking.Sign([]byte(katMessage)).String(), ka.signature)
 			ss, err := k.State.Sign([]byte(katMessage))
 			if err != nil {
@@ -174,41 +176,39 @@ func TestGenerateKeys(t *testing.T) {
 	}
 }
 
-func TestPeerID(t *testing.T) {
+func TestDeriveSeed(t *testing.T) {
 	k := derived(t, 0)
-	id, err := k.Staking.PeerID()
+	seed, err := k.Staking.DeriveSeed(libp2pDerivationDomain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(id.String(), "12D3KooW") {
-		t.Fatalf("peer id %s does not start with 12D3KooW", id)
+	// SHA-256(domain ‖ 32-byte big-endian secret), the secret being the
+	// TaggedBase64 payload of the secret key text.
+	secret, err := decodeTagged(k.Staking.Secret(), TagStakingKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Stable: a key parsed from its text gives the same ID.
+	if want := sha256.Sum256(append([]byte(libp2pDerivationDomain), secret...)); seed != want {
+		t.Fatalf("seed %x, want SHA-256(domain ‖ secret) = %x", seed, want)
+	}
+	// Stable: a key parsed from its text gives the same seed.
 	parsed, err := ParseStakingKey(k.Staking.Secret())
 	if err != nil {
 		t.Fatal(err)
 	}
-	id2, err := parsed.PeerID()
-	if err != nil || id2 != id {
-		t.Fatalf("peer id of parsed key = %s, %v; want %s", id2, err, id)
+	if again, err := parsed.DeriveSeed(libp2pDerivationDomain); err != nil || again != seed {
+		t.Fatalf("seed of parsed key = %x, %v; want %x", again, err, seed)
 	}
-	priv, err := k.Staking.LibP2PKey()
-	if err != nil {
-		t.Fatal(err)
+	// The domain and the key both matter.
+	if other, _ := k.Staking.DeriveSeed("another/domain"); other == seed {
+		t.Fatal("another domain gives the same seed")
 	}
-	if !id.MatchesPrivateKey(priv) {
-		t.Fatal("peer id does not match LibP2PKey")
-	}
-	other, err := derived(t, 1).Staking.PeerID()
-	if err != nil || other == id {
-		t.Fatalf("peer id of another key = %s, %v", other, err)
+	if other, _ := derived(t, 1).Staking.DeriveSeed(libp2pDerivationDomain); other == seed {
+		t.Fatal("another key gives the same seed")
 	}
 	var zero StakingKey
-	if _, err := zero.PeerID(); !errors.Is(err, ErrZeroKey) {
-		t.Fatalf("zero key PeerID: err = %v, want ErrZeroKey", err)
-	}
-	if _, err := zero.LibP2PKey(); !errors.Is(err, ErrZeroKey) {
-		t.Fatalf("zero key LibP2PKey: err = %v, want ErrZeroKey", err)
+	if _, err := zero.DeriveSeed(libp2pDerivationDomain); !errors.Is(err, ErrZeroKey) {
+		t.Fatalf("zero key DeriveSeed: err = %v, want ErrZeroKey", err)
 	}
 }
 

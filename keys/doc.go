@@ -1,6 +1,7 @@
 // Package keys holds a node's cryptographic identity: BLS12-381 staking keys,
-// Schnorr state keys, the libp2p identity derived from the staking key, and the
-// .env key files the operator tools write and the sequencer reads
+// Schnorr state keys, the seeds other identities are derived from
+// (StakingKey.DeriveSeed; package network/p2p derives the libp2p identity),
+// and the .env key files the operator tools write and the sequencer reads
 // (docs/keys.md).
 //
 // # Staking keys (BLS12-381, min-pk)
@@ -38,9 +39,9 @@
 //
 // DeriveKeys(seed, i) is a pure function: the BLS key is blst KeyGen of
 // IKM = SHA-256("gospresso/bls/v1" ‖ seed ‖ u64le(i)); the state seed is
-// s = SHA-256("gospresso/schnorr/v1" ‖ seed ‖ u64le(i)). The libp2p identity
-// of a staking key is the Ed25519 key with seed
-// SHA-256("gospresso/libp2p/v1" ‖ 32-byte big-endian BLS secret).
+// s = SHA-256("gospresso/schnorr/v1" ‖ seed ‖ u64le(i)). DeriveSeed(domain)
+// is SHA-256(domain ‖ 32-byte big-endian BLS secret); network/p2p uses it
+// with "gospresso/libp2p/v1" as the Ed25519 seed of the libp2p identity.
 // Known-answer tests freeze all three.
 //
 // # Text forms (TaggedBase64, docs/keys.md)

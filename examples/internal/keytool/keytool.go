@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/network/p2p"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -227,7 +228,7 @@ func PubKey(args []string, stdout, stderr io.Writer) error {
 	staking, errBLS := keys.ParseStakingKey(text)
 	if errBLS == nil {
 		if *libp2p {
-			id, err := staking.PeerID()
+			id, err := p2p.PeerID(staking)
 			if err != nil {
 				return err
 			}
