@@ -12,18 +12,16 @@ import (
 
 	"github.com/gospresso/gospresso/examples/internal/apiopen"
 	"github.com/gospresso/gospresso/examples/internal/options"
-	"github.com/gospresso/gospresso/examples/internal/storeopen"
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
-	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/network/p2p"
 )
 
 // Exit statuses.
 const (
-	exitOK             = 0
-	exitFailure        = 1 // genesis, keys or the store could not be loaded
-	exitUsage          = 2 // command-line or configuration error (pruning with storage-fs and bad identity options too)
-	exitNotImplemented = 3 // valid configuration, but no node in this build
+	exitOK      = 0
+	exitFailure = 1 // genesis, keys or the store could not be loaded
+	exitUsage   = 2 // command-line or configuration error (pruning with storage-fs and bad identity options too)
 )
 
 func main() {
@@ -64,7 +62,7 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 	if err != nil {
 		return fail(stderr, err)
 	}
-	peer, err := k.Staking.PeerID()
+	peer, err := p2p.PeerID(k.Staking)
 	if err != nil {
 		return fail(stderr, fmt.Errorf("libp2p peer id: %w", err))
 	}
@@ -77,34 +75,7 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 	if err := ctx.Err(); err != nil {
 		return fail(stderr, fmt.Errorf("interrupted: %w", err))
 	}
-	if code, ok := openStore(ctx, cfg, env, stdout, stderr); !ok {
-		return code
-	}
-	fmt.Fprintln(stderr, "sequencer: the configuration is valid, but this build cannot start a consensus node yet: it has no libp2p transport, so it serves no API either (for an in-process network with the HTTP API run: go run ./examples/dev-node)")
-	return exitNotImplemented
-}
-
-// openStore opens the store the storage module selects (docs/storage.md, "The
-// storage-sql module"), prints
-// what it opened, and closes it again: this build has no node to give it
-// to. It reports false with the exit status when the store cannot be used.
-func openStore(ctx context.Context, cfg *options.Config, env func(string) (string, bool), stdout, stderr io.Writer) (int, bool) {
-	st, info, err := storeopen.Open(ctx, cfg, storeopen.WithEnv(env))
-	if err != nil {
-		code := fail(stderr, err)
-		if errors.Is(err, storage.ErrNotSupported) {
-			code = exitUsage // pruning asked of the file-system backend
-		}
-		return code, false
-	}
-	if info.Notice != "" {
-		fmt.Fprintln(stdout, info.Notice)
-	}
-	fmt.Fprintf(stdout, "store: opened %s\n", info.Description)
-	if err := st.Close(); err != nil {
-		return fail(stderr, fmt.Errorf("storage: close %s: %w", info.Location, err)), false
-	}
-	return 0, true
+	return runNode(ctx, cfg, env, plan, gen, k, stdout, stderr)
 }
 
 // describeGenesis summarises a loaded genesis file on one line.
