@@ -51,14 +51,14 @@ func (b *Builder) Pending() bool { return b.mempool.Pending() }
 
 // BuildBlock implements consensus.BlockBuilder.
 func (b *Builder) BuildBlock(req consensus.BuildRequest) (types.Header, types.Payload, error) {
-	exclude := make(map[types.Commitment]struct{})
+	exclude := make(map[TxKey]struct{})
 	for _, p := range req.Undecided {
 		txs, err := p.Transactions()
 		if err != nil {
 			return types.Header{}, types.Payload{}, fmt.Errorf("chain: undecided ancestor payload: %w", err)
 		}
-		for _, tx := range txs {
-			exclude[tx.Commit()] = struct{}{}
+		for i := range txs {
+			exclude[KeyOf(&txs[i])] = struct{}{}
 		}
 	}
 	limit := b.rules.ChainConfig.MaxBlockSize

@@ -2,6 +2,8 @@ package chain
 
 import (
 	"container/list"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"time"
@@ -47,17 +49,33 @@ type Mempool struct {
 
 	mu      sync.Mutex
 	order   *list.List // of *pendingTx, oldest first
-	pending map[types.Commitment]*list.Element
+	pending map[TxKey]*list.Element
 	bytes   int
-	recent  map[types.Commitment]struct{}
-	ring    []types.Commitment
+	recent  map[TxKey]struct{}
+	ring    []TxKey
 	next    int
 }
 
 type pendingTx struct {
 	tx     types.Transaction
-	hash   types.Commitment
+	hash   TxKey
 	expire time.Time
+}
+
+// TxKey identifies a transaction inside the mempool and the builder: a
+// SHA-256 of its namespace and payload. It stands in for the transaction
+// commitment (a Keccak hash, several times slower) wherever only identity
+// matters; the commitment is computed where clients see it.
+type TxKey [32]byte
+
+// KeyOf returns tx's TxKey.
+func KeyOf(tx *types.Transaction) TxKey {
+	h := sha256.New()
+	var ns [8]byte
+	binary.BigEndian.PutUint64(ns[:], tx.Namespace)
+	h.Write(ns[:])
+	h.Write(tx.Payload)
+	return TxKey(h.Sum(nil))
 }
 
 // NewMempool returns an empty mempool.
@@ -65,16 +83,16 @@ func NewMempool(cfg MempoolConfig) *Mempool {
 	cfg = cfg.withDefaults()
 	return &Mempool{
 		cfg: cfg, order: list.New(),
-		pending: make(map[types.Commitment]*list.Element),
-		recent:  make(map[types.Commitment]struct{}),
-		ring:    make([]types.Commitment, cfg.RecentWindow),
+		pending: make(map[TxKey]*list.Element),
+		recent:  make(map[TxKey]struct{}),
+		ring:    make([]TxKey, cfg.RecentWindow),
 	}
 }
 
 // Add queues tx, received at now. It reports whether the transaction is new
 // (false when it is already pending or was decided recently).
 func (m *Mempool) Add(tx types.Transaction, now time.Time) (bool, error) {
-	h := tx.Commit()
+	h := KeyOf(&tx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.pending[h]; ok {
@@ -117,7 +135,7 @@ func (m *Mempool) Pending() bool { return m.Len() > 0 }
 // Expired transactions met on the way are dropped; being oldest first, they
 // are met first. Selected transactions stay pending until Decided removes
 // them.
-func (m *Mempool) Select(now time.Time, exclude map[types.Commitment]struct{}, fit func(types.Transaction) bool) []types.Transaction {
+func (m *Mempool) Select(now time.Time, exclude map[TxKey]struct{}, fit func(types.Transaction) bool) []types.Transaction {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []types.Transaction
@@ -148,15 +166,15 @@ func (m *Mempool) remove(e *list.Element) {
 func (m *Mempool) Decided(txs []types.Transaction) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, tx := range txs {
-		h := tx.Commit()
+	for i := range txs {
+		h := KeyOf(&txs[i])
 		if e, ok := m.pending[h]; ok {
 			m.remove(e)
 		}
 		if _, ok := m.recent[h]; ok {
 			continue
 		}
-		if old := m.ring[m.next]; !old.IsZero() {
+		if old := m.ring[m.next]; old != (TxKey{}) {
 			delete(m.recent, old)
 		}
 		m.ring[m.next] = h

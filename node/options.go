@@ -116,8 +116,11 @@ func WithConsensusConfig(c consensus.Config) Option {
 	}
 }
 
-// WithMempool sets the mempool bounds. Zero fields take the defaults of
-// chain.MempoolConfig (100000 transactions, 256 MiB, 10 minute expiry).
+// WithMempool sets the mempool bounds. Zero fields take the defaults:
+// 100000 transactions, replica.MempoolBlocks (4) × max_block_size bytes,
+// 10 minute expiry. A full mempool refuses submissions with
+// chain.ErrMempoolFull (the API answers 503 "mempool full") instead of
+// letting every transaction wait longer.
 func WithMempool(c chain.MempoolConfig) Option {
 	return func(st *settings) error {
 		if c.MaxCount < 0 || c.MaxBytes < 0 || c.TTL < 0 {

@@ -33,6 +33,10 @@ type Config struct {
 	ViewTimeout time.Duration
 	// Seed derives every node's keys (64 hex digits).
 	Seed string
+	// Modules gives node i its module list (the words after the global
+	// options, without the "--" separators); nil uses the demo's shapes
+	// (see moduleSets). eventsPort is a free port for hotshot-events.
+	Modules func(i, eventsPort int) []string
 	// Log receives what localnet says about the network.
 	Log io.Writer
 }
@@ -166,6 +170,9 @@ func Start(ctx context.Context, cfg Config) (_ *Net, err error) {
 		}
 		url := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 		mods := moduleSets(i, eventsPort)
+		if cfg.Modules != nil {
+			mods = cfg.Modules(i, eventsPort)
+		}
 		env := []string{
 			"ESPRESSO_SEQUENCER_GENESIS_FILE=" + genesisFile,
 			"ESPRESSO_SEQUENCER_KEY_FILE=" + filepath.Join(keyDir, fmt.Sprintf("%d.env", i)),

@@ -22,6 +22,13 @@ const (
 	// gossipsub (MAX_GOSSIP_TRANSMIT_SIZE of the reference); larger
 	// broadcasts go as direct messages.
 	DefaultMaxGossipSize = 2_000_000
+	// DefaultDirectBroadcastSize is the size, in bytes, from which a
+	// broadcast goes as direct messages to every connected peer even though
+	// gossipsub could carry it: among fully connected members that sends
+	// each peer one copy, where gossip relaying sends large messages (block
+	// proposals, transactions) to every peer several times and signs and
+	// verifies each one.
+	DefaultDirectBroadcastSize = 4 << 10
 	// DefaultMaxDirectSize is the largest direct frame, in bytes, that a
 	// transport sends or accepts (MAX_DIRECT_TRANSMIT_SIZE of the reference).
 	// Longer messages are split into frames of at most this size.
@@ -72,6 +79,10 @@ type Config struct {
 	// gossipsub (default DefaultMaxGossipSize). Every node of a network must
 	// use the same value.
 	MaxGossipSize int
+	// DirectBroadcastSize is the size from which broadcasts go as direct
+	// messages to every connected peer (default DefaultDirectBroadcastSize;
+	// -1 sends everything up to MaxGossipSize through gossipsub).
+	DirectBroadcastSize int
 	// MaxDirectSize is the largest direct frame, in bytes, sent or accepted
 	// (default DefaultMaxDirectSize). Messages up to network.MaxMessageSize
 	// still go through, split into frames.
@@ -325,6 +336,12 @@ func (c Config) settings() (*settings, error) {
 	}
 	if s.MaxDirectSize == 0 {
 		s.MaxDirectSize = DefaultMaxDirectSize
+	}
+	switch {
+	case s.DirectBroadcastSize == 0:
+		s.DirectBroadcastSize = DefaultDirectBroadcastSize
+	case s.DirectBroadcastSize < 0:
+		s.DirectBroadcastSize = network.MaxMessageSize + 1
 	}
 	if s.MaxGossipSize < 0 || s.MaxGossipSize > network.MaxMessageSize {
 		return nil, fmt.Errorf("%w: MaxGossipSize %d out of range (0, %d]", ErrInvalidConfig, s.MaxGossipSize, network.MaxMessageSize)

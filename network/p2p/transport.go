@@ -401,8 +401,9 @@ func nonEmpty(b []byte) []byte {
 }
 
 // Broadcast sends msg on topic to every other peer: through gossipsub when it
-// is at most MaxGossipSize bytes and this transport is a member, otherwise
-// as direct messages to every verified peer (docs/network.md,
+// is smaller than DirectBroadcastSize (and at most MaxGossipSize) and this
+// transport is a member, otherwise as direct messages to every verified
+// peer (docs/network.md,
 // "Broadcasts"). The first broadcast on a topic waits (at most 2s, and never
 // past ctx) for the connected peers to join the topic.
 func (t *Transport) Broadcast(ctx context.Context, topic string, msg []byte) error {
@@ -416,7 +417,7 @@ func (t *Transport) Broadcast(ctx context.Context, topic string, msg []byte) err
 		return fmt.Errorf("p2p: broadcast: %w: topic of %d bytes (at most %d)", network.ErrInvalidTopic, len(topic), maxTopicLen)
 	}
 	data := bytes.Clone(nonEmpty(msg))
-	if !t.member || len(msg) > t.cfg.MaxGossipSize {
+	if !t.member || len(msg) > t.cfg.MaxGossipSize || len(msg) >= t.cfg.DirectBroadcastSize {
 		t.broadcastDirect(topic, data)
 		return nil
 	}

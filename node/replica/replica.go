@@ -60,7 +60,9 @@ type Config struct {
 	// Consensus holds the consensus parameters; zero fields take the
 	// defaults of consensus.DefaultConfig.
 	Consensus consensus.Config
-	// Mempool bounds the mempool; zero fields take chain's defaults.
+	// Mempool bounds the mempool; zero fields take chain's defaults, except
+	// MaxBytes, which defaults to MempoolBlocks × the chain's max_block_size
+	// (see MempoolBlocks).
 	Mempool chain.MempoolConfig
 	// Logger receives the replica's and the engine's logs. Default: none.
 	Logger *slog.Logger
@@ -69,6 +71,13 @@ type Config struct {
 	// replica.
 	OnDecided func([]types.Block)
 }
+
+// MempoolBlocks is how many full blocks of transactions a mempool holds by
+// default. Beyond that a submission is refused ("mempool full") rather
+// than queued: a longer queue would only make every transaction wait
+// longer, while refusing tells the client to back off (docs/protocol.md,
+// "Transactions").
+const MempoolBlocks = 2
 
 // Stats are the replica's counters: the engine's, and what the replica
 // itself dropped.
@@ -116,9 +125,13 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	mcfg := cfg.Mempool
+	if mcfg.MaxBytes == 0 {
+		mcfg.MaxBytes = int(min(MempoolBlocks*cfg.Setup.Rules.ChainConfig.MaxBlockSize, 1<<40))
+	}
 	r := &Replica{
 		setup: cfg.Setup, store: cfg.Store, sender: cfg.Sender,
-		mempool: chain.NewMempool(cfg.Mempool), log: log, onDecided: cfg.OnDecided,
+		mempool: chain.NewMempool(mcfg), log: log, onDecided: cfg.OnDecided,
 		height: last.Height(),
 	}
 	g := cfg.Setup.GenesisBlock
