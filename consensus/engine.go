@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,10 +83,13 @@ type Stats struct {
 	LastDecidedHeight                    uint64
 	Timeouts, TimeoutsAsLeader           uint64
 	InvalidMessages, InvalidQCs          uint64
-	EmptyBlocksProposed, Proposed        uint64
-	ViewSyncs                            uint64
-	FetchRequests                        uint64
-	ViewsDecided                         uint64
+	// RejectedProposals counts proposals of the current view that failed
+	// the application's checks (header validation), so got no vote.
+	RejectedProposals             uint64
+	EmptyBlocksProposed, Proposed uint64
+	ViewSyncs                     uint64
+	FetchRequests                 uint64
+	ViewsDecided                  uint64
 }
 
 // Params configures a new Engine.
@@ -192,6 +196,12 @@ type Engine struct {
 
 	fetches map[types.Commitment]*fetch
 	fetchID uint64
+
+	// retryAt is when to ask the application again after it answered
+	// ErrNotYet (for a vote: waitingVote names the proposal); zero when
+	// nothing waits.
+	retryAt     time.Time
+	waitingVote types.Commitment
 
 	// proposedInStep limits a node to one proposal per Step or Tick, so a
 	// node that leads consecutive views (a one-node network) returns to its
@@ -322,9 +332,19 @@ func (e *Engine) NextDeadline() time.Time {
 		d = e.vs.deadline
 	}
 	if e.self >= 0 && e.table.Leader(e.view) == e.self && e.proposed < e.view {
-		if pd := e.viewStart.Add(e.cfg.BuilderTimeout); pd.Before(d) {
+		// A leader that could not propose at its deadline (it waits for a
+		// certificate or a leaf) is asked again a little later, never in a
+		// loop.
+		pd := e.viewStart.Add(e.cfg.BuilderTimeout)
+		if !pd.After(e.now) {
+			pd = e.now.Add(retryInterval)
+		}
+		if pd.Before(d) {
 			d = pd
 		}
+	}
+	if !e.retryAt.IsZero() && e.retryAt.Before(d) {
+		d = e.retryAt
 	}
 	for _, f := range e.fetches {
 		if f.deadline.Before(d) {
@@ -363,6 +383,12 @@ func (e *Engine) Tick(now time.Time) {
 		e.onViewSyncTimeout()
 	}
 	e.retryDueFetches()
+	if !e.retryAt.IsZero() && !e.now.Before(e.retryAt) {
+		e.retryAt = time.Time{}
+		if en, ok := e.leaves[e.waitingVote]; ok && !e.waitingVote.IsZero() && en.leaf.View == e.view {
+			e.maybeVote(&en.leaf, &en.payload, en.commit, -1)
+		}
+	}
 	e.tryPropose()
 	e.flushSelf()
 }
@@ -439,6 +465,7 @@ func (e *Engine) enterView(v types.ViewNumber) {
 	}
 	e.view = v
 	e.dirty = true
+	e.waitingVote = types.Commitment{}
 	e.viewStart = e.now
 	e.viewDeadline = e.now.Add(e.cfg.viewTimeout(e.timeouts))
 	if e.vs.active && v >= e.vs.round {
@@ -474,6 +501,10 @@ func (e *Engine) enterView(v types.ViewNumber) {
 		}
 	}
 }
+
+// retryInterval is how soon the engine asks the application again after
+// ErrNotYet.
+const retryInterval = 20 * time.Millisecond
 
 // pruneWindow is how many views of own proposals are kept in memory.
 func (t *StakeTable) pruneWindow() types.ViewNumber { return 2*types.ViewNumber(len(t.members)) + 10 }
@@ -706,10 +737,17 @@ func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit type
 		return
 	}
 	if err := e.validator.ValidateProposal(&parent.leaf, leaf, payload, e.now); err != nil {
+		if errors.Is(err, ErrNotYet) {
+			e.waitingVote, e.retryAt = commit, e.now.Add(retryInterval)
+			e.log.Debug("proposal waits for data", "view", uint64(v), "err", err)
+			return
+		}
 		e.stats.InvalidMessages++
+		e.stats.RejectedProposals++
 		e.log.Warn("rejected proposal", "view", uint64(v), "err", err)
 		return
 	}
+	e.waitingVote = types.Commitment{}
 	e.lastVoted = v
 	e.stats.LastVotedView = v
 	e.dirty = true
@@ -953,6 +991,11 @@ func (e *Engine) tryPropose() {
 		undecided = append(undecided, &e.ready.Decided[i].Payload)
 	}
 	header, payload, err := e.builder.BuildBlock(BuildRequest{Parent: &parent.leaf, View: v, Now: e.now, Undecided: undecided})
+	if errors.Is(err, ErrNotYet) {
+		e.retryAt = e.now.Add(retryInterval)
+		e.log.Debug("block waits for data", "view", uint64(v), "err", err)
+		return
+	}
 	if err != nil {
 		e.proposed = v
 		e.stats.TimeoutsAsLeader++

@@ -1,6 +1,8 @@
 package consensus_test
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -215,5 +217,109 @@ func TestStakeThresholds(t *testing.T) {
 		if _, err := consensus.NewStakeTable(members); err == nil {
 			t.Errorf("%s stake table accepted", name)
 		}
+	}
+}
+
+// waiting is a Validator and BlockBuilder that answers ErrNotYet a number
+// of times before deferring to the real ones, or rejects outright.
+type waiting struct {
+	consensus.Validator
+	consensus.BlockBuilder
+	validateWaits, buildWaits int
+	reject                    error
+}
+
+func (w *waiting) ValidateProposal(parent, leaf *types.Leaf, p *types.Payload, now time.Time) error {
+	if w.reject != nil {
+		return w.reject
+	}
+	if w.validateWaits > 0 {
+		w.validateWaits--
+		return fmt.Errorf("waiting for an L1 block: %w", consensus.ErrNotYet)
+	}
+	return w.Validator.ValidateProposal(parent, leaf, p, now)
+}
+
+func (w *waiting) BuildBlock(req consensus.BuildRequest) (types.Header, types.Payload, error) {
+	if w.buildWaits > 0 {
+		w.buildWaits--
+		return types.Header{}, types.Payload{}, fmt.Errorf("waiting for deposits: %w", consensus.ErrNotYet)
+	}
+	return w.BlockBuilder.BuildBlock(req)
+}
+
+func (h *harness) engineWith(i int, w *waiting) *consensus.Engine {
+	h.t.Helper()
+	w.Validator = chain.NewValidator(h.rules)
+	w.BlockBuilder = chain.NewBuilder(h.rules, chain.NewMempool(chain.MempoolConfig{}))
+	e, err := consensus.New(consensus.Params{
+		Config:     consensus.Config{NextViewTimeout: time.Second, BuilderTimeout: 10 * time.Millisecond},
+		StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
+		Validator: w, Builder: w, Now: h.now,
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+func votes(r consensus.Ready) int {
+	n := 0
+	for _, o := range r.Messages {
+		if _, ok := o.Msg.(*consensus.Vote); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// An application that cannot decide yet (ErrNotYet) is asked again on
+// later ticks: the replica votes once it can, and a leader proposes once
+// its builder can, neither counting a rejection or a failed proposal.
+func TestApplicationNotYetIsRetried(t *testing.T) {
+	h := newHarness(t, 4)
+	leader := h.engineWith(1, &waiting{buildWaits: 3})
+	now := h.now
+	var prop *consensus.Proposal
+	for range 20 {
+		now = now.Add(10 * time.Millisecond)
+		leader.Tick(now)
+		if ps := proposals(leader.Ready()); len(ps) > 0 {
+			prop = ps[0]
+			break
+		}
+		if d := leader.NextDeadline(); !d.After(now) {
+			t.Fatalf("leader waiting for its builder asks for a tick at %v, not after now %v (a busy loop)", d, now)
+		}
+	}
+	if prop == nil || leader.Stats().TimeoutsAsLeader != 0 {
+		t.Fatalf("leader proposed %v after its builder's waits, %d failed proposals", prop != nil, leader.Stats().TimeoutsAsLeader)
+	}
+	replica := h.engineWith(3, &waiting{validateWaits: 2})
+	replica.Step(1, prop)
+	if n := votes(replica.Ready()); n != 0 {
+		t.Fatalf("voted %d times while the application waited", n)
+	}
+	voted := 0
+	for range 10 {
+		now = now.Add(25 * time.Millisecond)
+		replica.Tick(now)
+		voted += votes(replica.Ready())
+	}
+	if voted != 1 || replica.Stats().RejectedProposals != 0 {
+		t.Fatalf("%d votes and %d rejections after the waits, want 1 and 0", voted, replica.Stats().RejectedProposals)
+	}
+}
+
+// A proposal the application rejects gets no vote and is counted.
+func TestRejectedProposalIsCounted(t *testing.T) {
+	h := newHarness(t, 4)
+	leader := h.engine(1, nil)
+	leader.Tick(h.now.Add(20 * time.Millisecond))
+	prop := proposals(leader.Ready())[0]
+	replica := h.engineWith(3, &waiting{reject: errors.New("fee below base_fee × payload bytes")})
+	replica.Step(1, prop)
+	if n := votes(replica.Ready()); n != 0 || replica.Stats().RejectedProposals != 1 {
+		t.Fatalf("%d votes, %d rejections; want 0 and 1", n, replica.Stats().RejectedProposals)
 	}
 }

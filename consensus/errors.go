@@ -19,6 +19,11 @@ var (
 	// have to decide a leaf that does not extend its last decided leaf. The
 	// engine stops; this is never papered over.
 	ErrSafetyViolation = errors.New("consensus: safety violation")
+	// ErrNotYet is returned by a Validator or BlockBuilder that cannot
+	// decide yet because it waits for data (an L1 block, deposits, state it
+	// is fetching). The engine asks again a little later instead of
+	// rejecting the proposal or giving up on proposing.
+	ErrNotYet = errors.New("consensus: not yet")
 	// ErrHalted is returned by an engine that has stopped after a safety
 	// violation or a failed storage write.
 	ErrHalted = errors.New("consensus: engine halted")

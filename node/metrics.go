@@ -58,6 +58,7 @@ func newMetrics(n *Node) (*metrics, error) {
 	counter("number_of_timeouts", "View timeouts.", func(s snapshot) float64 { return float64(s.Timeouts) })
 	counter("number_of_timeouts_as_leader", "Views this node led but did not propose in.", func(s snapshot) float64 { return float64(s.TimeoutsAsLeader) })
 	counter("number_of_empty_blocks_proposed", "Empty blocks this node proposed.", func(s snapshot) float64 { return float64(s.EmptyBlocksProposed) })
+	counter("rejected_proposals", "Proposals that failed header validation and got no vote.", func(s snapshot) float64 { return float64(s.RejectedProposals) })
 	counter("invalid_messages", "Consensus messages dropped as invalid.", func(s snapshot) float64 { return float64(s.InvalidMessages) })
 	counter("view_syncs", "View-sync rounds this node started.", func(s snapshot) float64 { return float64(s.ViewSyncs) })
 	counter("fetch_requests", "Requests for missing leaves sent to peers.", func(s snapshot) float64 { return float64(s.FetchRequests) })
