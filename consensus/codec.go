@@ -15,14 +15,28 @@ import (
 // values a presence byte. Decoding checks every length against what is left,
 // so no input can make it allocate more than the input's size or panic.
 
-const wireVersion = 1
+// Wire versions: a message whose headers carry none of the fields added
+// in version 2 (builder signature, payload commitment tag, chain config
+// commitment) is written in version 1, byte for byte as before they
+// existed; one with a header carrying any of them is written in version 2,
+// where every header is followed by those fields. Decode accepts both, and
+// refuses a version-2 message none of whose headers needs it, so the
+// encoding stays canonical.
+const (
+	wireVersion          = 1
+	wireVersionHeaderExt = 2
+)
 
 // MaxMessageSize bounds an encoded consensus message.
 const MaxMessageSize = 64 << 20
 
 var errShort = errors.New("truncated")
 
-type writer struct{ b []byte }
+type writer struct {
+	b   []byte
+	ext bool // write the version-2 header fields
+	err error
+}
 
 func (w *writer) u8(x byte)               { w.b = append(w.b, x) }
 func (w *writer) u32(x uint32)            { w.b = binary.BigEndian.AppendUint32(w.b, x) }
@@ -39,8 +53,10 @@ func (w *writer) flag(ok bool) {
 }
 
 type reader struct {
-	b   []byte
-	err error
+	b      []byte
+	err    error
+	ext    bool // read the version-2 header fields
+	extSet bool // a header had one of them set
 }
 
 func (r *reader) fail(format string, args ...any) {
@@ -128,7 +144,19 @@ func (r *reader) count(min int) int {
 // Encode serializes a consensus message.
 func Encode(m Message) ([]byte, error) {
 	w := &writer{b: make([]byte, 0, 256)}
-	w.u8(wireVersion)
+	switch m := m.(type) {
+	case *Proposal:
+		w.ext = headerExt(&m.Leaf.Header)
+	case *FetchResponse:
+		for i := range m.Leaves {
+			w.ext = w.ext || headerExt(&m.Leaves[i].Leaf.Header)
+		}
+	}
+	if w.ext {
+		w.u8(wireVersionHeaderExt)
+	} else {
+		w.u8(wireVersion)
+	}
 	w.u8(byte(m.msgType()))
 	switch m := m.(type) {
 	case *Proposal:
@@ -187,6 +215,9 @@ func Encode(m Message) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w: cannot encode %T", ErrInvalidMessage, m)
 	}
+	if w.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidMessage, w.err)
+	}
 	if len(w.b) > MaxMessageSize {
 		return nil, fmt.Errorf("%w: encoded message of %d bytes exceeds %d", ErrInvalidMessage, len(w.b), MaxMessageSize)
 	}
@@ -200,9 +231,11 @@ func Decode(b []byte) (Message, error) {
 		return nil, fmt.Errorf("%w: %d bytes exceed the %d-byte limit", ErrInvalidMessage, len(b), MaxMessageSize)
 	}
 	r := &reader{b: b}
-	if v := r.u8(); r.err == nil && v != wireVersion {
-		return nil, fmt.Errorf("%w: wire version %d, want %d", ErrInvalidMessage, v, wireVersion)
+	v := r.u8()
+	if r.err == nil && v != wireVersion && v != wireVersionHeaderExt {
+		return nil, fmt.Errorf("%w: wire version %d, want %d or %d", ErrInvalidMessage, v, wireVersion, wireVersionHeaderExt)
 	}
+	r.ext = v == wireVersionHeaderExt
 	t := msgType(r.u8())
 	var m Message
 	switch t {
@@ -273,6 +306,9 @@ func Decode(b []byte) (Message, error) {
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("%d trailing bytes", len(r.b))
+	}
+	if r.err == nil && r.ext && !r.extSet {
+		r.fail("wire version %d but no header needs it (want version %d)", wireVersionHeaderExt, wireVersion)
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidMessage, r.err)
@@ -425,6 +461,28 @@ func encodeLeaf(w *writer, l *types.Leaf) {
 	w.bytes(h.FeeMerkleTreeRoot)
 	w.fixed(h.FeeInfo.Account[:])
 	encodeU256(w, h.FeeInfo.Amount)
+	if !w.ext {
+		return
+	}
+	w.flag(h.BuilderSignature != nil)
+	if s := h.BuilderSignature; s != nil {
+		encodeU256(w, s.R)
+		encodeU256(w, s.S)
+		w.u64(s.V)
+	}
+	if tag := h.PayloadCommitmentTag; tag != "" && !types.ValidTag(tag) && w.err == nil {
+		w.err = fmt.Errorf("payload commitment tag %q is not a TaggedBase64 tag", tag)
+	}
+	w.bytes([]byte(h.PayloadCommitmentTag))
+	w.flag(h.ChainConfigCommitment != nil)
+	if c := h.ChainConfigCommitment; c != nil {
+		w.fixed(c[:])
+	}
+}
+
+// headerExt reports whether h has a field only wire version 2 carries.
+func headerExt(h *types.Header) bool {
+	return h.BuilderSignature != nil || h.PayloadCommitmentTag != "" || h.ChainConfigCommitment != nil
 }
 
 func decodeLeaf(r *reader, l *types.Leaf) {
@@ -458,4 +516,24 @@ func decodeLeaf(r *reader, l *types.Leaf) {
 	h.FeeMerkleTreeRoot = r.bytes()
 	copy(h.FeeInfo.Account[:], r.take(20))
 	h.FeeInfo.Amount = decodeU256(r)
+	if !r.ext {
+		return
+	}
+	if r.flag() {
+		s := &types.BuilderSignature{R: decodeU256(r)}
+		s.S = decodeU256(r)
+		s.V = r.u64()
+		h.BuilderSignature = s
+	}
+	if tag := r.bytes(); len(tag) > 0 {
+		if !types.ValidTag(string(tag)) {
+			r.fail("payload commitment tag is not a TaggedBase64 tag")
+		}
+		h.PayloadCommitmentTag = string(tag)
+	}
+	if r.flag() {
+		c := r.commit()
+		h.ChainConfigCommitment = &c
+	}
+	r.extSet = r.extSet || headerExt(h)
 }

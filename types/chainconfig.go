@@ -30,30 +30,32 @@ type ChainConfig struct {
 	StakeTableContract *Address
 }
 
-// chainConfigJSON is the wire shape of docs/data.md, "Chain config". Pointers tell absent
-// fields from zero ones when decoding.
+// chainConfigJSON is the wire shape of docs/data.md, "Chain config", with
+// the keys in alphabetical order as reference headers have them. Pointers
+// tell absent fields from zero ones when decoding.
 type chainConfigJSON struct {
-	ChainID            *U256    `json:"chain_id"`
-	MaxBlockSize       *U256    `json:"max_block_size"`
 	BaseFee            *U256    `json:"base_fee"`
+	BidRecipient       *Address `json:"bid_recipient,omitempty"`
+	ChainID            *U256    `json:"chain_id"`
 	FeeContract        *Address `json:"fee_contract"`
 	FeeRecipient       *Address `json:"fee_recipient"`
-	BidRecipient       *Address `json:"bid_recipient,omitempty"`
+	MaxBlockSize       *U256    `json:"max_block_size"`
 	StakeTableContract *Address `json:"stake_table_contract,omitempty"`
 }
 
-// MarshalJSON encodes c as in headers (docs/data.md, "Chain config"): chain_id, max_block_size
-// and base_fee as decimal strings, addresses as lowercase "0x…", fee_contract
-// null when absent, and bid_recipient and stake_table_contract only when set.
+// MarshalJSON encodes c as in headers (docs/data.md, "Chain config"), keys
+// in alphabetical order: base_fee, chain_id and max_block_size as decimal
+// strings, addresses as lowercase "0x…", fee_contract null when absent, and
+// bid_recipient and stake_table_contract only when set.
 func (c ChainConfig) MarshalJSON() ([]byte, error) {
 	maxBlockSize := NewU256(c.MaxBlockSize)
 	return json.Marshal(chainConfigJSON{
-		ChainID:            &c.ChainID,
-		MaxBlockSize:       &maxBlockSize,
 		BaseFee:            &c.BaseFee,
+		BidRecipient:       c.BidRecipient,
+		ChainID:            &c.ChainID,
 		FeeContract:        c.FeeContract,
 		FeeRecipient:       &c.FeeRecipient,
-		BidRecipient:       c.BidRecipient,
+		MaxBlockSize:       &maxBlockSize,
 		StakeTableContract: c.StakeTableContract,
 	})
 }

@@ -56,8 +56,8 @@ func TestChainConfigJSONShapes(t *testing.T) {
 	addr := Address{0xab}
 	c := ChainConfig{ChainID: NewU256(999999999), MaxBlockSize: 1000000, BaseFee: NewU256(1), FeeRecipient: addr}
 	b, _ := json.Marshal(c)
-	want := `{"chain_id":"999999999","max_block_size":"1000000","base_fee":"1","fee_contract":null,` +
-		`"fee_recipient":"0xab00000000000000000000000000000000000000"}`
+	want := `{"base_fee":"1","chain_id":"999999999","fee_contract":null,` +
+		`"fee_recipient":"0xab00000000000000000000000000000000000000","max_block_size":"1000000"}`
 	if string(b) != want {
 		t.Errorf("no optional fields:\n%s\nwant\n%s", b, want)
 	}

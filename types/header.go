@@ -34,6 +34,14 @@ func (f *FeeInfo) Commit() Commitment {
 	return Commitment(c.Finalize())
 }
 
+// BuilderSignature is a builder's secp256k1 ECDSA signature over the block
+// it built (docs/data.md, "Headers"): R and S, and the recovery value V
+// (27 or 28 in reference headers). It is not part of the header commitment.
+type BuilderSignature struct {
+	R, S U256
+	V    uint64
+}
+
 // Header is a block header in the shape of protocol versions 0.1 and 0.2
 // (docs/data.md, "Headers"). Fields that later work fills (Merkle roots, fee info, builder
 // commitment) are zero until the chain state computes them.
@@ -41,9 +49,17 @@ type Header struct {
 	// Version is the protocol version the header was built under; 0.1
 	// headers are committed flat, later ones wrapped (docs/data.md,
 	// "Commitments").
-	Version     Version
+	Version Version
+	// ChainConfig is the chain config in force, when the header carries it
+	// in full (JSON {"Left": …}). It is unused, and left zero by decoding,
+	// when ChainConfigCommitment is set.
 	ChainConfig ChainConfig
-	Height      uint64
+	// ChainConfigCommitment, when non-nil, is the chain config given by its
+	// commitment alone (JSON {"Right": "CHAIN_CONFIG~…"}), as headers may
+	// carry it after an upgrade; nil when the header carries ChainConfig in
+	// full. ChainConfigCommit gives the commitment either way.
+	ChainConfigCommitment *Commitment
+	Height                uint64
 	// Timestamp is the block time in unix seconds.
 	Timestamp uint64
 	// L1Head is the latest L1 block number the proposer had seen; 0 on a
@@ -52,14 +68,41 @@ type Header struct {
 	// L1Finalized is the latest finalized L1 block; nil on a network without
 	// an L1.
 	L1Finalized *L1BlockInfo
-	// PayloadCommitment commits to the block payload (AvidMCommit tag).
+	// PayloadCommitment commits to the block payload. Only its 32 bytes
+	// enter the header commitment.
 	PayloadCommitment Commitment
+	// PayloadCommitmentTag is the TaggedBase64 tag the payload commitment is
+	// written with: "" for TagPayload ("HASH", the tag of versions 0.1 and
+	// 0.2), or another tag such as TagAvidM kept as the header came. See
+	// PayloadTag.
+	PayloadCommitmentTag string
 	// BuilderCommitment commits to the payload as the builder built it.
 	BuilderCommitment   Commitment
 	NsTable             NsTable
 	BlockMerkleTreeRoot []byte
 	FeeMerkleTreeRoot   []byte
 	FeeInfo             FeeInfo
+	// BuilderSignature is the builder's signature, nil when the header has
+	// none (gospresso's own builder does not sign). It is not committed.
+	BuilderSignature *BuilderSignature
+}
+
+// ChainConfigCommit returns the commitment of the header's chain config:
+// ChainConfigCommitment when set, else ChainConfig.Commit().
+func (h *Header) ChainConfigCommit() Commitment {
+	if h.ChainConfigCommitment != nil {
+		return *h.ChainConfigCommitment
+	}
+	return h.ChainConfig.Commit()
+}
+
+// PayloadTag returns the TaggedBase64 tag of the payload commitment:
+// PayloadCommitmentTag, or TagPayload when that is empty.
+func (h *Header) PayloadTag() string {
+	if h.PayloadCommitmentTag == "" {
+		return TagPayload
+	}
+	return h.PayloadCommitmentTag
 }
 
 // Commit returns the reference header commitment (docs/data.md,
@@ -79,7 +122,7 @@ func (h *Header) Commit() Commitment {
 
 func (h *Header) commitFields() Commitment {
 	c := NewCommitmentBuilder("BLOCK")
-	c.Field("chain_config", h.ChainConfig.Commit())
+	c.Field("chain_config", h.ChainConfigCommit())
 	c.U64Field("height", h.Height)
 	c.U64Field("timestamp", h.Timestamp)
 	c.U64Field("l1_head", h.L1Head)

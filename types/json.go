@@ -24,8 +24,10 @@ const (
 	TagBlock = "BLOCK"
 	// TagLeaf tags a leaf commitment, and a certificate's vote commitment.
 	TagLeaf = "COMMIT"
-	// TagPayload tags a payload commitment.
+	// TagPayload tags a payload commitment (protocol versions 0.1 and 0.2).
 	TagPayload = "HASH"
+	// TagAvidM tags a payload commitment in later reference headers.
+	TagAvidM = "AvidMCommit"
 	// TagBuilder tags a builder commitment.
 	TagBuilder = "BUILDER_COMMITMENT"
 	// TagMerkle tags a Merkle tree root.
@@ -214,30 +216,85 @@ func (f *FeeInfo) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Header JSON: version 0.1 headers are flat; later ones are
-// {"fields": {...}, "version": {"Version": {"major": M, "minor": N}}}.
+// BuilderSignature JSON: {"r": "0x…", "s": "0x…", "v": 27}, r and s
+// written as 64 hex digits.
 
-type headerFieldsJSON struct {
-	BlockMerkleTreeRoot *TaggedBase64    `json:"block_merkle_tree_root"`
-	BuilderCommitment   *TaggedBase64    `json:"builder_commitment"`
-	BuilderSignature    json.RawMessage  `json:"builder_signature"`
-	ChainConfig         *chainConfigWrap `json:"chain_config"`
-	FeeInfo             *FeeInfo         `json:"fee_info"`
-	FeeMerkleTreeRoot   *TaggedBase64    `json:"fee_merkle_tree_root"`
-	Height              *uint64          `json:"height"`
-	L1Finalized         json.RawMessage  `json:"l1_finalized"`
-	L1Head              *uint64          `json:"l1_head"`
-	NsTable             *NsTable         `json:"ns_table"`
-	PayloadCommitment   *TaggedBase64    `json:"payload_commitment"`
-	Timestamp           *uint64          `json:"timestamp"`
+type builderSignatureJSON struct {
+	R *string `json:"r"`
+	S *string `json:"s"`
+	V *uint64 `json:"v"`
 }
 
-// chainConfigWrap is {"chain_config": {"Left": ChainConfig}}; the Right
-// form (a commitment) is refused until upgrades produce it.
+// MarshalJSON encodes s with r and s as "0x" and 64 lowercase hex digits
+// (zero-padded to 32 bytes) and v as a number.
+func (s BuilderSignature) MarshalJSON() ([]byte, error) {
+	hex32 := func(u U256) *string {
+		b := u.Bytes32()
+		return ptr(encodeHex(b[:]))
+	}
+	return json.Marshal(builderSignatureJSON{R: hex32(s.R), S: hex32(s.S), V: &s.V})
+}
+
+// UnmarshalJSON decodes the shape of MarshalJSON. r and s may have fewer
+// than 64 hex digits (leading zeros left out), never more.
+func (s *BuilderSignature) UnmarshalJSON(b []byte) error {
+	var j builderSignatureJSON
+	if err := decodeStrict(b, &j, "builder_signature"); err != nil {
+		return err
+	}
+	if err := required("builder_signature", map[string]bool{"r": j.R != nil, "s": j.S != nil, "v": j.V != nil}); err != nil {
+		return err
+	}
+	var out BuilderSignature
+	for _, f := range []struct {
+		name string
+		text string
+		dst  *U256
+	}{{"r", *j.R, &out.R}, {"s", *j.S, &out.S}} {
+		digits, ok := cutHexPrefix(f.text)
+		if !ok || digits == "" || len(digits) > 64 {
+			return fmt.Errorf("%w: builder_signature: %s must be 0x and up to 64 hex digits", ErrInvalidJSON, f.name)
+		}
+		v, err := ParseU256(f.text)
+		if err != nil {
+			return fmt.Errorf("%w: builder_signature: %s: %v", ErrInvalidJSON, f.name, err)
+		}
+		*f.dst = v
+	}
+	out.V = *j.V
+	*s = out
+	return nil
+}
+
+// Header JSON: version 0.1 headers are flat; later ones are
+// {"fields": {...}, "version": {"Version": {"major": M, "minor": N}}}.
+// Keys are in alphabetical order, as in reference headers.
+
+type headerFieldsJSON struct {
+	BlockMerkleTreeRoot *TaggedBase64     `json:"block_merkle_tree_root"`
+	BuilderCommitment   *TaggedBase64     `json:"builder_commitment"`
+	BuilderSignature    *BuilderSignature `json:"builder_signature"`
+	ChainConfig         *chainConfigWrap  `json:"chain_config"`
+	FeeInfo             *FeeInfo          `json:"fee_info"`
+	FeeMerkleTreeRoot   *TaggedBase64     `json:"fee_merkle_tree_root"`
+	Height              *uint64           `json:"height"`
+	L1Finalized         *L1BlockInfo      `json:"l1_finalized"`
+	L1Head              *uint64           `json:"l1_head"`
+	NsTable             *NsTable          `json:"ns_table"`
+	PayloadCommitment   *TaggedBase64     `json:"payload_commitment"`
+	Timestamp           *uint64           `json:"timestamp"`
+}
+
+// chainConfigWrap is {"chain_config": {"Left": ChainConfig}}, or
+// {"chain_config": {"Right": "CHAIN_CONFIG~…"}} for a chain config given by
+// its commitment.
 type chainConfigWrap struct {
-	ChainConfig struct {
-		Left *ChainConfig `json:"Left"`
-	} `json:"chain_config"`
+	ChainConfig *chainConfigEither `json:"chain_config"`
+}
+
+type chainConfigEither struct {
+	Left  *ChainConfig  `json:"Left,omitempty"`
+	Right *TaggedBase64 `json:"Right,omitempty"`
 }
 
 type versionJSON struct {
@@ -252,32 +309,29 @@ type versionedHeaderJSON struct {
 	Version *versionJSON    `json:"version"`
 }
 
-// MarshalJSON encodes h in the shape of its version. builder_signature is
-// null: gospresso headers carry none yet.
+// MarshalJSON encodes h in the shape of its version: the chain config as
+// {"Left": …}, or {"Right": "CHAIN_CONFIG~…"} when ChainConfigCommitment is
+// set; the payload commitment with PayloadTag; builder_signature and
+// l1_finalized null when absent.
 func (h Header) MarshalJSON() ([]byte, error) {
-	cc := &chainConfigWrap{}
-	cc.ChainConfig.Left = &h.ChainConfig
+	cc := &chainConfigEither{Left: &h.ChainConfig}
+	if h.ChainConfigCommitment != nil {
+		cc = &chainConfigEither{Right: ptr(h.ChainConfigCommitment.Tagged(TagChainConfig))}
+	}
 	merkle := func(v []byte) *TaggedBase64 { return &TaggedBase64{Tag: TagMerkle, Value: v} }
 	f := headerFieldsJSON{
 		BlockMerkleTreeRoot: merkle(h.BlockMerkleTreeRoot),
-		BuilderCommitment:   &TaggedBase64{Tag: TagBuilder, Value: h.BuilderCommitment[:]},
-		BuilderSignature:    json.RawMessage("null"),
-		ChainConfig:         cc,
+		BuilderCommitment:   ptr(h.BuilderCommitment.Tagged(TagBuilder)),
+		BuilderSignature:    h.BuilderSignature,
+		ChainConfig:         &chainConfigWrap{ChainConfig: cc},
 		FeeInfo:             &h.FeeInfo,
 		FeeMerkleTreeRoot:   merkle(h.FeeMerkleTreeRoot),
 		Height:              &h.Height,
-		L1Finalized:         json.RawMessage("null"),
+		L1Finalized:         h.L1Finalized,
 		L1Head:              &h.L1Head,
 		NsTable:             &h.NsTable,
-		PayloadCommitment:   &TaggedBase64{Tag: TagPayload, Value: h.PayloadCommitment[:]},
+		PayloadCommitment:   ptr(h.PayloadCommitment.Tagged(h.PayloadTag())),
 		Timestamp:           &h.Timestamp,
-	}
-	if h.L1Finalized != nil {
-		b, err := json.Marshal(h.L1Finalized)
-		if err != nil {
-			return nil, err
-		}
-		f.L1Finalized = b
 	}
 	fields, err := json.Marshal(f)
 	if err != nil {
@@ -292,9 +346,9 @@ func (h Header) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes either shape of MarshalJSON. A header without a
-// version is a 0.1 header. A builder signature, when present, is accepted
-// but not kept: gospresso headers carry none yet, and it is not part of the
-// header commitment.
+// version is a 0.1 header. The payload commitment keeps its tag
+// (PayloadCommitmentTag, "" for TagPayload); the other commitments must
+// have their own tags.
 func (h *Header) UnmarshalJSON(b []byte) error {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(b, &probe); err != nil {
@@ -328,26 +382,30 @@ func (h *Header) UnmarshalJSON(b []byte) error {
 	}); err != nil {
 		return err
 	}
-	if f.ChainConfig.ChainConfig.Left == nil {
-		return fmt.Errorf("%w: header: chain_config must hold {\"Left\": <chain config>}", ErrInvalidJSON)
-	}
 	out := Header{
-		Version: version, ChainConfig: *f.ChainConfig.ChainConfig.Left,
-		Height: *f.Height, Timestamp: *f.Timestamp, L1Head: *f.L1Head,
-		NsTable: *f.NsTable, FeeInfo: *f.FeeInfo,
+		Version: version, Height: *f.Height, Timestamp: *f.Timestamp, L1Head: *f.L1Head,
+		L1Finalized: f.L1Finalized, NsTable: *f.NsTable, FeeInfo: *f.FeeInfo, BuilderSignature: f.BuilderSignature,
 	}
-	if len(f.L1Finalized) > 0 && string(f.L1Finalized) != "null" {
-		var l1 L1BlockInfo
-		if err := json.Unmarshal(f.L1Finalized, &l1); err != nil {
+	switch cc := f.ChainConfig.ChainConfig; {
+	case cc != nil && cc.Left != nil && cc.Right == nil:
+		out.ChainConfig = *cc.Left
+	case cc != nil && cc.Right != nil && cc.Left == nil:
+		c, err := commitmentOf(*cc.Right, TagChainConfig)
+		if err != nil {
 			return err
 		}
-		out.L1Finalized = &l1
+		out.ChainConfigCommitment = &c
+	default:
+		return fmt.Errorf("%w: header: chain_config must hold {\"Left\": <chain config>} or {\"Right\": \"%s~…\"}", ErrInvalidJSON, TagChainConfig)
 	}
 	var err error
 	if out.PayloadCommitment, err = value32(f.PayloadCommitment, "payload_commitment"); err != nil {
 		return err
 	}
-	if out.BuilderCommitment, err = value32(f.BuilderCommitment, "builder_commitment"); err != nil {
+	if f.PayloadCommitment.Tag != TagPayload {
+		out.PayloadCommitmentTag = f.PayloadCommitment.Tag
+	}
+	if out.BuilderCommitment, err = commitmentOf(*f.BuilderCommitment, TagBuilder); err != nil {
 		return err
 	}
 	if f.BlockMerkleTreeRoot.Tag != TagMerkle || f.FeeMerkleTreeRoot.Tag != TagMerkle {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/gospresso/gospresso/internal/shared"
@@ -29,13 +30,23 @@ func sampleHeader(minor uint16) types.Header {
 	}
 }
 
-// Headers of both shapes round-trip through JSON with their commitment.
+// Headers of both shapes round-trip through JSON with their commitment,
+// with and without the optional fields.
 func TestHeaderJSONRoundTrip(t *testing.T) {
+	cc := types.Commitment{0xcc}
+	variants := []func(*types.Header){
+		func(h *types.Header) { h.L1Finalized = nil },
+		func(h *types.Header) {},
+		func(h *types.Header) {
+			h.BuilderSignature = &types.BuilderSignature{R: types.NewU256(1), S: types.NewU256(2), V: 28}
+			h.PayloadCommitmentTag = types.TagAvidM
+		},
+		func(h *types.Header) { h.ChainConfig, h.ChainConfigCommitment = types.ChainConfig{}, &cc },
+	}
 	for _, minor := range []uint16{1, 2} {
-		h := sampleHeader(minor)
-		h.L1Finalized = nil
-		for _, l1 := range []*types.L1BlockInfo{nil, {Number: 1, Timestamp: types.NewU256(2), Hash: types.Hash{3}}} {
-			h.L1Finalized = l1
+		for _, variant := range variants {
+			h := sampleHeader(minor)
+			variant(&h)
 			b, err := json.Marshal(h)
 			if err != nil {
 				t.Fatal(err)
@@ -55,11 +66,16 @@ func TestHeaderJSONRoundTrip(t *testing.T) {
 			if wrapped != (minor >= 2) {
 				t.Fatalf("0.%d: wrapped %v:\n%s", minor, wrapped, b)
 			}
+			if !reflect.DeepEqual(got.BuilderSignature, h.BuilderSignature) || got.PayloadCommitmentTag != h.PayloadCommitmentTag ||
+				!reflect.DeepEqual(got.ChainConfigCommitment, h.ChainConfigCommitment) {
+				t.Fatalf("0.%d: optional fields changed through JSON:\n%s", minor, b)
+			}
 		}
 	}
 }
 
-// The reference headers decode (their builder signatures are accepted).
+// The reference headers decode (TestReferenceHeadersRoundTrip checks them
+// field by field).
 func TestReferenceHeadersDecode(t *testing.T) {
 	for file, minor := range map[string]uint16{"header-v0.1.json": 1, "header-v0.2.json": 2} {
 		b, err := os.ReadFile(filepath.Join(shared.Dir(t), "reference", file))
@@ -124,6 +140,13 @@ func TestJSONRejectsBadShapes(t *testing.T) {
 		"header missing height":   {&types.Header{}, `{"timestamp":1}`},
 		"header wrapped 0.1":      {&types.Header{}, `{"fields":{},"version":{"Version":{"major":0,"minor":1}}}`},
 		"qc wrong tag":            {&types.QuorumCertificate{}, `{"data":{"leaf_commit":"TX~qOF0p1P0cuOKQ86DdEM7EANNB5cuQAO-AtSB1rfhr1Vn"},"view_number":1}`},
+		"header Left and Right":   {&types.Header{}, headerWith(`"chain_config":{"chain_config":{"Left":` + leftConfig + `,"Right":"` + chainConfigTB64 + `"}}`)},
+		"header neither":          {&types.Header{}, headerWith(`"chain_config":{"chain_config":{}}`)},
+		"header Right wrong tag":  {&types.Header{}, headerWith(`"chain_config":{"chain_config":{"Right":"TX~qOF0p1P0cuOKQ86DdEM7EANNB5cuQAO-AtSB1rfhr1Vn"}}`)},
+		"header unknown either":   {&types.Header{}, headerWith(`"chain_config":{"chain_config":{"Middle":1}}`)},
+		"header builder tag":      {&types.Header{}, headerWith(`"builder_commitment":"` + chainConfigTB64 + `"`)},
+		"header builder sig":      {&types.Header{}, headerWith(`"builder_signature":{"r":"0x1","s":"0x1"}`)},
+		"header short payload":    {&types.Header{}, headerWith(`"payload_commitment":"HASH~AQIDzA"`)},
 		"trailing data":           {&types.FeeInfo{}, `{"account":"0x0000000000000000000000000000000000000000","amount":"1"} {}`},
 	} {
 		err := json.Unmarshal([]byte(tc.doc), tc.v)
@@ -137,13 +160,53 @@ func TestJSONRejectsBadShapes(t *testing.T) {
 	}
 }
 
-// FuzzHeaderJSON checks that no input makes Header decoding panic and that
-// what decodes re-encodes to JSON that decodes to the same commitment.
+// leftConfig and chainConfigTB64 are a chain config and a CHAIN_CONFIG
+// commitment for hand-written headers.
+const leftConfig = `{"base_fee":"0","chain_id":"1","fee_contract":null,"fee_recipient":"0x0000000000000000000000000000000000000000","max_block_size":"1"}`
+
+var chainConfigTB64 = types.Commitment{0xcc}.Tagged(types.TagChainConfig).String()
+
+// headerWith returns the JSON of a valid 0.1 header with one field
+// replaced by field (a "key":value pair).
+func headerWith(field string) string {
+	b, _ := json.Marshal(sampleHeader(1))
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	var repl map[string]json.RawMessage
+	if err := json.Unmarshal([]byte("{"+field+"}"), &repl); err != nil {
+		panic(err)
+	}
+	for k, v := range repl {
+		m[k] = v
+	}
+	out, _ := json.Marshal(m)
+	return string(out)
+}
+
+// FuzzHeaderJSON checks that no input makes Header decoding panic, that
+// what decodes re-encodes to JSON that decodes to the same commitment and
+// optional fields, and that the re-encoding is stable (encoding the
+// decoded re-encoding gives it back byte for byte).
 func FuzzHeaderJSON(f *testing.F) {
-	b, _ := json.Marshal(sampleHeader(2))
-	f.Add(b)
-	b, _ = json.Marshal(sampleHeader(1))
-	f.Add(b)
+	for _, minor := range []uint16{1, 2} {
+		h := sampleHeader(minor)
+		b, _ := json.Marshal(h)
+		f.Add(b)
+		h.BuilderSignature = &types.BuilderSignature{R: types.NewU256(1), S: types.NewU256(2), V: 27}
+		h.PayloadCommitmentTag = types.TagAvidM
+		h.ChainConfigCommitment = &types.Commitment{0xcc}
+		b, _ = json.Marshal(h)
+		f.Add(b)
+	}
+	if dir, ok := shared.Find(); ok {
+		for _, file := range []string{"header-v0.1.json", "header-v0.2.json"} {
+			if b, err := os.ReadFile(filepath.Join(dir, "reference", file)); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte(headerWith(`"chain_config":{"chain_config":{"Right":"` + chainConfigTB64 + `"}}`)))
+	f.Add([]byte(headerWith(`"builder_signature":{"r":"0x1","s":"0x2","v":27}`)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var h types.Header
 		if json.Unmarshal(b, &h) != nil {
@@ -156,6 +219,14 @@ func FuzzHeaderJSON(f *testing.F) {
 		var h2 types.Header
 		if err := json.Unmarshal(again, &h2); err != nil || h2.Commit() != h.Commit() {
 			t.Fatalf("re-encoded header: %v\n%s", err, again)
+		}
+		if !reflect.DeepEqual(h2.BuilderSignature, h.BuilderSignature) || h2.PayloadTag() != h.PayloadTag() ||
+			!reflect.DeepEqual(h2.ChainConfigCommitment, h.ChainConfigCommitment) || h2.ChainConfigCommit() != h.ChainConfigCommit() {
+			t.Fatalf("optional fields changed through JSON:\n%s\n%s", b, again)
+		}
+		third, err := json.Marshal(h2)
+		if err != nil || !bytes.Equal(third, again) {
+			t.Fatalf("re-encoding is not stable: %v\n%s\n%s", err, again, third)
 		}
 	})
 }

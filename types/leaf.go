@@ -92,8 +92,12 @@ func (l *Leaf) Height() uint64 { return l.Header.Height }
 
 // Commit returns the leaf commitment: SHA-256 over a domain tag, the view, the
 // parent commitment, the header commitment and the justify certificate's
-// commitment. Its value is gospresso's own (docs/data.md, "Leaves and
-// certificates").
+// commitment, then, when the header carries a builder signature, the
+// signature's r, s and v. Its value is gospresso's own (docs/data.md,
+// "Leaves and certificates"). The builder signature is outside the header
+// commitment (the reference's choice), so the leaf commitment, which votes
+// and proposals sign, covers it instead: nobody relaying a proposal can
+// swap it unnoticed.
 func (l *Leaf) Commit() Commitment {
 	h := sha256.New()
 	h.Write([]byte("gospresso/leaf/v1"))
@@ -103,6 +107,12 @@ func (l *Leaf) Commit() Commitment {
 	h.Write(hc[:])
 	qc := l.JustifyQC.Commit()
 	h.Write(qc[:])
+	if s := l.Header.BuilderSignature; s != nil {
+		r, ss := s.R.Bytes32(), s.S.Bytes32()
+		h.Write(r[:])
+		h.Write(ss[:])
+		h.Write(binary.BigEndian.AppendUint64(nil, s.V))
+	}
 	return Commitment(h.Sum(nil))
 }
 

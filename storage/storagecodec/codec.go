@@ -22,8 +22,16 @@ var (
 	ErrTooLarge = errors.New("storagecodec: value too large to encode")
 )
 
-// Version is the format version byte every encoding starts with.
-const Version = 1
+// Version is the format version byte every encoding starts with, the
+// version encodings are written in. Version 2 added the header fields
+// builder signature, payload commitment tag and chain config commitment
+// (written after the fee info); decoding also accepts version 1, whose
+// headers have none of them (they decode as nil or empty), so stores
+// written before version 2 keep opening.
+const Version = 2
+
+// oldestVersion is the oldest format version decoding accepts.
+const oldestVersion = 1
 
 // Kind identifies what an encoding holds; it is the second byte.
 type Kind byte
@@ -280,6 +288,25 @@ func (w *writer) header(field string, h *types.Header) {
 	w.bytes(field+".fee_merkle_tree_root", h.FeeMerkleTreeRoot)
 	w.fixed(h.FeeInfo.Account[:])
 	w.u256(h.FeeInfo.Amount)
+	// Version 2.
+	if s := h.BuilderSignature; s != nil {
+		w.u8(1)
+		w.u256(s.R)
+		w.u256(s.S)
+		w.u64(s.V)
+	} else {
+		w.u8(0)
+	}
+	if tag := h.PayloadCommitmentTag; tag != "" && !types.ValidTag(tag) && w.err == nil {
+		w.err = fmt.Errorf("%s.payload_commitment_tag %q is not a TaggedBase64 tag", field, tag)
+	}
+	w.bytes(field+".payload_commitment_tag", []byte(h.PayloadCommitmentTag))
+	if c := h.ChainConfigCommitment; c != nil {
+		w.u8(1)
+		w.fixed(c[:])
+	} else {
+		w.u8(0)
+	}
 }
 
 func (w *writer) finish(what string) ([]byte, error) {
@@ -292,9 +319,10 @@ func (w *writer) finish(what string) ([]byte, error) {
 // reader consumes fields; after the first error every read returns zero
 // values and the error is reported by finish.
 type reader struct {
-	kind Kind
-	b    []byte
-	err  error
+	kind    Kind
+	version byte // format version of the encoding
+	b       []byte
+	err     error
 }
 
 // newReader checks the envelope (length, checksum, version, kind) and
@@ -307,13 +335,13 @@ func newReader(p []byte, want Kind) (*reader, error) {
 	if got := crc32.Checksum(body, castagnoli); got != sum {
 		return nil, fmt.Errorf("%w: %s: checksum %08x, stored %08x", ErrCorrupt, want, got, sum)
 	}
-	if body[0] != Version {
-		return nil, fmt.Errorf("%w: %s: format version %d, want %d", ErrCorrupt, want, body[0], Version)
+	if body[0] < oldestVersion || body[0] > Version {
+		return nil, fmt.Errorf("%w: %s: format version %d, want %d to %d", ErrCorrupt, want, body[0], oldestVersion, Version)
 	}
 	if k := Kind(body[1]); k != want {
 		return nil, fmt.Errorf("%w: %s: holds a %s", ErrCorrupt, want, k)
 	}
-	return &reader{kind: want, b: body[prefixLen:]}, nil
+	return &reader{kind: want, version: body[0], b: body[prefixLen:]}, nil
 }
 
 func (r *reader) fail(field, format string, args ...any) {
@@ -447,6 +475,26 @@ func (r *reader) header(field string, h *types.Header) {
 	h.FeeMerkleTreeRoot = r.bytes(field + ".fee_merkle_tree_root")
 	r.fixed(field+".fee_info.account", h.FeeInfo.Account[:])
 	h.FeeInfo.Amount = r.u256(field + ".fee_info.amount")
+	if r.version < 2 {
+		return
+	}
+	if r.flag(field + ".builder_signature") {
+		s := &types.BuilderSignature{R: r.u256(field + ".builder_signature.r")}
+		s.S = r.u256(field + ".builder_signature.s")
+		s.V = r.u64(field + ".builder_signature.v")
+		h.BuilderSignature = s
+	}
+	if tag := r.bytes(field + ".payload_commitment_tag"); len(tag) > 0 {
+		if !types.ValidTag(string(tag)) {
+			r.fail(field+".payload_commitment_tag", "not a TaggedBase64 tag")
+		}
+		h.PayloadCommitmentTag = string(tag)
+	}
+	if r.flag(field + ".chain_config_commitment") {
+		var c types.Commitment
+		r.fixed(field+".chain_config_commitment", c[:])
+		h.ChainConfigCommitment = &c
+	}
 }
 
 // finish reports the first error, or trailing bytes after the last field.

@@ -16,8 +16,10 @@ import (
 
 // sampleBlocks covers the shapes a block takes: genesis (empty payload),
 // small and larger payloads, odd and even heights (with and without an L1
-// finalized block), every optional chain-config address, and a payload
-// whose namespace table differs from the header's.
+// finalized block), every optional chain-config address, a payload whose
+// namespace table differs from the header's, and headers with a builder
+// signature, another payload commitment tag and a chain config given by
+// its commitment.
 func sampleBlocks(tb testing.TB) []types.Block {
 	tb.Helper()
 	blocks := storagetest.Chain(5, 7, 40)
@@ -37,6 +39,17 @@ func sampleBlocks(tb testing.TB) []types.Block {
 	empty := blocks[2]
 	empty.Payload.NsTable.Bytes = nil // header has one, payload not
 	blocks = append(blocks, empty)
+
+	signed := blocks[4]
+	signed.Leaf.Header.BuilderSignature = &types.BuilderSignature{R: types.NewU256(1 << 40), S: types.U256FromBytes32([32]byte{0xff, 1}), V: 28}
+	signed.Leaf.Header.PayloadCommitmentTag = types.TagAvidM
+	blocks = append(blocks, signed)
+
+	right := blocks[5]
+	cc := types.Commitment(right.Leaf.Header.ChainConfig.Commit())
+	right.Leaf.Header.ChainConfig, right.Leaf.Header.ChainConfigCommitment = types.ChainConfig{}, &cc
+	right.Leaf.Header.BuilderSignature = &types.BuilderSignature{V: 27}
+	blocks = append(blocks, right)
 	return blocks
 }
 
@@ -186,6 +199,7 @@ func TestCorrupt(t *testing.T) {
 	blocks := sampleBlocks(t)
 	block := encodingOf(t, &blocks[2])
 	header, _ := storagecodec.EncodeHeader(&blocks[2].Leaf.Header)
+	plain, _ := storagecodec.EncodeHeader(&blocks[1].Leaf.Header) // none of the version-2 fields
 	safety, _ := storagecodec.EncodeSafety(&types.SafetyState{View: 3})
 
 	edit := func(p []byte, f func([]byte) []byte) []byte { return f(append([]byte(nil), p...)) }
@@ -199,7 +213,18 @@ func TestCorrupt(t *testing.T) {
 		{"short", decodeBlock, []byte{1, 1, 0}, "3 bytes"},
 		{"bad checksum", decodeBlock, edit(block, func(p []byte) []byte { p[len(p)-1] ^= 1; return p }), "checksum"},
 		{"flipped bit", decodeBlock, edit(block, func(p []byte) []byte { p[40] ^= 0x10; return p }), "checksum"},
-		{"future version", decodeBlock, edit(block, func(p []byte) []byte { p[0] = 2; return reseal(p) }), "format version 2"},
+		{"future version", decodeBlock, edit(block, func(p []byte) []byte { p[0] = 3; return reseal(p) }), "format version 3, want 1 to 2"},
+		{"version 0", decodeHeader, edit(header, func(p []byte) []byte { p[0] = 0; return reseal(p) }), "format version 0"},
+		// A header without the version-2 fields ends in their markers:
+		// builder signature 0, tag length 0, chain config commitment 0.
+		{"chain config commitment presence", decodeHeader, edit(plain, func(p []byte) []byte { p[len(p)-5] = 2; return reseal(p) }), "chain_config_commitment presence"},
+		{"builder signature presence", decodeHeader, edit(plain, func(p []byte) []byte { p[len(p)-10] = 2; return reseal(p) }), "builder_signature presence"},
+		{"bad payload tag", decodeHeader, func() []byte {
+			p := append([]byte(nil), plain[:len(plain)-9]...)
+			p = append(p, 0, 0, 0, 2, 'a', '~', 0, 0, 0, 0, 0)
+			return reseal(p)
+		}(), "payload_commitment_tag: not a TaggedBase64 tag"},
+		{"version 1 with version 2 fields", decodeHeader, edit(plain, func(p []byte) []byte { p[0] = 1; return reseal(p) }), "6 trailing bytes"},
 		{"header as block", decodeBlock, header, "holds a header"},
 		{"block as safety", decodeSafety, block, "holds a block"},
 		{"safety as header", decodeHeader, safety, "holds a safety state"},
@@ -234,6 +259,14 @@ func TestCorrupt(t *testing.T) {
 				t.Errorf("err = %q, want it to mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestEncodeRejectsBadPayloadTag(t *testing.T) {
+	h := sampleHeaders(t)[1]
+	h.PayloadCommitmentTag = "HASH~"
+	if _, err := storagecodec.EncodeHeader(&h); err == nil || !strings.Contains(err.Error(), "payload_commitment_tag") {
+		t.Errorf("encoded an invalid payload tag: %v", err)
 	}
 }
 

@@ -129,7 +129,10 @@ func Transactions(h uint64, n, size int) []types.Transaction {
 	return txs
 }
 
-// header builds a realistic version 0.2 header for a payload.
+// header builds a realistic version 0.2 header for a payload. Headers at
+// heights 2 mod 3 carry a builder signature and an AvidMCommit payload
+// tag, and those at heights 4 mod 5 give their chain config by its
+// commitment, so that every backend is checked to keep these fields.
 func header(h, timestamp uint64, p *types.Payload) types.Header {
 	fee := types.Address{0xfe, 0xe0}
 	hd := types.Header{
@@ -154,6 +157,16 @@ func header(h, timestamp uint64, p *types.Payload) types.Header {
 	}
 	root := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("block-merkle-root"), h))
 	hd.BlockMerkleTreeRoot = root[:]
+	if h%3 == 2 {
+		r := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("builder-signature-r"), h))
+		s := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("builder-signature-s"), h))
+		hd.BuilderSignature = &types.BuilderSignature{R: types.U256FromBytes32(r), S: types.U256FromBytes32(s), V: 27 + h%2}
+		hd.PayloadCommitmentTag = types.TagAvidM
+	}
+	if h%5 == 4 {
+		c := types.Commitment(hd.ChainConfig.Commit())
+		hd.ChainConfig, hd.ChainConfigCommitment = types.ChainConfig{}, &c
+	}
 	return hd
 }
 
