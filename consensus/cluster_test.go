@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/types"
 )
@@ -49,7 +48,7 @@ func newCluster(t testing.TB, n int) *cluster {
 		e, err := consensus.New(consensus.Params{
 			Config:     clusterConfig,
 			StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
-			Validator: chain.NewValidator(h.rules), Builder: chain.NewBuilder(h.rules, chain.NewMempool(chain.MempoolConfig{})),
+			Validator: emptyApp{h.rules}, Builder: emptyApp{h.rules},
 			Now: h.now,
 		})
 		if err != nil {

@@ -18,8 +18,11 @@ type Validator interface {
 	// ValidateProposal checks leaf (with its payload) as a child of parent.
 	// now is the engine's clock, for the proposal-time check.
 	ValidateProposal(parent, leaf *types.Leaf, payload *types.Payload, now time.Time) error
-	// ValidatePayload checks that payload is the one header commits to.
-	ValidatePayload(header *types.Header, payload *types.Payload) error
+	// ValidatePayload checks that payload is the one leaf's header commits
+	// to. Every leaf the engine learns of (proposed or fetched) passes
+	// here first, so the application may remember it: a later proposal's
+	// parent may be a leaf the engine never asked it to validate.
+	ValidatePayload(leaf *types.Leaf, payload *types.Payload) error
 }
 
 // BuildRequest is what a leader asks its block builder for.
@@ -689,7 +692,7 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	if first, seen := e.byView[v]; seen && first != commit {
 		return fmt.Errorf("%w: leader %d equivocated in view %d", ErrInvalidMessage, e.leader(v), v)
 	}
-	if err := e.validator.ValidatePayload(&p.Leaf.Header, &p.Payload); err != nil {
+	if err := e.validator.ValidatePayload(&p.Leaf, &p.Payload); err != nil {
 		return fmt.Errorf("%w: proposal for view %d: %v", ErrInvalidMessage, v, err)
 	}
 

@@ -57,7 +57,7 @@ func (h *harness) engine(i int, restore *consensus.State) *consensus.Engine {
 	e, err := consensus.New(consensus.Params{
 		Config:     consensus.Config{NextViewTimeout: time.Second, BuilderTimeout: 10 * time.Millisecond},
 		StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
-		Validator: chain.NewValidator(h.rules), Builder: chain.NewBuilder(h.rules, chain.NewMempool(chain.MempoolConfig{})),
+		Validator: emptyApp{h.rules}, Builder: emptyApp{h.rules},
 		Restore: restore, Now: h.now,
 	})
 	if err != nil {
@@ -250,8 +250,7 @@ func (w *waiting) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pa
 
 func (h *harness) engineWith(i int, w *waiting) *consensus.Engine {
 	h.t.Helper()
-	w.Validator = chain.NewValidator(h.rules)
-	w.BlockBuilder = chain.NewBuilder(h.rules, chain.NewMempool(chain.MempoolConfig{}))
+	w.Validator, w.BlockBuilder = emptyApp{h.rules}, emptyApp{h.rules}
 	e, err := consensus.New(consensus.Params{
 		Config:     consensus.Config{NextViewTimeout: time.Second, BuilderTimeout: 10 * time.Millisecond},
 		StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,

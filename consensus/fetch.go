@@ -116,7 +116,7 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 			e.stats.InvalidQCs++
 			return fmt.Errorf("fetched leaf %d: %w", i, err)
 		}
-		if err := e.validator.ValidatePayload(&l.Leaf.Header, &l.Payload); err != nil {
+		if err := e.validator.ValidatePayload(&l.Leaf, &l.Payload); err != nil {
 			return fmt.Errorf("%w: fetched leaf %d: %v", ErrInvalidMessage, i, err)
 		}
 	}

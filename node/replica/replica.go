@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,15 @@ type Config struct {
 	// MaxBytes, which defaults to MempoolBlocks × the chain's max_block_size
 	// (see MempoolBlocks).
 	Mempool chain.MempoolConfig
+	// L1 is the node's view of the L1 (see chain.L1). Required when the
+	// genesis names a fee contract or an [l1_finalized] block; nil
+	// otherwise.
+	L1 chain.L1
+	// BuilderKey is the secp256k1 key of the node's block builder, whose
+	// fee account pays for the blocks the node proposes. Default: derived
+	// from Key (chain.DeriveBuilderKey), which suits dev and test networks,
+	// whose genesis [accounts] can prefund it.
+	BuilderKey *ecdsa.PrivateKey
 	// Logger receives the replica's and the engine's logs. Default: none.
 	Logger *slog.Logger
 	// OnDecided, if set, is called with each batch of decided blocks once
@@ -102,6 +112,7 @@ type Replica struct {
 	halted    error
 	stats     Stats
 	height    uint64 // height of the last decided block
+	ledger    *chain.Ledger
 }
 
 // Open loads the node's state from cfg.Store (a new store gets the genesis
@@ -134,11 +145,14 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 		mempool: chain.NewMempool(mcfg), log: log, onDecided: cfg.OnDecided,
 		height: last.Height(),
 	}
+	if r.ledger, err = openLedger(ctx, cfg, r.mempool, restore, last, log); err != nil {
+		return nil, err
+	}
 	g := cfg.Setup.GenesisBlock
 	r.engine, err = consensus.New(consensus.Params{
 		Config: cfg.Consensus, StakeTable: cfg.Setup.Table, Key: cfg.Key,
 		Genesis: cfg.Setup.Commitment, GenesisLeaf: g.Leaf, GenesisPayload: g.Payload,
-		Validator: chain.NewValidator(cfg.Setup.Rules), Builder: chain.NewBuilder(cfg.Setup.Rules, r.mempool),
+		Validator: r.ledger, Builder: r.ledger,
 		Restore: restore, Now: now, Logger: log,
 	})
 	if err != nil {
@@ -237,6 +251,11 @@ func (r *Replica) Height() uint64 { return r.height }
 // ErrHalted), or nil.
 func (r *Replica) Halted() error { return r.halted }
 
+// Ledger returns the replica's chain state. Its DecidedState and
+// Rejections methods are safe for concurrent use; the others belong to the
+// driving goroutine.
+func (r *Replica) Ledger() *chain.Ledger { return r.ledger }
+
 // Self returns this node's stake-table index, or -1 for an observer.
 func (r *Replica) Self() int { return r.engine.Self() }
 
@@ -271,6 +290,10 @@ func (r *Replica) serveFetch(ctx context.Context, req *consensus.FetchRequest) [
 func (r *Replica) apply(ctx context.Context) error {
 	rd := r.engine.Ready()
 	if rd.Empty() {
+		// A decided block's state may wait for L1 deposits.
+		if err := r.ledger.Decide(nil); err != nil {
+			return r.halt(err)
+		}
 		return nil
 	}
 	// The writes of one Ready complete even when the driver is being
@@ -300,6 +323,9 @@ func (r *Replica) apply(ctx context.Context) error {
 		}
 		if err := r.store.SaveDecided(wctx, rd.Decided); err != nil {
 			return r.halt(fmt.Errorf("save decided blocks: %w", err))
+		}
+		if err := r.ledger.Decide(rd.Decided); err != nil {
+			return r.halt(err)
 		}
 		last := rd.Decided[len(rd.Decided)-1]
 		r.height = last.Height()
