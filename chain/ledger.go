@@ -91,6 +91,9 @@ type Ledger struct {
 		parent, header types.Commitment
 		state          *state.State
 	}
+	// starved is set by a build that could pay for none of the pending
+	// transactions (see Pending).
+	starved bool
 
 	snap     atomic.Pointer[DecidedState]
 	rejectMu sync.Mutex
@@ -170,8 +173,12 @@ func (l *Ledger) Rejections() map[string]uint64 {
 	return out
 }
 
-// Pending implements consensus.BlockBuilder.
-func (l *Ledger) Pending() bool { return l.mempool != nil && l.mempool.Pending() }
+// Pending implements consensus.BlockBuilder: whether there are
+// transactions the builder could include now. After a build that left every
+// pending transaction out for lack of funds it is false until the next
+// build, so a leader whose builder cannot pay proposes its empty blocks at
+// the normal pace (after the builder timeout) instead of at once.
+func (l *Ledger) Pending() bool { return l.mempool != nil && !l.starved && l.mempool.Pending() }
 
 // Decide records decided blocks, in height order, and moves the decided
 // state forward as far as the L1 allows (the rest follows on later calls:
@@ -260,6 +267,13 @@ func (l *Ledger) stateOf(c types.Commitment) (*state.State, error) {
 	for cur := c; ; {
 		n, ok := l.leaves[cur]
 		if !ok {
+			if k := len(path); k > 0 && path[k-1].header.Height <= baseHeight+1 {
+				// The missing leaf is at or below the decided height and
+				// is not the decided leaf: the ledger will never know it
+				// (record forgets such leaves), and waiting would not help.
+				return nil, broken(RuleHeight, "the leaf does not extend the decided chain: its ancestor %s at height %d is not the decided block",
+					cur.Short(), path[k-1].header.Height-1)
+			}
 			return nil, fmt.Errorf("%w: ancestor leaf %s is not known yet", consensus.ErrNotYet, cur.Short())
 		}
 		if n.state != nil {
@@ -350,6 +364,12 @@ func (l *Ledger) ValidatePayload(leaf *types.Leaf, p *types.Payload) error {
 // node does not have yet (an L1 block, deposits, an ancestor) answers
 // consensus.ErrNotYet, and consensus asks again.
 func (l *Ledger) ValidateProposal(parent, leaf *types.Leaf, p *types.Payload, now time.Time) error {
+	// The decided state first: when it cannot be computed, the node has
+	// diverged from the network, which is no rule the proposal broke (it
+	// is not counted).
+	if err := l.advance(); err != nil {
+		return err
+	}
 	err := l.validate(parent, leaf, p, now)
 	var re *RuleError
 	if errors.As(err, &re) {
@@ -361,9 +381,6 @@ func (l *Ledger) ValidateProposal(parent, leaf *types.Leaf, p *types.Payload, no
 }
 
 func (l *Ledger) validate(parent, leaf *types.Leaf, p *types.Payload, now time.Time) error {
-	if err := l.advance(); err != nil {
-		return err
-	}
 	h, ph := &leaf.Header, &parent.Header
 	if leaf.Parent != parent.Commit() {
 		return broken(RuleHeight, "the leaf's parent commitment is not its parent's")
@@ -385,6 +402,9 @@ func (l *Ledger) validate(parent, leaf *types.Leaf, p *types.Payload, now time.T
 		return broken(RuleChainConfig, "chain config %s, want %s", types.Commitment(h.ChainConfigCommit()).Short(),
 			types.Commitment(l.rules.ChainConfig.Commit()).Short())
 	}
+	if err := l.validateL1(ph, h); err != nil {
+		return err
+	}
 	if p.Size() > l.rules.ChainConfig.MaxBlockSize {
 		return broken(RulePayloadSize, "payload of %d bytes exceeds max_block_size %d", p.Size(), l.rules.ChainConfig.MaxBlockSize)
 	}
@@ -394,8 +414,11 @@ func (l *Ledger) validate(parent, leaf *types.Leaf, p *types.Payload, now time.T
 	if err := l.ValidatePayload(leaf, p); err != nil {
 		return err
 	}
-	if err := l.validateL1(ph, h); err != nil {
-		return err
+	// The fee info is authenticated before its amount is judged.
+	if h.BuilderSignature != nil || !h.FeeInfo.Amount.IsZero() || p.Size() > 0 {
+		if err := VerifyFee(h); err != nil {
+			return brokenBy(RuleBuilderSignature, err)
+		}
 	}
 	fee, ok := RequiredFee(l.rules.ChainConfig.BaseFee, p.Size())
 	if !ok {
@@ -403,11 +426,6 @@ func (l *Ledger) validate(parent, leaf *types.Leaf, p *types.Payload, now time.T
 	}
 	if h.FeeInfo.Amount.Cmp(fee) < 0 {
 		return broken(RuleFeeAmount, "fee %s wei, want at least base_fee %s × %d bytes = %s wei", h.FeeInfo.Amount, l.rules.ChainConfig.BaseFee, p.Size(), fee)
-	}
-	if h.BuilderSignature != nil || !h.FeeInfo.Amount.IsZero() || p.Size() > 0 {
-		if err := VerifyFee(h); err != nil {
-			return brokenBy(RuleBuilderSignature, err)
-		}
 	}
 	c := leaf.Commit()
 	l.record(parent, leaf.Parent)
@@ -545,6 +563,7 @@ func (l *Ledger) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pay
 		namespaces[tx.Namespace] = struct{}{}
 		return true
 	})
+	l.starved = len(txs) == 0 && limit < l.rules.ChainConfig.MaxBlockSize && l.mempool.Pending()
 	payload, err := types.EncodePayload(txs)
 	if err != nil {
 		return types.Header{}, types.Payload{}, fmt.Errorf("chain: build payload: %w", err)

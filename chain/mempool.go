@@ -22,7 +22,19 @@ type MempoolConfig struct {
 	// RecentWindow is how many decided transaction hashes are remembered so
 	// that a re-submitted one is ignored. Default 100000.
 	RecentWindow int
+	// MaxBlockSize is the chain's max_block_size: a transaction that cannot
+	// fit a block on its own (its payload and the 8 bytes of its
+	// namespace's count and offset, above max_block_size) is refused with
+	// ErrTransactionTooLarge, instead of waiting until it expires at the
+	// head of the queue, where it would stop every block from taking the
+	// transactions behind it. 0: no such bound.
+	MaxBlockSize uint64
 }
+
+// txBlockBytes is how many bytes of a block payload a transaction of
+// payloadLen bytes takes when it is alone in its namespace: its payload,
+// its end offset and the namespace's transaction count (4 bytes each).
+func txBlockBytes(payloadLen int) uint64 { return uint64(payloadLen) + 8 }
 
 func (c MempoolConfig) withDefaults() MempoolConfig {
 	if c.MaxCount <= 0 {
@@ -100,6 +112,10 @@ func (m *Mempool) Add(tx types.Transaction, now time.Time) (bool, error) {
 	}
 	if _, ok := m.recent[h]; ok {
 		return false, nil
+	}
+	if n := txBlockBytes(len(tx.Payload)); m.cfg.MaxBlockSize > 0 && n > m.cfg.MaxBlockSize {
+		return false, fmt.Errorf("%w: a transaction of %d bytes takes %d bytes of a block, above max_block_size %d",
+			ErrTransactionTooLarge, len(tx.Payload), n, m.cfg.MaxBlockSize)
 	}
 	if len(tx.Payload) > m.cfg.MaxBytes {
 		return false, fmt.Errorf("%w: %d bytes, the mempool holds at most %d", ErrTransactionTooLarge, len(tx.Payload), m.cfg.MaxBytes)

@@ -158,6 +158,25 @@ type Store interface {
 	Close() error
 }
 
+// StateStore is implemented by stores that keep a snapshot of the chain
+// state (docs/state.md, "Snapshots"), so that a restart replays only the
+// blocks decided after it. Every backend in this repository implements it.
+//
+// Only one snapshot is kept: the one saved with the greatest height. A
+// SaveState with a lower height than the stored one changes nothing and
+// returns nil, so a late writer cannot move the snapshot back; an equal
+// height replaces it. The data is opaque to the store (any length, tens of
+// MiB included) and is kept in consensus-only mode too. After Close both
+// methods return ErrClosed; LoadState returns a copy the caller may modify.
+type StateStore interface {
+	// SaveState replaces the stored snapshot with data, the encoded chain
+	// state after the decided block of that height. Durable when it returns.
+	SaveState(ctx context.Context, height uint64, data []byte) error
+	// LoadState returns the stored snapshot and its height, or ErrNotFound
+	// before the first SaveState.
+	LoadState(ctx context.Context) (height uint64, data []byte, err error)
+}
+
 // Pruner is implemented by stores that can delete old blocks (SQLite and
 // Postgres; not the file-system backend, whose Prune methods are absent).
 // Package storage/pruner runs the retention algorithm (docs/storage.md,

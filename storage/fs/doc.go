@@ -19,6 +19,7 @@
 //	                              append-only segments of block records
 //	anchor_leaf                   the last decided block (consensus-only mode,
 //	                              instead of hotshot_data_source)
+//	chain_state                   the chain-state snapshot (both modes)
 //
 // The top-level names are the reference node's; the contents are
 // gospresso's own.
@@ -29,6 +30,18 @@
 // their final name, fsynced, renamed over the final name, and the directory
 // is fsynced. A crash leaves either the old or the new file, never a mix;
 // leftover ".swp" files are removed by Open.
+//
+// # Chain-state snapshot
+//
+// The store implements storage.StateStore with one file, chain_state: a
+// single frame (as in the logs below: length, CRC-32C, body) whose body is
+// a version byte (1), the snapshot's height (8 bytes, big-endian) and the
+// snapshot. SaveState writes it like the safety state (".swp", fsync,
+// rename, directory fsync), unless the stored height is greater. Open
+// learns the stored height (reading and checking the file); a damaged file
+// does not fail Open but is logged, LoadState reports it as [ErrCorrupt]
+// naming the file, and the next SaveState, at any height, replaces it. It
+// is kept in both modes.
 //
 // # The decided chain
 //

@@ -197,3 +197,25 @@ func FuzzOpenIndex(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeStateFile(f *testing.F) {
+	f.Add(encodeStateFile(0, nil))
+	f.Add(encodeStateFile(12, []byte("a snapshot")))
+	f.Add(encodeStateFile(1<<64-1, storagetest.Snapshot(3, 300)))
+	f.Add(appendFrame(nil, []byte{stateVersion}))
+	f.Add(appendFrame(nil, []byte{2, 0, 0, 0, 0, 0, 0, 0, 1}))
+	f.Add([]byte{0, 0, 0, 9})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, data, err := decodeStateFile(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if got := encodeStateFile(h, data); !bytes.Equal(got, b) {
+			t.Fatalf("decode then encode changed the bytes:\n in %x\nout %x", b, got)
+		}
+	})
+}

@@ -102,6 +102,12 @@ type Store struct {
 	propMu sync.Mutex
 	props  []proposalEntry // sorted by (view, n)
 
+	// stateMu serializes SaveState and LoadState; stateHeight is the
+	// height of the stored chain-state snapshot, valid when hasState.
+	stateMu     sync.Mutex
+	stateHeight uint64
+	hasState    bool
+
 	// writeMu serializes SaveDecided; the fields after it belong to the
 	// writer.
 	writeMu  sync.Mutex
@@ -175,6 +181,9 @@ func (s *Store) load(ctx context.Context) error {
 		}
 	}
 	if err := s.loadSafety(); err != nil {
+		return err
+	}
+	if err := s.loadState(); err != nil {
 		return err
 	}
 	if s.cfg.consensusOnly {
@@ -665,6 +674,8 @@ func (s *Store) Close() error {
 	defer s.propMu.Unlock()
 	s.safetyMu.Lock()
 	defer s.safetyMu.Unlock()
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {

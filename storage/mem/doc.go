@@ -5,5 +5,6 @@
 //
 // It also implements storage.Pruner, with LiveSize the sum of the stored
 // payload and encoded header bytes, so pruning logic can be tested without
-// a disk.
+// a disk, and storage.StateStore (the chain-state snapshot, a copy of the
+// bytes kept under the same mutex).
 package mem

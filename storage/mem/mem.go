@@ -27,6 +27,11 @@ type Store struct {
 	// pruned is the recorded pruned height, valid when isPruned.
 	pruned   uint64
 	isPruned bool
+	// state is the chain-state snapshot of height stateHeight, valid when
+	// hasState (storage.StateStore).
+	state       []byte
+	stateHeight uint64
+	hasState    bool
 
 	byLeaf    map[types.Commitment]uint64
 	byHash    map[types.Commitment]uint64

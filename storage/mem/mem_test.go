@@ -1,6 +1,7 @@
 package mem_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -30,6 +31,7 @@ func TestFailWrites(t *testing.T) {
 		"SaveProposal":      st.SaveProposal(ctx, storage.StoredProposal{View: 3}),
 		"PruneBefore":       st.PruneBefore(ctx, 1),
 		"ResetPrunedHeight": st.ResetPrunedHeight(ctx),
+		"SaveState":         st.SaveState(ctx, 1, []byte("state")),
 	}
 	for name, err := range writes {
 		if !errors.Is(err, disk) {
@@ -38,6 +40,9 @@ func TestFailWrites(t *testing.T) {
 	}
 	if n, err := st.BlockHeight(ctx); err != nil || n != 2 {
 		t.Errorf("BlockHeight after failed writes = %d, %v; want 2 (reads still work)", n, err)
+	}
+	if _, _, err := st.LoadState(ctx); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("LoadState after a failed SaveState: %v, want ErrNotFound", err)
 	}
 	st.FailWrites(nil)
 	if err := st.SaveDecided(ctx, blocks[2:]); err != nil {
@@ -97,4 +102,18 @@ func BenchmarkInsert(b *testing.B) {
 
 func BenchmarkLookups(b *testing.B) {
 	storagetest.BenchLookups(b, func(b *testing.B) storage.Store { return mem.New() })
+}
+
+// The snapshot stays with the value across Close and Reopen, as the rest
+// of the store does.
+func TestStateReopen(t *testing.T) {
+	var st *mem.Store
+	storagetest.RunStateReopen(t, func(context.Context) (storage.Store, error) {
+		if st == nil {
+			st = mem.New()
+		} else {
+			st.Reopen()
+		}
+		return st, nil
+	})
 }

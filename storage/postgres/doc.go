@@ -1,5 +1,6 @@
 // Package postgres is the PostgreSQL storage backend (lib/pq): a
-// storage.Store and storage.Pruner kept in one schema of a Postgres database.
+// storage.Store, storage.Pruner and storage.StateStore kept in one schema of
+// a Postgres database.
 //
 // # Opening
 //
@@ -39,7 +40,10 @@
 // its certificate in the storagecodec encoding), payload (size, transaction
 // count, namespace table, raw bytes), transactions (primary key (height, idx),
 // index on hash), namespace ((namespace, height) and height), pruned_height,
-// and the consensus tables safety and proposals. Rows of a block reference
+// the consensus tables safety and proposals, and chain_state, the one row of
+// the chain-state snapshot (migration 2), replaced by one upsert statement
+// that keeps the greater height and references no block, so pruning leaves
+// it. Rows of a block reference
 // header(height) with ON DELETE CASCADE. Every lookup the interfaces make is
 // an index lookup; counts and byte sums over ranges read two rows of
 // cumulative sums instead of scanning.
@@ -59,7 +63,8 @@
 //
 // LiveSize is the sum of the bytes the store keeps in its columns (encoded
 // header and leaf, payload and namespace table, index entries of each
-// transaction and namespace, proposals and safety state), maintained
+// transaction and namespace, proposals, safety state and chain-state
+// snapshot), maintained
 // incrementally in a bookkeeping row by SaveDecided and PruneBefore. Unlike
 // pg_total_relation_size it shrinks as soon as data is deleted, before
 // VACUUM returns the space.

@@ -450,6 +450,8 @@ func TestIndexes(t *testing.T) {
 		"save_safety":           append(lock, c),
 		"save_proposal":         append(lock, h, c, c),
 		"load_proposals":        nil,
+		"save_state":            append(lock, h, c),
+		"load_state":            nil,
 		"last_decided":          nil,
 		"block_by_height":       {h},
 		"block_by_leaf":         {c},
@@ -467,7 +469,8 @@ func TestIndexes(t *testing.T) {
 		"height_before":         {int64(storagetest.GenesisTime) + n},
 		"first_height":          nil,
 	}
-	// live_size sums the proposals and the safety row: a handful of rows.
+	// live_size sums the proposals, the safety row and the chain_state row:
+	// a handful of rows.
 	exempt := map[string]bool{"live_size": true}
 	queries := map[string]string{
 		"prune transactions": "DELETE FROM transactions WHERE height < $1",
@@ -609,6 +612,9 @@ func TestReset(t *testing.T) {
 	if err := s.SaveSafety(ctx, types.SafetyState{View: 4}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SaveState(ctx, 2, []byte("state")); err != nil {
+		t.Fatal(err)
+	}
 	if err := Reset(ctx, cfg); !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("reset of an open store: %v, want ErrLocked", err)
 	}
@@ -631,6 +637,9 @@ func TestReset(t *testing.T) {
 	}
 	if _, err := s.LoadSafety(ctx); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("safety state after reset: %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.LoadState(ctx); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("state snapshot after reset: %v, want ErrNotFound", err)
 	}
 }
 

@@ -44,6 +44,13 @@ var pooled = map[string]string{
 			ON CONFLICT (view_number, hash) DO NOTHING RETURNING 1)
 		SELECT held FROM lock`,
 	"load_proposals": "SELECT view_number, data FROM proposals ORDER BY view_number, id",
+	// A lower height than the stored snapshot's changes nothing.
+	"save_state": `WITH lock AS (SELECT ` + lockHeld + ` AS held),
+		upsert AS (INSERT INTO chain_state (id, height, data) SELECT 0, $4, $5 FROM lock WHERE held
+			ON CONFLICT (id) DO UPDATE SET height = EXCLUDED.height, data = EXCLUDED.data
+			WHERE chain_state.height <= EXCLUDED.height RETURNING 1)
+		SELECT held FROM lock`,
+	"load_state": "SELECT height, data FROM chain_state WHERE id = 0",
 
 	"last_decided":          "SELECT " + blockColumns + " FROM " + blockJoin + " ORDER BY h.height DESC LIMIT 1",
 	"block_by_height":       "SELECT " + blockColumns + " FROM " + blockJoin + " WHERE h.height = $1",
@@ -70,7 +77,8 @@ var pooled = map[string]string{
 	"pruned_height": "SELECT last_height FROM pruned_height WHERE id = 0",
 	"live_size": `SELECT (SELECT bytes FROM live_size WHERE id = 0)
 		+ (SELECT coalesce(sum(octet_length(data) + 16 + 32), 0) FROM proposals)::bigint
-		+ (SELECT coalesce(sum(octet_length(data)), 0) FROM safety)::bigint`,
+		+ (SELECT coalesce(sum(octet_length(data)), 0) FROM safety)::bigint
+		+ (SELECT coalesce(sum(octet_length(data) + 8), 0) FROM chain_state)::bigint`,
 	"height_before": "SELECT height FROM header WHERE timestamp < $1 ORDER BY timestamp DESC, height DESC LIMIT 1",
 	"first_height":  "SELECT min(height) FROM header",
 }

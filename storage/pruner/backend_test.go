@@ -1,8 +1,11 @@
 package pruner_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,13 +31,32 @@ const (
 
 var chainEnd = time.Unix(int64(storagetest.GenesisTime)+chainLen-1, 0)
 
+// fillChain stores the chain and, as a node does, a chain-state snapshot
+// after its last block (without one the pruner deletes nothing).
 func fillChain(t *testing.T, st storage.Store) {
+	t.Helper()
+	fillBlocks(t, st)
+	saveSnapshot(t, st, chainLen-1)
+}
+
+func fillBlocks(t *testing.T, st storage.Store) {
 	t.Helper()
 	blocks := storagetest.Chain(chainLen, txs, txSize)
 	for i := 0; i < len(blocks); i += 50 {
 		if err := st.SaveDecided(t.Context(), blocks[i:min(i+50, len(blocks))]); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func saveSnapshot(t *testing.T, st storage.Store, h uint64) {
+	t.Helper()
+	ss, ok := st.(storage.StateStore)
+	if !ok {
+		t.Fatalf("%T does not implement storage.StateStore", st)
+	}
+	if err := ss.SaveState(t.Context(), h, storagetest.Snapshot(h, 1000)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -233,6 +255,115 @@ func TestPruneWhileWriting(t *testing.T) {
 				if blocks[i].Leaf.Parent != blocks[i-1].Leaf.Commit() {
 					t.Fatalf("chain broken at height %d", blocks[i].Height())
 				}
+			}
+		})
+	}
+}
+
+// The pruner keeps every block after the chain-state snapshot (so a
+// restart can replay them), and prunes nothing while the store holds no
+// snapshot (a restart would replay every block).
+func TestSnapshotLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) storage.Store
+	}{
+		{"mem", func(t *testing.T) storage.Store { return mem.New() }},
+		{"sqlite", func(t *testing.T) storage.Store {
+			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+		{"postgres", func(t *testing.T) storage.Store {
+			uri, schema := pgtest.Schema(t, "gospresso_test_pruner_")
+			st, err := postgres.Open(t.Context(), postgres.Config{URI: uri, Schema: schema})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			st := tc.open(t)
+			fillBlocks(t, st)
+			var logs bytes.Buffer
+			cfg := pruner.Config{
+				Threshold:        1 << 62,
+				MinimumRetention: 20 * time.Second,  // heights ≥ 179 are younger
+				TargetRetention:  150 * time.Second, // heights < 49 are older
+				BatchSize:        7,
+				MaxUsage:         8000,
+				Interval:         time.Hour,
+			}
+			run := func(cfg pruner.Config) pruner.Report {
+				t.Helper()
+				pr, err := pruner.New(st, cfg, pruner.WithClock(clock.NewManual(chainEnd)), pruner.WithPause(0),
+					pruner.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := pr.RunOnce(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			wantFirst := func(want uint64) {
+				t.Helper()
+				if first, err := st.(storage.Pruner).FirstHeight(ctx); err != nil || first != want {
+					t.Fatalf("FirstHeight = %d, %v; want %d", first, err, want)
+				}
+			}
+
+			// No snapshot: nothing is pruned, and the run says why.
+			r := run(cfg)
+			if r.Blocks != 0 || r.PrunedHeight != 0 || !r.LimitedBySnapshot || r.Snapshot {
+				t.Fatalf("without a snapshot: %+v", r)
+			}
+			if !strings.Contains(logs.String(), "no chain-state snapshot") {
+				t.Errorf("without a snapshot: no warning logged:\n%s", logs.String())
+			}
+			wantFirst(0)
+
+			// A snapshot at 20, below the target (49): blocks 21.. stay.
+			saveSnapshot(t, st, 20)
+			r = run(cfg)
+			if r.PrunedHeight != 21 || !r.Snapshot || r.SnapshotHeight != 20 || !r.LimitedBySnapshot {
+				t.Fatalf("snapshot at 20: %+v", r)
+			}
+			wantFirst(21)
+
+			// A snapshot at 100, above the target: the target applies.
+			saveSnapshot(t, st, 100)
+			r = run(cfg)
+			if r.PrunedHeight != 49 || r.SnapshotHeight != 100 || r.LimitedBySnapshot {
+				t.Fatalf("snapshot at 100: %+v", r)
+			}
+			wantFirst(49)
+
+			// Over the threshold, the threshold step stops at the snapshot
+			// too (below the minimum retention's 179), and does not claim
+			// to have reached the minimum retention.
+			cfg.Threshold = 1
+			r = run(cfg)
+			if r.PrunedHeight != 101 || !r.OverThreshold || !r.LimitedBySnapshot || r.AtMinimumRetention {
+				t.Fatalf("snapshot at 100, tiny threshold: %+v", r)
+			}
+			wantFirst(101)
+			for h := uint64(101); h < chainLen; h++ {
+				if _, err := st.BlockByHeight(ctx, h); err != nil {
+					t.Fatalf("height %d after the snapshot: %v", h, err)
+				}
+			}
+			// A snapshot of the last block lifts the limit.
+			saveSnapshot(t, st, chainLen-1)
+			if r = run(cfg); r.PrunedHeight != 179 || !r.AtMinimumRetention || r.LimitedBySnapshot {
+				t.Fatalf("snapshot at the last block, tiny threshold: %+v", r)
 			}
 		})
 	}

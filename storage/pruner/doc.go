@@ -12,7 +12,14 @@
 //     threshold or that height is reached.
 //
 // Data younger than the minimum retention is never deleted, nor is the last
-// decided block. Each batch is one PruneBefore call (one transaction in the
+// decided block. When the store keeps chain-state snapshots
+// (storage.StateStore, which every backend of this repository implements),
+// no block after the stored snapshot is deleted either: both steps stop at
+// PruneBefore(s+1) for a snapshot of height s, so that a restart can replay
+// blocks s+1 to the last onto it; and while the store holds no snapshot
+// nothing is deleted at all, since a restart would replay every block. Such
+// a run logs a warning and sets Report.LimitedBySnapshot. The snapshot is
+// read once per run (it only ever moves up). Each batch is one PruneBefore call (one transaction in the
 // SQL backends), and the pruner pauses between batches so that the node's
 // consensus writes interleave with it: pruning runs off the consensus path and
 // never holds the store for long (docs/storage.md, "Pruning").

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -167,6 +168,8 @@ type store interface {
 // concurrent use; runs never overlap.
 type Pruner struct {
 	store store
+	// state is the store's snapshot view; nil when it keeps none.
+	state storage.StateStore
 	cfg   Config
 	set   settings
 	mu    sync.Mutex // held for a whole run
@@ -200,7 +203,8 @@ func New(st storage.BlockStore, cfg Config, opts ...Option) (*Pruner, error) {
 			return nil, err
 		}
 	}
-	return &Pruner{store: storeOf{p, st}, cfg: cfg, set: s}, nil
+	state, _ := st.(storage.StateStore)
+	return &Pruner{store: storeOf{p, st}, state: state, cfg: cfg, set: s}, nil
 }
 
 // storeOf joins the Pruner and BlockStore views of one store.
@@ -242,6 +246,17 @@ type Report struct {
 	// retention while usage was still above MaxUsage: the store holds only
 	// data it must keep, so the threshold is too small for the chain.
 	AtMinimumRetention bool
+	// Snapshot reports that the store keeps chain-state snapshots
+	// (storage.StateStore) and held one at SnapshotHeight when the run
+	// started. Blocks above SnapshotHeight are never pruned, and a store
+	// that implements storage.StateStore without holding a snapshot is not
+	// pruned at all (a restart replays every block).
+	Snapshot       bool
+	SnapshotHeight uint64
+	// LimitedBySnapshot reports that a step stopped short of its retention
+	// target because the blocks after the chain-state snapshot (all of
+	// them, when there is none) must stay.
+	LimitedBySnapshot bool
 }
 
 // RunOnce runs the algorithm of the package doc once. It returns what it
@@ -272,12 +287,19 @@ func (p *Pruner) RunOnce(ctx context.Context) (Report, error) {
 	r.FirstHeight, r.PrunedHeight = first, first
 	// The last decided block (height-1) is never deleted.
 	keep := height - 1
+	// Nor is any block after the chain-state snapshot: read once, which
+	// stays safe during the run since a snapshot only moves up.
+	stateLimit, err := p.stateLimit(ctx, &r)
+	if err != nil {
+		return r, err
+	}
 
 	// Step 1: everything older than the target retention.
 	limit, err := p.cutoff(ctx, now, p.cfg.TargetRetention, keep)
 	if err != nil {
 		return r, err
 	}
+	limit = p.clamp(&r, limit, stateLimit, "target retention")
 	if err := p.prune(ctx, &r, limit, "target retention", nil); err != nil {
 		return r, err
 	}
@@ -298,7 +320,8 @@ func (p *Pruner) RunOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return r, err
 	}
-	err = p.prune(ctx, &r, limit, "threshold", func() (bool, error) {
+	clamped := p.clamp(&r, limit, stateLimit, "threshold")
+	err = p.prune(ctx, &r, clamped, "threshold", func() (bool, error) {
 		size, err := p.measure(ctx)
 		if err != nil {
 			return false, err
@@ -309,12 +332,59 @@ func (p *Pruner) RunOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return r, err
 	}
-	if overUsage(r.SizeAfter, p.cfg.Threshold, p.cfg.MaxUsage) {
+	switch {
+	case !overUsage(r.SizeAfter, p.cfg.Threshold, p.cfg.MaxUsage):
+	case clamped < limit:
+		p.set.logger.Warn("pruner: storage still above the target usage, but the blocks left older than the minimum retention come after the chain-state snapshot (or there is none), and a restart replays them",
+			"size", r.SizeAfter, "threshold", p.cfg.Threshold, "snapshot", r.Snapshot, "snapshot_height", r.SnapshotHeight, "height", r.PrunedHeight)
+	default:
 		r.AtMinimumRetention = true
 		p.set.logger.Warn("pruner: storage still above the target usage, but everything left is younger than the minimum retention",
 			"size", r.SizeAfter, "threshold", p.cfg.Threshold, "minimum_retention", p.cfg.MinimumRetention, "height", r.PrunedHeight)
 	}
 	return r, nil
+}
+
+// stateLimit returns the height PruneBefore may go up to (inclusive) for
+// the chain-state snapshot: its height + 1, so that the blocks after it stay
+// for a restart to replay; 0 (prune nothing) when the store keeps
+// snapshots but holds none yet, since a restart then replays every block;
+// no limit when the store does not implement storage.StateStore.
+func (p *Pruner) stateLimit(ctx context.Context, r *Report) (uint64, error) {
+	if p.state == nil {
+		return math.MaxUint64, nil
+	}
+	h, _, err := p.state.LoadState(ctx)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pruner: chain-state snapshot: %w", err)
+	}
+	r.Snapshot, r.SnapshotHeight = true, h
+	if h == math.MaxUint64 {
+		return h, nil
+	}
+	return h + 1, nil
+}
+
+// clamp lowers a step's limit to stateLimit, recording and logging it when
+// that stops the step short of what it would delete.
+func (p *Pruner) clamp(r *Report, limit, stateLimit uint64, step string) uint64 {
+	if limit <= stateLimit {
+		return limit
+	}
+	if limit > r.PrunedHeight {
+		r.LimitedBySnapshot = true
+		if r.Snapshot {
+			p.set.logger.Warn(fmt.Sprintf("pruner: keeping the blocks after the chain-state snapshot (height %d), which a restart replays", r.SnapshotHeight),
+				"step", step, "target", limit, "limit", stateLimit)
+		} else {
+			p.set.logger.Warn("pruner: the store holds no chain-state snapshot yet, so a restart replays every block: pruning nothing",
+				"step", step, "target", limit)
+		}
+	}
+	return stateLimit
 }
 
 // cutoff returns the height below which blocks are older than
@@ -422,7 +492,7 @@ func (p *Pruner) Run(ctx context.Context) error {
 		default:
 			log.Info(fmt.Sprintf("pruner: run done: pruned %d blocks, oldest block now %d", r.Blocks, r.PrunedHeight),
 				"height", r.PrunedHeight, "blocks", r.Blocks, "batches", r.Batches, "size", r.SizeAfter,
-				"over_threshold", r.OverThreshold, "took", time.Since(start).Round(time.Millisecond), "next", p.cfg.Interval)
+				"over_threshold", r.OverThreshold, "limited_by_snapshot", r.LimitedBySnapshot, "took", time.Since(start).Round(time.Millisecond), "next", p.cfg.Interval)
 		}
 		t := p.set.clock.NewTimer(p.cfg.Interval)
 		select {

@@ -581,3 +581,39 @@ func TestRunStops(t *testing.T) {
 		t.Fatalf("retried run: first stored height %d, want at least 72", first)
 	}
 }
+
+// snapshotFake is a fakeStore that keeps chain-state snapshots.
+type snapshotFake struct {
+	*fakeStore
+	height uint64
+	err    error // returned by LoadState
+}
+
+func (f *snapshotFake) SaveState(context.Context, uint64, []byte) error { return nil }
+
+func (f *snapshotFake) LoadState(context.Context) (uint64, []byte, error) {
+	return f.height, nil, f.err
+}
+
+// Only a store that implements storage.StateStore is limited by its
+// snapshot (the fakeStore of the other tests is not), and a failure to
+// read the snapshot fails the run before anything is deleted.
+func TestSnapshotLimitFake(t *testing.T) {
+	f := &snapshotFake{fakeStore: newFake(241, t0, time.Hour), height: 30}
+	r, err := newPruner(t, f, testConfig(), clock.NewManual(t0)).RunOnce(t.Context())
+	if err != nil || r.PrunedHeight != 31 || !r.LimitedBySnapshot || r.SnapshotHeight != 30 {
+		t.Fatalf("snapshot at 30: %+v, %v", r, err)
+	}
+	if _, calls := f.state(); calls[len(calls)-1] != 31 {
+		t.Fatalf("PruneBefore calls %v, want the last at 31", calls)
+	}
+	boom := errors.New("disk on fire")
+	f = &snapshotFake{fakeStore: newFake(241, t0, time.Hour), err: boom}
+	r, err = newPruner(t, f, testConfig(), clock.NewManual(t0)).RunOnce(t.Context())
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "chain-state snapshot") || r.Blocks != 0 {
+		t.Fatalf("LoadState error: %+v, %v", r, err)
+	}
+	if _, calls := f.state(); len(calls) != 0 {
+		t.Fatalf("PruneBefore called after a failed LoadState: %v", calls)
+	}
+}

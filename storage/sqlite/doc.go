@@ -42,4 +42,10 @@
 // so the store keeps one block; its WAL is cut back to 1 MiB instead of 64
 // MiB. 2,000 blocks of 10 KB leave a live size of about 84 KiB (the schema
 // and index pages) and a database file of about 116 KiB.
+//
+// The store also implements storage.StateStore: the chain-state snapshot is
+// the one row of the chain_state table (migration 2), replaced in one
+// transaction by an upsert that keeps the greater height. It is no block
+// row, so pruning (consensus-only mode's included) leaves it, and it counts
+// in LiveSize like any page.
 package sqlite

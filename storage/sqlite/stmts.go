@@ -33,6 +33,7 @@ type writeStmts struct {
 	deleteProposals *sql.Stmt
 	saveSafety      *sql.Stmt
 	saveProposal    *sql.Stmt
+	saveState       *sql.Stmt
 	pruneHeaders    *sql.Stmt
 	setPruned       *sql.Stmt
 	resetPruned     *sql.Stmt
@@ -46,6 +47,7 @@ const blockColumns = `l.height, l.data, p.ns_table, p.data`
 type readStmts struct {
 	loadSafety         *sql.Stmt
 	loadProposals      *sql.Stmt
+	loadState          *sql.Stmt
 	blockByHeight      *sql.Stmt
 	blockByLeaf        *sql.Stmt
 	blockByHash        *sql.Stmt
@@ -153,6 +155,10 @@ func prepareWrite(p *preparer) *writeStmts {
 			ON CONFLICT (id) DO UPDATE SET data = excluded.data`),
 		saveProposal: p.prep(`INSERT INTO proposals (view, digest, data) VALUES (?, ?, ?)
 			ON CONFLICT (view, digest) DO NOTHING`),
+		// A lower height than the stored snapshot's changes nothing.
+		saveState: p.prep(`INSERT INTO chain_state (id, height, data) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET height = excluded.height, data = excluded.data
+			WHERE excluded.height >= chain_state.height`),
 		pruneHeaders: p.prep(`DELETE FROM header WHERE height < ?`),
 		setPruned: p.prep(`INSERT INTO pruned_height (id, height) VALUES (1, ?)
 			ON CONFLICT (id) DO UPDATE SET height = max(height, excluded.height)`),
@@ -169,6 +175,7 @@ func prepareRead(p *preparer) *readStmts {
 	s := &readStmts{
 		loadSafety:    p.prep(`SELECT data FROM safety WHERE id = 1`),
 		loadProposals: p.prep(`SELECT view, data FROM proposals ORDER BY view, id`),
+		loadState:     p.prep(`SELECT height, data FROM chain_state WHERE id = 1`),
 		blockByHeight: p.prep(`SELECT ` + blockColumns + `
 			FROM leaf l JOIN payload p ON p.height = l.height WHERE l.height = ?`),
 		blockByLeaf: p.prep(`SELECT ` + blockColumns + `
@@ -231,13 +238,13 @@ func closeStmts(sts ...*sql.Stmt) error {
 func (s *writeStmts) close() error {
 	all := []*sql.Stmt{s.bounds, s.leafHashAt, s.aggregateAt, s.insertHeader, s.insertLeaf,
 		s.insertPayload, s.insertAggregate, s.insertNamespace, s.deleteProposals, s.saveSafety,
-		s.saveProposal, s.pruneHeaders, s.setPruned, s.resetPruned}
+		s.saveProposal, s.saveState, s.pruneHeaders, s.setPruned, s.resetPruned}
 	all = append(all, s.insertTxs[:]...)
 	return closeStmts(all...)
 }
 
 func (s *readStmts) close() error {
-	return closeStmts(s.loadSafety, s.loadProposals, s.blockByHeight, s.blockByLeaf, s.blockByHash,
+	return closeStmts(s.loadSafety, s.loadProposals, s.loadState, s.blockByHeight, s.blockByLeaf, s.blockByHash,
 		s.blockByPayloadHash, s.lastBlock, s.blockRange, s.txByHash, s.txAt, s.payloadAt, s.bounds,
 		s.prunedHeight, s.namespaceHeights, s.sums, s.headersIn, s.headerBefore, s.headerFrom, s.heightBefore, s.liveSize)
 }

@@ -302,7 +302,10 @@ type ConsensusOnlyConfig struct {
 // store passes CheckConsensusOnlyStore, that heights below the last block
 // return storage.ErrPruned, and that after a reopen the last block, the
 // safety state and the proposals are there and decisions continue from the
-// last block. It logs the largest size measured.
+// last block. When the store implements storage.StateStore it also saves a
+// small chain-state snapshot every 97 blocks or so and checks that the
+// latest one is kept, through the pruning of later decisions and the
+// reopen. It logs the largest size measured.
 func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 	t.Helper()
 	if cfg.Open == nil || cfg.Size == nil || cfg.MaxSize == 0 {
@@ -335,7 +338,20 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 		maxSize uint64
 		safety  types.SafetyState
 		rng     = rand.New(rand.NewPCG(7, 11))
+		// The latest snapshot saved (StateStore only), and whether one was.
+		stateHeight uint64
+		stateSaved  bool
 	)
+	ss, hasState := st.(storage.StateStore)
+	wantSnapshot := func(when string, ss storage.StateStore) {
+		t.Helper()
+		if !stateSaved {
+			return
+		}
+		if err := checkState(ctx, ss, stateHeight, Snapshot(stateHeight, 512)); err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+	}
 	measure := func(when string) {
 		t.Helper()
 		n, err := cfg.Size(ctx, st)
@@ -370,10 +386,18 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 			t.Fatalf("SaveDecided %s: %v", heightsOf(blocks), err)
 		}
 		last = next
+		if hasState && last.Height()/97 != (last.Height()-uint64(n))/97 {
+			wantSnapshot(fmt.Sprintf("after block %d", last.Height()), ss)
+			stateHeight, stateSaved = last.Height(), true
+			if err := ss.SaveState(ctx, stateHeight, Snapshot(stateHeight, 512)); err != nil {
+				t.Fatalf("SaveState at height %d: %v", stateHeight, err)
+			}
+		}
 		if last.Height()%100 < 3 {
 			measure(fmt.Sprintf("after block %d", last.Height()))
 		}
 	}
+	wantSnapshot("at the end", ss)
 	measure("at the end")
 	top := last.Height()
 	if err := CheckConsensusOnlyStore(ctx, st); err != nil {
@@ -413,6 +437,10 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 	if ps, err := st.LoadProposals(ctx); err != nil || len(ps) != 0 {
 		t.Errorf("after reopen: LoadProposals = %d proposals, %v; want none (every one was decided)", len(ps), err)
 	}
+	if hasState {
+		ss = st.(storage.StateStore)
+		wantSnapshot("after reopen", ss)
+	}
 	more := Extend(&last, 2, cfg.TxsPerBlock, cfg.TxSize)
 	if err := st.SaveDecided(ctx, more); err != nil {
 		t.Fatalf("after reopen: SaveDecided %s: %v", heightsOf(more), err)
@@ -423,6 +451,9 @@ func RunConsensusOnly(t *testing.T, cfg ConsensusOnlyConfig) {
 	measure("after the restart")
 	if err := CheckConsensusOnlyStore(ctx, st); err != nil {
 		t.Fatal(err)
+	}
+	if hasState {
+		wantSnapshot("after reopen and two more blocks", ss)
 	}
 	t.Logf("consensus-only store: %d blocks of %d×%d-byte transactions decided; largest size measured %d bytes (bound %d)",
 		top+2, cfg.TxsPerBlock, cfg.TxSize, maxSize, cfg.MaxSize)

@@ -1,8 +1,12 @@
 // Package storagetest holds what every storage backend is tested with:
 //
 //   - [Run], the conformance suite over storage.Store (and storage.Pruner
-//     when the store implements it): the semantics of storage.go checked
-//     against a reference computed from the blocks themselves.
+//     and storage.StateStore when the store implements them): the
+//     semantics of storage.go checked against a reference computed from
+//     the blocks themselves.
+//   - [RunStateReopen], which checks that the chain-state snapshot of a
+//     storage.StateStore survives Close and a new open (in either mode),
+//     and [Snapshot], deterministic snapshot bytes.
 //   - [Chain], [Extend], [NextBlock], [Genesis] and [Transactions], which
 //     build realistic, deterministic chains of linked blocks with
 //     multi-namespace payloads.

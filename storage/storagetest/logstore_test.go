@@ -42,6 +42,7 @@ const (
 	recDecided  = 3
 	recPrune    = 4
 	recReset    = 5
+	recState    = 6
 )
 
 var logTable = crc32.MakeTable(crc32.Castagnoli)
@@ -141,6 +142,11 @@ func (s *logStore) apply(ctx context.Context, body []byte) error {
 		return s.Store.PruneBefore(ctx, binary.BigEndian.Uint64(p))
 	case recReset:
 		return s.Store.ResetPrunedHeight(ctx)
+	case recState:
+		if len(p) < 8 {
+			return errors.New("short state record")
+		}
+		return s.Store.SaveState(ctx, binary.BigEndian.Uint64(p), p[8:])
 	}
 	return fmt.Errorf("unknown record kind %d", body[0])
 }
@@ -242,6 +248,16 @@ func (s *logStore) ResetPrunedHeight(ctx context.Context) error {
 		return err
 	}
 	return s.log([]byte{recReset})
+}
+
+func (s *logStore) SaveState(ctx context.Context, h uint64, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.Store.SaveState(ctx, h, data); err != nil {
+		return err
+	}
+	body := binary.BigEndian.AppendUint64([]byte{recState}, h)
+	return s.log(append(body, data...))
 }
 
 func (s *logStore) Close() error {

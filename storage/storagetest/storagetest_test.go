@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,6 +267,8 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"not-found-for-pruned", "Pruner/PruneBefore"},
 		{"accepts-conflict", "SaveDecidedConflict"},
 		{"no-tx-index", "Transactions"},
+		{"state-moves-back", "StateSnapshots"},
+		{"state-aliased", "StateSnapshots"},
 	}
 	for _, c := range cases {
 		t.Run(c.mutant, func(t *testing.T) {
@@ -295,6 +298,8 @@ var mutants = map[string]func(*mem.Store) storage.Store{
 	"not-found-for-pruned": func(s *mem.Store) storage.Store { return notFoundForPruned{s} },
 	"accepts-conflict":     func(s *mem.Store) storage.Store { return acceptsConflict{s} },
 	"no-tx-index":          func(s *mem.Store) storage.Store { return noTxIndex{s} },
+	"state-moves-back":     func(s *mem.Store) storage.Store { return &fakeState{Store: s, movesBack: true} },
+	"state-aliased":        func(s *mem.Store) storage.Store { return &fakeState{Store: s, aliased: true} },
 }
 
 // proposalsKept does not drop proposals when blocks are decided.
@@ -459,4 +464,63 @@ type hole struct{ *mem.Store }
 
 func (s hole) BlockRange(ctx context.Context, from, until uint64, limit int) ([]types.Block, error) {
 	return s.Store.BlockRange(ctx, from, min(until, 5), limit)
+}
+
+// fakeState keeps the snapshot itself, with one of two bugs: movesBack
+// lets a lower height replace it, aliased keeps the caller's bytes.
+type fakeState struct {
+	*mem.Store
+	movesBack, aliased bool
+
+	mu     sync.Mutex
+	height uint64
+	data   []byte
+	saved  bool
+}
+
+// checkOpen returns the error the store gives for ctx (cancelled, closed).
+func (s *fakeState) checkOpen(ctx context.Context) error {
+	if _, err := s.Store.BlockHeight(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *fakeState) SaveState(ctx context.Context, h uint64, data []byte) error {
+	if err := s.checkOpen(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.saved && h < s.height && !s.movesBack {
+		return nil
+	}
+	if !s.aliased {
+		data = bytes.Clone(data)
+	}
+	s.height, s.data, s.saved = h, data, true
+	return nil
+}
+
+func (s *fakeState) LoadState(ctx context.Context) (uint64, []byte, error) {
+	if err := s.checkOpen(ctx); err != nil {
+		return 0, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.saved {
+		return 0, nil, storage.ErrNotFound
+	}
+	if s.aliased {
+		return s.height, s.data, nil
+	}
+	return s.height, bytes.Clone(s.data), nil
+}
+
+// The file-backed fake keeps its snapshot across a reopen.
+func TestLogStoreStateReopen(t *testing.T) {
+	dir := t.TempDir()
+	storagetest.RunStateReopen(t, func(ctx context.Context) (storage.Store, error) {
+		return openLogStore(ctx, dir, false)
+	})
 }

@@ -18,7 +18,10 @@ import (
 // a fresh, empty store for each subtest and register whatever cleanup the
 // backend needs with t.Cleanup; the suite closes the store itself before
 // that cleanup runs, so closing twice must be harmless. When the store
-// implements storage.Pruner the pruning subtests run too.
+// implements storage.Pruner the pruning subtests run too, and when it
+// implements storage.StateStore the StateSnapshots subtest (and its
+// methods in Closed and Canceled); RunStateReopen checks that the snapshot
+// survives a reopen.
 //
 // Semantics checked beyond the doc comments of storage.go:
 //   - The first block of an empty store must have height 0; any other is a
@@ -43,6 +46,10 @@ import (
 //     or cover the stored blocks only. TransactionByHash finds the earliest
 //     inclusion still stored. After ResetPrunedHeight the deleted heights
 //     are missing (ErrNotFound), not pruned.
+//   - StateStore: LoadState returns exactly the bytes of the SaveState
+//     with the greatest height (the latest of equal ones), 8 MiB and empty
+//     data included; a lower height is ignored without an error; neither
+//     side aliases the other's bytes; pruning keeps the snapshot.
 func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 	t.Helper()
 	fresh := func(t *testing.T) storage.Store {
@@ -82,6 +89,14 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.f(t, fresh(t)) })
 	}
+	t.Run("StateSnapshots", func(t *testing.T) {
+		st := fresh(t)
+		ss, ok := st.(storage.StateStore)
+		if !ok {
+			t.Skip("store does not implement storage.StateStore")
+		}
+		testStateSnapshots(t, st, ss)
+	})
 	t.Run("Pruner", func(t *testing.T) {
 		if _, ok := fresh(t).(storage.Pruner); !ok {
 			t.Skip("store does not implement storage.Pruner")
@@ -935,6 +950,10 @@ func allCalls(ctx context.Context, st storage.Store, blocks []types.Block) map[s
 		errs["HeightBefore"] = second(p.HeightBefore(ctx, GenesisTime+1))
 		errs["FirstHeight"] = second(p.FirstHeight(ctx))
 	}
+	if ss, ok := st.(storage.StateStore); ok {
+		errs["SaveState"] = ss.SaveState(ctx, 2, []byte("state"))
+		_, _, errs["LoadState"] = ss.LoadState(ctx)
+	}
 	return errs
 }
 
@@ -965,6 +984,10 @@ func testCanceled(t *testing.T, st storage.Store) {
 	_, err := st.LoadSafety(t.Context())
 	wantErr(t, "LoadSafety after a cancelled save", err, storage.ErrNotFound)
 	checkProposals(t, st, nil)
+	if ss, ok := st.(storage.StateStore); ok {
+		_, _, err := ss.LoadState(t.Context())
+		wantErr(t, "LoadState after a cancelled save", err, storage.ErrNotFound)
+	}
 	if p, ok := st.(storage.Pruner); ok {
 		if first, err := p.FirstHeight(t.Context()); err != nil || first != 0 {
 			t.Errorf("FirstHeight after a cancelled prune = %d, %v; want 0", first, err)
