@@ -8,6 +8,8 @@ import (
 	"github.com/gospresso/gospresso/network"
 	"github.com/gospresso/gospresso/node/replica"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gospresso/gospresso/chain"
 )
 
 // Version is the gospresso version reported in metrics and logs.
@@ -100,7 +102,7 @@ func newMetrics(n *Node) (*metrics, error) {
 	version.WithLabelValues("", "gospresso "+Version, "").Set(1)
 	m.viewsPerDecide = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "consensus", Name: "number_of_views_per_decide_event", Help: "Leaves decided per decide event.", Buckets: []float64{1, 2, 3, 5, 10, 20, 50, 100}})
 	m.failedMessages = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "consensus", Name: "libp2p_num_failed_messages", Help: "Messages the network failed to send."})
-	m.collectors = append(m.collectors, nodeIndex, nodeKey, version, m.viewsPerDecide, m.failedMessages)
+	m.collectors = append(m.collectors, nodeIndex, nodeKey, version, m.viewsPerDecide, m.failedMessages, rejections{n})
 	for i, c := range m.collectors {
 		if err := m.reg.Register(c); err != nil {
 			for _, done := range m.collectors[:i] {
@@ -138,5 +140,27 @@ func (m *metrics) decided(blocks int, now time.Time) {
 func (m *metrics) unregister() {
 	for _, c := range m.collectors {
 		m.reg.Unregister(c)
+	}
+}
+
+// rejections is consensus_invalid_headers{rule}: the proposals whose header
+// broke a validation rule (chain.RuleNames; docs/data.md, "Header
+// validation"), counted by the replica's ledger.
+type rejections struct{ n *Node }
+
+var invalidHeadersDesc = prometheus.NewDesc("consensus_invalid_headers",
+	"Proposals rejected (no vote) because their header broke a validation rule, by rule.", []string{"rule"}, nil)
+
+// Describe implements prometheus.Collector.
+func (rejections) Describe(ch chan<- *prometheus.Desc) { ch <- invalidHeadersDesc }
+
+// Collect implements prometheus.Collector.
+func (r rejections) Collect(ch chan<- prometheus.Metric) {
+	var counts map[string]uint64
+	if l := r.n.ledger.Load(); l != nil {
+		counts = l.Rejections()
+	}
+	for _, rule := range chain.RuleNames() {
+		ch <- prometheus.MustNewConstMetric(invalidHeadersDesc, prometheus.CounterValue, float64(counts[rule]), rule)
 	}
 }

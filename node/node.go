@@ -15,10 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gospresso/gospresso/api"
+	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/l1"
 	"github.com/gospresso/gospresso/network"
 	"github.com/gospresso/gospresso/node/replica"
 	"github.com/gospresso/gospresso/types"
@@ -83,6 +85,15 @@ type Node struct {
 	states    *stateSigner
 	relayDone chan struct{}
 
+	// gen is the genesis; setup is derived from it by New, or by Start
+	// once the L1 has finalized the genesis [l1_finalized] block.
+	gen          *genesis.Genesis
+	l1Tracker    *l1.Tracker
+	l1Cancel     context.CancelFunc
+	l1Done       chan struct{}
+	l1Collectors []prometheus.Collector
+	ledger       atomic.Pointer[chain.Ledger]
+
 	mu     sync.Mutex
 	height uint64 // number of decided blocks (last height + 1)
 	notify chan struct{}
@@ -124,12 +135,18 @@ func New(gen *genesis.Genesis, k keys.Keys, opts ...Option) (*Node, error) {
 	if err := gen.Validate(); err != nil {
 		return nil, err
 	}
-	if gen.NeedsL1() {
-		return nil, fmt.Errorf("%w: it sets fee_contract or [l1_finalized], and this build has no L1 client yet; use a genesis without them (docs/protocol.md, \"Networks without an L1\")", ErrL1Required)
+	if gen.NeedsL1() && s.l1 == nil {
+		return nil, fmt.Errorf("%w: it sets fee_contract or [l1_finalized]; give the node one with WithL1 (docs/l1.md)", ErrL1Required)
 	}
-	setup, err := replica.NewSetup(gen)
-	if err != nil {
-		return nil, err
+	if len(gen.StakeTable) == 0 {
+		return nil, ErrNoStakeTable
+	}
+	var setup *replica.Setup
+	if !needsResolve(gen) {
+		var err error
+		if setup, err = replica.NewSetup(gen); err != nil {
+			return nil, err
+		}
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -141,7 +158,7 @@ func New(gen *genesis.Genesis, k keys.Keys, opts ...Option) (*Node, error) {
 		reg := prometheus.NewRegistry()
 		s.registry, s.gatherer = reg, reg
 	}
-	n := &Node{s: s, setup: setup, keys: k, log: s.logger, index: make(map[network.PeerID]int),
+	n := &Node{s: s, gen: gen, setup: setup, keys: k, log: s.logger, index: make(map[network.PeerID]int),
 		wake: make(chan struct{}, 1), notify: make(chan struct{}), states: newStateSigner()}
 	for i, e := range gen.StakeTable {
 		id := PeerID(e.StakingKey)
@@ -165,23 +182,35 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.started {
 		return ErrAlreadyStarted
 	}
+	if n.s.l1 != nil {
+		if err := n.startL1(ctx); err != nil {
+			n.stopL1(ctx)
+			return err
+		}
+	}
 	m, err := newMetrics(n)
 	if err != nil {
+		n.stopL1(ctx)
 		return err
 	}
 	n.metrics.Store(m)
 	cfg := replica.Config{
 		Setup: n.setup, Key: n.keys.Staking, Store: n.s.store, Sender: sender{n},
 		Consensus: n.s.consensus, Mempool: n.s.mempool, Logger: n.log,
-		OnDecided: n.decided,
+		OnDecided: n.decided, BuilderKey: n.s.builderKey,
+	}
+	if n.l1Tracker != nil {
+		cfg.L1 = l1Ledger{n.l1Tracker}
 	}
 	r, err := replica.Open(ctx, cfg, n.s.clock.Now())
 	if err != nil {
 		m.unregister()
 		n.metrics.Store(nil)
+		n.stopL1(ctx)
 		return fmt.Errorf("node: %w", err)
 	}
 	n.replica = r
+	n.ledger.Store(r.Ledger())
 	n.mu.Lock()
 	n.height = r.Height() + 1
 	n.mu.Unlock()
@@ -229,6 +258,7 @@ func (n *Node) Stop(ctx context.Context) error {
 			}
 		}
 	}
+	n.stopL1(ctx)
 	n.end(ErrStopped)
 	if m := n.metrics.Load(); m != nil {
 		m.unregister()

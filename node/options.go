@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/clock"
 	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/l1"
 	"github.com/gospresso/gospresso/network"
 )
 
@@ -30,6 +32,10 @@ type settings struct {
 	seen      map[string]bool
 
 	stateRelay string
+
+	l1         l1.Client
+	l1Opts     []l1.TrackerOption
+	builderKey *ecdsa.PrivateKey
 
 	apiAddr    string
 	apiModules []api.Module

@@ -15,6 +15,7 @@ import (
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/l1"
 	"github.com/gospresso/gospresso/network"
 	"github.com/gospresso/gospresso/network/memnet"
 	"github.com/gospresso/gospresso/node"
@@ -45,6 +46,9 @@ type config struct {
 	api       []api.Module
 	apiOpts   []api.Option
 	relay     string
+	genesis   func(*genesis.Genesis)
+	l1        l1.Client
+	l1Opts    []l1.TrackerOption
 }
 
 // Nodes sets the number of nodes (default 4).
@@ -72,6 +76,18 @@ func API(modules []api.Module, opts ...api.Option) Option {
 // state relay at url (node.WithStateRelay), such as a
 // services/staterelay server on a loopback port.
 func StateRelay(url string) Option { return func(c *config) { c.relay = url } }
+
+// EditGenesis lets f change the network's genesis (base fee, [accounts],
+// fee contract, [l1_finalized], ...) before the nodes start; the result
+// must still validate. The keys are in Network.Keys, and a node's builder
+// account is chain.BuilderAddress of node.DefaultBuilderKey.
+func EditGenesis(f func(g *genesis.Genesis)) Option { return func(c *config) { c.genesis = f } }
+
+// L1 connects every node to the L1 client c (node.WithL1), such as an
+// l1test.L1, with the tracker options opts.
+func L1(c l1.Client, opts ...l1.TrackerOption) Option {
+	return func(c2 *config) { c2.l1, c2.l1Opts = c, opts }
+}
 
 // Timeout bounds every wait of the helpers (default 30s).
 func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
@@ -108,6 +124,12 @@ func New(tb testing.TB, opts ...Option) *Network {
 	g, err := Genesis(ks, uint64(time.Now().Unix()))
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if cfg.genesis != nil {
+		cfg.genesis(g)
+		if err := g.Validate(); err != nil {
+			tb.Fatalf("nodetest: edited genesis: %v", err)
+		}
 	}
 	n := &Network{tb: tb, cfg: cfg, Genesis: g, Keys: ks, Hub: memnet.NewHub(),
 		nodes: make([]*node.Node, cfg.nodes), stores: make([]*mem.Store, cfg.nodes), byz: make([]Behaviour, cfg.nodes)}
@@ -173,6 +195,9 @@ func (n *Network) start(i int) error {
 	}
 	if n.cfg.relay != "" {
 		opts = append(opts, node.WithStateRelay(n.cfg.relay))
+	}
+	if n.cfg.l1 != nil {
+		opts = append(opts, node.WithL1(n.cfg.l1, n.cfg.l1Opts...))
 	}
 	nd, err := node.New(n.Genesis, n.Keys[i], opts...)
 	if err != nil {

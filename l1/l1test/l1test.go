@@ -32,6 +32,8 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -40,7 +42,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/gospresso/gospresso/l1"
@@ -135,6 +139,7 @@ type L1 struct {
 	closed   bool
 	txMu     sync.Mutex // serializes the helpers' transactions (nonces)
 
+	ipcDir    string // holds the backend's IPC socket
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -168,7 +173,14 @@ func New(opts ...Option) (*L1, error) {
 		accounts[i] = Account{Address: types.Address(addr), Key: k}
 		alloc[addr] = gethtypes.Account{Balance: cfg.balance}
 	}
-	backend := simulated.NewBackend(alloc)
+	// The simulated backend hides its JSON-RPC client; it serves the same
+	// API over IPC when asked to, on a socket in a private directory.
+	ipcDir, err := os.MkdirTemp("", "l1test")
+	if err != nil {
+		return nil, fmt.Errorf("l1test: %w", err)
+	}
+	ipc := filepath.Join(ipcDir, "l1.ipc")
+	backend := simulated.NewBackend(alloc, func(nc *node.Config, _ *ethconfig.Config) { nc.IPCPath = ipc })
 	l := &L1{
 		cfg:      cfg,
 		log:      cfg.logger,
@@ -177,28 +189,34 @@ func New(opts ...Option) (*L1, error) {
 		accounts: accounts,
 		chainID:  big.NewInt(ChainID),
 		stop:     make(chan struct{}),
+		ipcDir:   ipcDir,
 	}
-	rc, ok := l.sim.(interface{ Client() *rpc.Client })
-	if !ok {
-		backend.Close()
-		return nil, errors.New("l1test: the simulated backend's client exposes no JSON-RPC client")
+	dialCtx, cancelDial := context.WithTimeout(context.Background(), 10*time.Second)
+	fail := func() { backend.Close(); os.RemoveAll(ipcDir) }
+	l.rpc, err = rpc.DialIPC(dialCtx, ipc)
+	cancelDial()
+	if err != nil {
+		fail()
+		return nil, fmt.Errorf("l1test: attach to the simulated backend: %w", err)
 	}
-	l.rpc = rc.Client()
 	if l.client, err = eth.NewFromRPC([]string{"l1test"}, []*rpc.Client{l.rpc},
 		eth.WithRetryDelay(10*time.Millisecond), eth.WithMaxAttempts(2)); err != nil {
-		backend.Close()
+		l.rpc.Close()
+		fail()
 		return nil, err
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := l.deployFeeContract(ctx); err != nil {
-		backend.Close()
+		l.rpc.Close()
+		fail()
 		return nil, err
 	}
 	if cfg.listen != "" {
 		if err := l.serve(cfg.listen); err != nil {
-			backend.Close()
+			l.rpc.Close()
+			fail()
 			return nil, err
 		}
 	}
@@ -340,7 +358,9 @@ func (l *L1) ChainID(ctx context.Context) (types.U256, error) { return l.client.
 func (l *L1) Head(ctx context.Context) (uint64, error) { return l.client.Head(ctx) }
 
 // Finalized returns the latest finalized block (see "Finality").
-func (l *L1) Finalized(ctx context.Context) (*types.L1BlockInfo, error) { return l.client.Finalized(ctx) }
+func (l *L1) Finalized(ctx context.Context) (*types.L1BlockInfo, error) {
+	return l.client.Finalized(ctx)
+}
 
 // Block returns the block of that number.
 func (l *L1) Block(ctx context.Context, number uint64) (types.L1BlockInfo, error) {
@@ -353,22 +373,25 @@ func (l *L1) Deposits(ctx context.Context, contract types.Address, from, to uint
 }
 
 // Code returns the code at addr.
-func (l *L1) Code(ctx context.Context, addr types.Address) ([]byte, error) { return l.client.Code(ctx, addr) }
+func (l *L1) Code(ctx context.Context, addr types.Address) ([]byte, error) {
+	return l.client.Code(ctx, addr)
+}
 
 // Close stops the timer and the JSON-RPC server and shuts the chain down.
 func (l *L1) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.stop)
-		l.wg.Wait()
 		var errs []error
 		if l.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			errs = append(errs, l.srv.Shutdown(ctx))
 			cancel()
 		}
+		l.wg.Wait() // the block timer and the server's goroutine
 		l.commitMu.Lock()
 		l.closed = true
-		errs = append(errs, l.backend.Close())
+		l.rpc.Close()
+		errs = append(errs, l.backend.Close(), os.RemoveAll(l.ipcDir))
 		l.commitMu.Unlock()
 		l.closeErr = errors.Join(errs...)
 	})

@@ -2,12 +2,14 @@ package replica
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
+	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
@@ -19,6 +21,21 @@ var ErrNoL1 = errors.New("replica: the genesis needs an L1 client (it sets fee_c
 // replayBatch is how many stored blocks a restart replays at a time.
 const replayBatch = 256
 
+// DefaultBuilderKey is the builder key of a replica given none: derived
+// from its staking key (chain.BuilderKeyDomain), so a dev network's genesis
+// can prefund its builders' fee accounts.
+func DefaultBuilderKey(k keys.StakingKey) (*ecdsa.PrivateKey, error) {
+	seed, err := k.DeriveSeed(chain.BuilderKeyDomain)
+	if err != nil {
+		return nil, fmt.Errorf("replica: builder key: %w", err)
+	}
+	key, err := chain.DeriveBuilderKey(seed)
+	if err != nil {
+		return nil, fmt.Errorf("replica: builder key: %w", err)
+	}
+	return key, nil
+}
+
 // openLedger builds the replica's chain state: the genesis state for a new
 // store; for a restarted one, the state after the last decided block,
 // replayed from the stored blocks (docs/state.md, "Restarts").
@@ -28,12 +45,9 @@ func openLedger(ctx context.Context, cfg Config, mp *chain.Mempool, restore *con
 	}
 	key := cfg.BuilderKey
 	if key == nil && !cfg.Key.IsZero() {
-		seed, err := cfg.Key.DeriveSeed(chain.BuilderKeyDomain)
-		if err != nil {
-			return nil, fmt.Errorf("replica: builder key: %w", err)
-		}
-		if key, err = chain.DeriveBuilderKey(seed); err != nil {
-			return nil, fmt.Errorf("replica: builder key: %w", err)
+		var err error
+		if key, err = DefaultBuilderKey(cfg.Key); err != nil {
+			return nil, err
 		}
 	}
 	g := &cfg.Setup.GenesisBlock

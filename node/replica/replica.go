@@ -137,6 +137,7 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 		return nil, err
 	}
 	mcfg := cfg.Mempool
+	mcfg.MaxBlockSize = cfg.Setup.Rules.ChainConfig.MaxBlockSize
 	if mcfg.MaxBytes == 0 {
 		mcfg.MaxBytes = int(min(MempoolBlocks*cfg.Setup.Rules.ChainConfig.MaxBlockSize, 1<<40))
 	}
