@@ -514,7 +514,8 @@ func checkDeposits(deps []Deposit, from, to uint64) error {
 }
 
 // storeLocked merges a fetched range into the window when it overlaps or
-// touches it, and keeps it among the separate ranges otherwise.
+// touches it, and keeps it among the separate ranges otherwise, or when the
+// window, pruned to its newest blocks, no longer covers all of it.
 func (t *Tracker) storeLocked(r *depositRange) {
 	w := t.window
 	if w != nil && r.from <= w.to+1 && (w.from == 0 || r.to >= w.from-1) {
@@ -532,7 +533,11 @@ func (t *Tracker) storeLocked(r *depositRange) {
 		}
 		w.from, w.to, w.deps = min(w.from, r.from), max(w.to, r.to), merged
 		t.pruneWindowLocked()
-		return
+		if w.covers(r.from, r.to) {
+			return
+		}
+		// Pruning dropped the bottom of r: keep r whole too, or asking for
+		// it again would fetch it again, and prune it again, forever.
 	}
 	if len(t.ranges) >= rangeCacheSize {
 		t.ranges = slices.Delete(t.ranges, 0, 1)
@@ -560,18 +565,20 @@ func (t *Tracker) pruneWindowLocked() {
 }
 
 // WaitFinalized waits until the L1 has finalized the block of that number and
-// returns its info, logging progress every polling interval. It polls the L1
-// itself, so Run need not be running. For start-up: it blocks until ctx ends.
+// returns its info, logging progress every polling interval (a failed
+// request is retried after the retry delay). It polls the L1 itself, so Run
+// need not be running. For start-up: it blocks until ctx ends.
 func (t *Tracker) WaitFinalized(ctx context.Context, number uint64) (types.L1BlockInfo, error) {
 	for {
 		head, fin := t.Snapshot()
+		wait := t.cfg.pollingInterval
 		if fin == nil || fin.Number < number {
 			if err := t.poll(ctx); err != nil && ctx.Err() == nil {
 				t.log.Warn("l1: polling the L1 failed while waiting for a finalized block", "err", err, "want", number)
+				wait = t.cfg.retryDelay
 			}
 			head, fin = t.Snapshot()
 		}
-		wait := t.cfg.pollingInterval
 		if fin != nil && fin.Number >= number {
 			t.mu.Lock()
 			b, ok := t.blocks.get(number)
@@ -600,7 +607,7 @@ func (t *Tracker) WaitFinalized(ctx context.Context, number uint64) (types.L1Blo
 				finNum = fin.Number
 			}
 			t.log.Info(fmt.Sprintf("l1: waiting for L1 block %d to be finalized", number),
-				"finalized", finNum, "head", head, "next_check", t.cfg.pollingInterval)
+				"finalized", finNum, "head", head, "next_check", wait)
 		}
 		t.mu.Lock()
 		changed := t.changed

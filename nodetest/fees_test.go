@@ -12,6 +12,7 @@ import (
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/l1"
+	"github.com/gospresso/gospresso/l1/eth"
 	"github.com/gospresso/gospresso/l1/l1test"
 	"github.com/gospresso/gospresso/node"
 	"github.com/gospresso/gospresso/nodetest"
@@ -210,7 +211,13 @@ func TestDepositCreditedOnce(t *testing.T) {
 // and returns the header of that state.
 func waitBalance(t *testing.T, net *nodetest.Network, i int, user types.Address, want types.U256) types.Header {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return waitBalanceFor(t, net, i, user, want, 30*time.Second)
+}
+
+// waitBalanceFor is waitBalance with a deadline of its own.
+func waitBalanceFor(t *testing.T, net *nodetest.Network, i int, user types.Address, want types.U256, wait time.Duration) types.Header {
+	t.Helper()
+	deadline := time.Now().Add(wait)
 	for {
 		if nd := net.Node(i); nd != nil {
 			if hd, st, ok := nd.DecidedState(); ok {
@@ -224,8 +231,44 @@ func waitBalance(t *testing.T, net *nodetest.Network, i int, user types.Address,
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("node %d: deposit of %s not credited within 30s", i, want)
+			t.Fatalf("node %d: deposit of %s not credited within %v", i, want, wait)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestGethDepositDecided runs four nodes against a real geth --dev
+// (l1test.StartGeth; .ci/run installs geth): the fee contract is deployed
+// there, a deposit is made, and the decided chain state credits it once
+// geth has finalized its block (geth --dev finalizes every 32 blocks, one
+// block a second, so this takes up to about 40 s).
+func TestGethDepositDecided(t *testing.T) {
+	g := l1test.StartGeth(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	fee, err := g.DeployFeeContract(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := eth.Dial(ctx, []string{g.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	net := nodetest.New(t,
+		nodetest.EditGenesis(func(gen *genesis.Genesis) { gen.ChainConfig.FeeContract = &fee }),
+		nodetest.L1(client, l1.WithPollingInterval(250*time.Millisecond), l1.WithRetryDelay(250*time.Millisecond)),
+		nodetest.Timeout(2*time.Minute))
+	user := types.Address{0: 0x9e, 19: 0x07}
+	amount := types.NewU256(424_242)
+	dep, err := g.Deposit(ctx, user, amount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range net.Len() {
+		hd := waitBalanceFor(t, net, i, user, amount, 2*time.Minute)
+		if hd.L1Finalized == nil || hd.L1Finalized.Number < dep.Block {
+			t.Fatalf("node %d: credited at block %d whose l1_finalized %v is below the deposit's L1 block %d", i, hd.Height, hd.L1Finalized, dep.Block)
+		}
 	}
 }

@@ -654,3 +654,104 @@ func TestDialErrors(t *testing.T) {
 		t.Error("Dial with an ftp URL succeeded")
 	}
 }
+
+// TestDepositsFailoverMidRange: a provider that starts failing in the middle
+// of a split eth_getLogs range is failed over, and the next provider answers
+// the rest: every call covers at most WithEventsMaxBlockRange blocks, the
+// answered ranges cover [from, to] once each in order, and the metrics
+// (gathered as Prometheus would) count the failures by provider and the
+// failover.
+func TestDepositsFailoverMidRange(t *testing.T) {
+	contract := types.Address{0xfe, 0xe}
+	user := types.Address{0xaa}
+	var mu sync.Mutex
+	var answered [][2]uint64 // ranges answered, by either provider, in order
+	logsAnswer := func(fail func() bool) func(string, []json.RawMessage) reply {
+		return func(method string, params []json.RawMessage) reply {
+			if method != "eth_getLogs" {
+				return reply{code: -32601, msg: "no method " + method}
+			}
+			var filter struct {
+				FromBlock string `json:"fromBlock"`
+				ToBlock   string `json:"toBlock"`
+			}
+			if err := json.Unmarshal(params[0], &filter); err != nil {
+				return reply{code: -32602, msg: err.Error()}
+			}
+			var from, to uint64
+			fmt.Sscanf(filter.FromBlock, "0x%x", &from)
+			fmt.Sscanf(filter.ToBlock, "0x%x", &to)
+			if to < from || to-from+1 > 10 {
+				t.Errorf("eth_getLogs [%d, %d]: more than 10 blocks", from, to)
+			}
+			if fail() {
+				return http500
+			}
+			mu.Lock()
+			answered = append(answered, [2]uint64{from, to})
+			mu.Unlock()
+			return reply{result: []map[string]any{depositLog(contract, user, from, 0, from+1)}}
+		}
+	}
+	aCalls := 0
+	a := newFakeL1(t, logsAnswer(func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		aCalls++
+		return aCalls > 1 // answers the first range only
+	}))
+	b := newFakeL1(t, logsAnswer(func() bool { return false }))
+	c, _ := dial(t, []string{a.URL(), b.URL()}, WithEventsMaxBlockRange(10),
+		WithConsecutiveFailureTolerance(2), WithFrequentFailureTolerance(0))
+
+	deps, err := c.Deposits(context.Background(), contract, 0, 34)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.count("eth_getLogs"), 3; got != want { // [0,9] ok, [10,19] fails twice
+		t.Errorf("first provider got %d eth_getLogs calls, want %d", got, want)
+	}
+	if got, want := b.count("eth_getLogs"), 3; got != want { // [10,19], [20,29], [30,34]
+		t.Errorf("second provider got %d eth_getLogs calls, want %d", got, want)
+	}
+	if want := [][2]uint64{{0, 9}, {10, 19}, {20, 29}, {30, 34}}; fmt.Sprint(answered) != fmt.Sprint(want) {
+		t.Errorf("answered ranges %v, want %v", answered, want)
+	}
+	if len(deps) != 4 {
+		t.Fatalf("%d deposits, want 4", len(deps))
+	}
+	for i, want := range []uint64{0, 10, 20, 30} {
+		if deps[i].Block != want {
+			t.Errorf("deposit %d in block %d, want %d", i, deps[i].Block, want)
+		}
+	}
+
+	reg := prometheus.NewPedanticRegistry()
+	for _, col := range c.Collectors() {
+		if err := reg.Register(col); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, lp := range m.GetLabel() {
+				name += "{" + lp.GetName() + "=" + lp.GetValue() + "}"
+			}
+			got[name] = m.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"consensus_l1_failovers": 1,
+		"consensus_l1_failed_requests{provider=" + redact(a.URL()) + "}": 2,
+		"consensus_l1_failed_requests{provider=" + redact(b.URL()) + "}": 0,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("metrics %v, want %v", got, want)
+	}
+}

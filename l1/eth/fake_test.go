@@ -13,12 +13,12 @@ import (
 
 // reply is what the fake L1 answers to one request.
 type reply struct {
-	result any            // the JSON-RPC result (marshalled), unless one of the below
-	rawRes string         // a raw JSON result, used as is
-	code   int            // a JSON-RPC error with this code and msg
-	msg    string         //
-	status int            // an HTTP error status instead of a JSON-RPC answer
-	body   string         // a raw HTTP body instead of a JSON-RPC answer
+	result any             // the JSON-RPC result (marshalled), unless one of the below
+	rawRes string          // a raw JSON result, used as is
+	code   int             // a JSON-RPC error with this code and msg
+	msg    string          //
+	status int             // an HTTP error status instead of a JSON-RPC answer
+	body   string          // a raw HTTP body instead of a JSON-RPC answer
 	hang   <-chan struct{} // block until closed (or the request ends)
 }
 

@@ -50,9 +50,18 @@ func openLedger(ctx context.Context, cfg Config, mp *chain.Mempool, restore *con
 			return nil, err
 		}
 	}
-	g := &cfg.Setup.GenesisBlock
+	anchor, st := &cfg.Setup.GenesisBlock, cfg.Setup.GenesisState
+	if restore != nil {
+		sb, sst, err := loadSnapshot(ctx, cfg.Store, last)
+		if err != nil {
+			return nil, err
+		}
+		if sb != nil {
+			anchor, st = sb, sst
+		}
+	}
 	led, err := chain.NewLedger(chain.LedgerConfig{
-		Rules: cfg.Setup.Rules, Anchor: g.Leaf, State: cfg.Setup.GenesisState,
+		Rules: cfg.Setup.Rules, Anchor: anchor.Leaf, State: st,
 		Mempool: mp, L1: cfg.L1, BuilderKey: key, Logger: log,
 	})
 	if err != nil {
@@ -61,13 +70,17 @@ func openLedger(ctx context.Context, cfg Config, mp *chain.Mempool, restore *con
 	if restore == nil {
 		return led, nil
 	}
-	for from := uint64(1); from <= last.Height(); from += replayBatch {
+	if anchor.Height() < last.Height() {
+		log.Info("rebuilding the chain state", "from_height", anchor.Height(), "to_height", last.Height())
+	}
+	for from := anchor.Height() + 1; from <= last.Height(); from += replayBatch {
 		until := min(from+replayBatch, last.Height()+1)
 		blocks := make([]types.Block, 0, until-from)
 		for h := from; h < until; h++ {
 			b, err := cfg.Store.BlockByHeight(ctx, h)
 			if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrPruned) {
-				return nil, fmt.Errorf("replica: rebuild the chain state: block %d is not in the store (pruned, or a consensus-only store): %w", h, err)
+				return nil, fmt.Errorf("replica: rebuild the chain state from its snapshot at height %d: block %d is not in the store "+
+					"(pruned, or a consensus-only store that stopped between storing a decided block and its state): %w", anchor.Height(), h, err)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("replica: rebuild the chain state: block %d: %w", h, err)

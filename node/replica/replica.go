@@ -113,6 +113,10 @@ type Replica struct {
 	stats     Stats
 	height    uint64 // height of the last decided block
 	ledger    *chain.Ledger
+	// states keeps the chain-state snapshot (nil when the store cannot);
+	// savedHeight is the height of the last one saved.
+	states      storage.StateStore
+	savedHeight uint64
 }
 
 // Open loads the node's state from cfg.Store (a new store gets the genesis
@@ -148,6 +152,17 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	}
 	if r.ledger, err = openLedger(ctx, cfg, r.mempool, restore, last, log); err != nil {
 		return nil, err
+	}
+	if ss, ok := cfg.Store.(storage.StateStore); ok {
+		r.states = ss
+		r.savedHeight = r.ledger.DecidedState().Header.Height
+		if restore == nil {
+			// A new store: keep the genesis state, so the pruner has a floor.
+			g := cfg.Setup.GenesisBlock
+			if err := r.saveGenesisState(ctx, &g); err != nil {
+				return nil, err
+			}
+		}
 	}
 	g := cfg.Setup.GenesisBlock
 	r.engine, err = consensus.New(consensus.Params{
@@ -295,6 +310,9 @@ func (r *Replica) apply(ctx context.Context) error {
 		if err := r.ledger.Decide(nil); err != nil {
 			return r.halt(err)
 		}
+		if err := r.saveState(context.WithoutCancel(ctx), nil); err != nil {
+			return r.halt(err)
+		}
 		return nil
 	}
 	// The writes of one Ready complete even when the driver is being
@@ -326,6 +344,9 @@ func (r *Replica) apply(ctx context.Context) error {
 			return r.halt(fmt.Errorf("save decided blocks: %w", err))
 		}
 		if err := r.ledger.Decide(rd.Decided); err != nil {
+			return r.halt(err)
+		}
+		if err := r.saveState(wctx, rd.Decided); err != nil {
 			return r.halt(err)
 		}
 		last := rd.Decided[len(rd.Decided)-1]

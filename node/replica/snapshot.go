@@ -1,0 +1,134 @@
+package replica
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gospresso/gospresso/chain/state"
+	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/storage/storagecodec"
+	"github.com/gospresso/gospresso/types"
+)
+
+// snapshotVersion is the first byte of a chain-state snapshot: the version,
+// then the decided block the state follows (length-prefixed, storagecodec)
+// and the encoded state (docs/state.md, "Snapshots").
+const snapshotVersion = 1
+
+// ErrBadSnapshot marks a stored chain-state snapshot that cannot be decoded.
+var ErrBadSnapshot = errors.New("replica: bad chain-state snapshot")
+
+// encodeSnapshot encodes the state after block b.
+func encodeSnapshot(b *types.Block, st *state.State) ([]byte, error) {
+	blk, err := storagecodec.EncodeBlock(b)
+	if err != nil {
+		return nil, err
+	}
+	enc := st.Encode()
+	out := make([]byte, 0, 1+4+len(blk)+len(enc))
+	out = append(out, snapshotVersion)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(blk)))
+	out = append(out, blk...)
+	return append(out, enc...), nil
+}
+
+// decodeSnapshot decodes what encodeSnapshot produced and checks that the
+// state's roots are the block header's.
+func decodeSnapshot(data []byte) (types.Block, *state.State, error) {
+	if len(data) < 5 || data[0] != snapshotVersion {
+		return types.Block{}, nil, fmt.Errorf("%w: want version %d and a length, got %d bytes", ErrBadSnapshot, snapshotVersion, len(data))
+	}
+	n := binary.BigEndian.Uint32(data[1:5])
+	if uint64(n) > uint64(len(data)-5) {
+		return types.Block{}, nil, fmt.Errorf("%w: block of %d bytes in %d", ErrBadSnapshot, n, len(data)-5)
+	}
+	b, err := storagecodec.DecodeBlock(data[5 : 5+n])
+	if err != nil {
+		return types.Block{}, nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	}
+	st, err := state.DecodeState(data[5+n:])
+	if err != nil {
+		return types.Block{}, nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	}
+	blockRoot, feeRoot := st.Roots()
+	if string(blockRoot) != string(b.Leaf.Header.BlockMerkleTreeRoot) || string(feeRoot) != string(b.Leaf.Header.FeeMerkleTreeRoot) {
+		return types.Block{}, nil, fmt.Errorf("%w: the state's roots are not those of block %d", ErrBadSnapshot, b.Height())
+	}
+	return b, st, nil
+}
+
+// saveState stores the ledger's decided state when it moved past the last
+// snapshot, so that a restart replays only the blocks decided after it
+// (and a consensus-only or pruned store, which keeps no older blocks, can
+// restart at all). decided are the blocks just decided, where the state's
+// block usually is; else it is read from the store.
+func (r *Replica) saveState(ctx context.Context, decided []types.Block) error {
+	if r.states == nil {
+		return nil
+	}
+	ds := r.ledger.DecidedState()
+	h := ds.Header.Height
+	if h <= r.savedHeight {
+		return nil
+	}
+	var b *types.Block
+	for i := range decided {
+		if decided[i].Height() == h {
+			b = &decided[i]
+		}
+	}
+	if b == nil {
+		sb, err := r.store.BlockByHeight(ctx, h)
+		if err != nil {
+			return fmt.Errorf("save the chain state: block %d: %w", h, err)
+		}
+		b = &sb
+	}
+	data, err := encodeSnapshot(b, ds.State)
+	if err != nil {
+		return fmt.Errorf("save the chain state: %w", err)
+	}
+	if err := r.states.SaveState(ctx, h, data); err != nil {
+		return fmt.Errorf("save the chain state: %w", err)
+	}
+	r.savedHeight = h
+	return nil
+}
+
+// loadSnapshot returns the stored chain-state snapshot, if the store keeps
+// one that a restart at last can start from.
+func loadSnapshot(ctx context.Context, st any, last types.Block) (*types.Block, *state.State, error) {
+	ss, ok := st.(storage.StateStore)
+	if !ok {
+		return nil, nil, nil
+	}
+	h, data, err := ss.LoadState(ctx)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("replica: load the chain-state snapshot: %w", err)
+	}
+	b, s, err := decodeSnapshot(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.Height() != h || h > last.Height() {
+		return nil, nil, fmt.Errorf("%w: snapshot of block %d stored as height %d, last decided block %d", ErrBadSnapshot, b.Height(), h, last.Height())
+	}
+	return &b, s, nil
+}
+
+// saveGenesisState stores the genesis state as the first snapshot.
+func (r *Replica) saveGenesisState(ctx context.Context, g *types.Block) error {
+	data, err := encodeSnapshot(g, r.ledger.DecidedState().State)
+	if err != nil {
+		return fmt.Errorf("replica: save the genesis chain state: %w", err)
+	}
+	if err := r.states.SaveState(ctx, 0, data); err != nil {
+		return fmt.Errorf("replica: save the genesis chain state: %w", err)
+	}
+	return nil
+}
