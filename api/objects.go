@@ -142,8 +142,10 @@ type TimeWindow struct {
 // blockHash is a block's hash: its header commitment, tagged BLOCK.
 func blockHash(h *types.Header) types.TaggedBase64 { return h.Commit().Tagged(types.TagBlock) }
 
+// payloadHash is a block's payload hash as the header carries it: tagged
+// HASH in versions 0.1 and 0.2, AvidMCommit when the header says so.
 func payloadHash(h *types.Header) types.TaggedBase64 {
-	return h.PayloadCommitment.Tagged(types.TagPayload)
+	return h.PayloadCommitment.Tagged(h.PayloadTag())
 }
 
 func countTransactions(p *types.Payload) (uint64, error) {

@@ -21,7 +21,7 @@ var (
 	ErrInvalidBuilderSignature = errors.New("chain: invalid builder signature")
 )
 
-// The rules of docs/state.md, "Validation", as RuleError.Rule names them
+// The rules of docs/data.md, "Header and leaf validation", as RuleError.Rule names them
 // (and the rule label of the consensus_invalid_headers metric).
 const (
 	RuleHeight            = "height"

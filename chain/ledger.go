@@ -360,7 +360,7 @@ func (l *Ledger) ValidatePayload(leaf *types.Leaf, p *types.Payload) error {
 }
 
 // ValidateProposal implements consensus.Validator: every rule of
-// docs/state.md, "Validation", in its order. A rule that needs data the
+// docs/data.md, "Header and leaf validation", in its order. A rule that needs data the
 // node does not have yet (an L1 block, deposits, an ancestor) answers
 // consensus.ErrNotYet, and consensus asks again.
 func (l *Ledger) ValidateProposal(parent, leaf *types.Leaf, p *types.Payload, now time.Time) error {
@@ -504,7 +504,7 @@ func sameL1Block(a, b *types.L1BlockInfo) bool {
 // transactions (arrival order, grouped by namespace in the payload) that
 // fits max_block_size and that the builder's fee account can pay for,
 // whose header carries the L1 heights, the roots of the state after it,
-// and the builder's signed fee info (docs/state.md, "Building blocks").
+// and the builder's signed fee info (docs/data.md, "The built-in block builder").
 func (l *Ledger) BuildBlock(req consensus.BuildRequest) (types.Header, types.Payload, error) {
 	if l.key == nil || l.mempool == nil {
 		return types.Header{}, types.Payload{}, errors.New("chain: this ledger has no builder key or mempool: it cannot build blocks")

@@ -38,7 +38,7 @@ func DefaultBuilderKey(k keys.StakingKey) (*ecdsa.PrivateKey, error) {
 
 // openLedger builds the replica's chain state: the genesis state for a new
 // store; for a restarted one, the state after the last decided block,
-// replayed from the stored blocks (docs/state.md, "Restarts").
+// replayed from the stored blocks (docs/state.md, "Persisted snapshots and restarts").
 func openLedger(ctx context.Context, cfg Config, mp *chain.Mempool, restore *consensus.State, last types.Block, log *slog.Logger) (*chain.Ledger, error) {
 	if cfg.L1 == nil && cfg.Setup.Genesis.NeedsL1() {
 		return nil, ErrNoL1

@@ -117,6 +117,7 @@ type Replica struct {
 	// savedHeight is the height of the last one saved.
 	states      storage.StateStore
 	savedHeight uint64
+	keepsBlocks *bool // whether the store keeps blocks below the last; nil until known
 }
 
 // Open loads the node's state from cfg.Store (a new store gets the genesis

@@ -59,9 +59,15 @@ func decodeSnapshot(data []byte) (types.Block, *state.State, error) {
 	return b, st, nil
 }
 
-// saveState stores the ledger's decided state when it moved past the last
-// snapshot, so that a restart replays only the blocks decided after it
-// (and a consensus-only or pruned store, which keeps no older blocks, can
+// snapshotEvery is how many blocks a store that keeps the decided blocks
+// lets pass between chain-state snapshots (a restart replays at most that
+// many; the pruner keeps the blocks above the snapshot). A store that
+// keeps only the last decided block (consensus-only) gets one per decide.
+const snapshotEvery = 64
+
+// saveState stores the ledger's decided state when it moved far enough past
+// the last snapshot, so that a restart replays only the blocks decided after
+// it (and a consensus-only or pruned store, which keeps no older blocks, can
 // restart at all). decided are the blocks just decided, where the state's
 // block usually is; else it is read from the store.
 func (r *Replica) saveState(ctx context.Context, decided []types.Block) error {
@@ -71,6 +77,17 @@ func (r *Replica) saveState(ctx context.Context, decided []types.Block) error {
 	ds := r.ledger.DecidedState()
 	h := ds.Header.Height
 	if h <= r.savedHeight {
+		return nil
+	}
+	if r.keepsBlocks == nil && h-1 > r.savedHeight {
+		// Does the store keep decided blocks below the last one? Asked
+		// once, of a block above the snapshot (which no pruner deletes);
+		// until then every decide saves a snapshot, which is always safe.
+		_, err := r.store.BlockByHeight(ctx, h-1)
+		keeps := err == nil
+		r.keepsBlocks = &keeps
+	}
+	if r.keepsBlocks != nil && *r.keepsBlocks && h-r.savedHeight < snapshotEvery {
 		return nil
 	}
 	var b *types.Block
