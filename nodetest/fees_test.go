@@ -187,6 +187,28 @@ func TestDepositCreditedOnce(t *testing.T) {
 	for i := 1; i < net.Len(); i++ {
 		waitBalance(t, net, i, user, amount)
 	}
+	// The node reports what its L1 tracker sees, and its header checks.
+	mfs, err := net.Node(0).Metrics().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if g := m.GetGauge(); g != nil {
+				found[mf.GetName()] = g.GetValue()
+			} else if c := m.GetCounter(); c != nil {
+				found[mf.GetName()] += c.GetValue()
+			}
+		}
+	}
+	if found["consensus_l1_head"] < float64(dep.Block) || found["consensus_l1_finalized"] < float64(dep.Block) {
+		t.Errorf("consensus_l1_head %v, consensus_l1_finalized %v; want both at least the deposit's block %d",
+			found["consensus_l1_head"], found["consensus_l1_finalized"], dep.Block)
+	}
+	if v, ok := found["consensus_invalid_headers"]; !ok || v != 0 {
+		t.Errorf("consensus_invalid_headers %v (present %v), want 0 on an honest network", v, ok)
+	}
 
 	net.Crash(2)
 	net.WaitForHeight(net.Node(0).BlockHeight()+3, 0, 1, 3)
