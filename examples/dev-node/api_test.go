@@ -194,7 +194,16 @@ func TestDevNodeServesAPI(t *testing.T) {
 			t.Errorf("dev-info lacks %s: %s", f, body)
 		}
 	}
-	// set-hotshot-down/up need an L1: 501 with a message.
+	// l1_url is the embedded L1's JSON-RPC endpoint.
+	var l1URL string
+	if err := json.Unmarshal(info["l1_url"], &l1URL); err != nil || !strings.HasPrefix(l1URL, "http://127.0.0.1:") {
+		t.Fatalf("dev-info l1_url: %s", info["l1_url"])
+	}
+	code, _, body = call(t, follow, http.MethodPost, l1URL, `{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}`)
+	if code != http.StatusOK || !strings.Contains(string(body), `"result":"0x539"`) {
+		t.Errorf("eth_chainId at l1_url %s: %d %s", l1URL, code, body)
+	}
+	// set-hotshot-down/up need a light client contract: 501 with a message.
 	for _, route := range []string{"set-hotshot-down", "set-hotshot-up"} {
 		code, _, body = call(t, follow, http.MethodPost, devURL+"/v0/api/"+route, `{"height": 10}`)
 		var e struct {
@@ -202,7 +211,7 @@ func TestDevNodeServesAPI(t *testing.T) {
 			Message string `json:"message"`
 		}
 		if err := json.Unmarshal(body, &e); code != http.StatusNotImplemented || err != nil || e.Status != http.StatusNotImplemented ||
-			!strings.HasPrefix(e.Message, route+" is not available yet: ") || !strings.Contains(e.Message, "without an L1") {
+			!strings.HasPrefix(e.Message, route+" is not available yet: ") || !strings.Contains(e.Message, "no light client contract") {
 			t.Errorf("POST %s: %d %s", route, code, body)
 		}
 	}

@@ -9,9 +9,10 @@ import (
 
 // devInfo is the answer of GET /api/dev-info (docs/operator.md, "dev-node"):
 // the union of the fields the reference dev node returns and the ones the
-// Espresso Go client's dev-node client reads. This dev node has no L1, no
-// separate builder (the nodes build their own blocks) and no prover, so
-// those fields are null and alt_chains is empty.
+// Espresso Go client's dev-node client reads. l1_url is the L1's JSON-RPC
+// URL (the embedded L1's, or --l1-provider-url's first). This dev node has
+// no light client contract, no separate builder (the nodes build their own
+// blocks) and no prover, so those fields are null and alt_chains is empty.
 type devInfo struct {
 	BuilderURL           *string    `json:"builder_url"`
 	SequencerAPIPort     uint16     `json:"sequencer_api_port"`
@@ -51,7 +52,7 @@ func (d devAPI) Register(r *api.Router, _ api.Backend) error {
 // failure.
 func notAvailable(route, what string) func(http.ResponseWriter, *api.Request) {
 	body, _ := json.Marshal(api.Errorf(http.StatusNotImplemented,
-		"%s is not available yet: %s, and this dev node runs without an L1", route, what))
+		"%s is not available yet: %s, and this dev node deploys no light client contract", route, what))
 	body = append(body, '\n')
 	return func(w http.ResponseWriter, _ *api.Request) {
 		w.Header().Set("Content-Type", "application/json")

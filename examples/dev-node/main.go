@@ -2,18 +2,27 @@
 // consensus nodes over an in-memory network, each with an SQLite store (in a
 // temporary directory removed at exit, or under --data-dir, kept), keys from
 // a fixed seed and a genesis embedded in the binary (genesis.toml beside this
-// file). Node 0 serves the HTTP API (docs/api.md) on --port
+// file), and an L1. Node 0 serves the HTTP API (docs/api.md) on --port
 // (ESPRESSO_SEQUENCER_API_PORT, default 8770) and a dev API with
 // GET /api/dev-info on --dev-port (ESPRESSO_DEV_NODE_PORT, default 20000).
 // It submits a trickle of sample transactions unless told not to and
-// prints every decided block until interrupted.
+// prints every decided block, with its L1 head and finalized block, until
+// interrupted.
+//
+// The L1 is an embedded simulated chain (l1test, chain ID 1337) serving
+// JSON-RPC on 127.0.0.1 (--l1-port, default a free port), with a block
+// every --l1-block-interval (default 250ms) and the fee contract deployed;
+// the genesis gets that fee contract, a base fee of 1 wei a byte and every
+// node's builder account prefunded, so builders pay for their blocks. With
+// --l1-provider-url (ESPRESSO_SEQUENCER_L1_PROVIDER) the nodes use that L1
+// instead, without a fee contract.
 //
 //	go run ./examples/dev-node
 //	go run ./examples/dev-node --no-transactions --view-timeout 2s --port 8080
 //	curl -L http://localhost:8770/status/block-height
 //
-// It grows into the full dev node of the operator guide (L1, prover) as
-// those parts land.
+// It grows into the full dev node of the operator guide (prover, light
+// client contract) as those parts land.
 package main
 
 import (
@@ -34,14 +43,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holiman/uint256"
 	"github.com/spf13/pflag"
 
 	"github.com/gospresso/gospresso/api"
+	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/examples/internal/apiopen"
 	exopts "github.com/gospresso/gospresso/examples/internal/options"
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/l1"
+	"github.com/gospresso/gospresso/l1/eth"
+	"github.com/gospresso/gospresso/l1/l1test"
 	"github.com/gospresso/gospresso/network/memnet"
 	"github.com/gospresso/gospresso/node"
 	"github.com/gospresso/gospresso/storage/sqlite"
@@ -73,9 +87,20 @@ const (
 
 // Environment variables read for the flags that have one.
 const (
-	envAPIPort  = "ESPRESSO_SEQUENCER_API_PORT"
-	envMaxConns = "ESPRESSO_SEQUENCER_MAX_CONNECTIONS"
-	envDevPort  = "ESPRESSO_DEV_NODE_PORT"
+	envAPIPort   = "ESPRESSO_SEQUENCER_API_PORT"
+	envMaxConns  = "ESPRESSO_SEQUENCER_MAX_CONNECTIONS"
+	envDevPort   = "ESPRESSO_DEV_NODE_PORT"
+	envL1        = "ESPRESSO_SEQUENCER_L1_PROVIDER"
+	envL1Polling = "ESPRESSO_SEQUENCER_L1_POLLING_INTERVAL"
+)
+
+// What the dev node adds to the embedded genesis: the base fee, and the
+// balance prefunded to each node's builder account.
+var (
+	// devBaseFee is the base fee, in wei a payload byte.
+	devBaseFee = types.NewU256(1)
+	// devBuilderFunds is each builder's prefunded balance: 1,000 ether.
+	devBuilderFunds = types.U256FromUint256(new(uint256.Int).Mul(uint256.NewInt(1000), uint256.NewInt(1e18)))
 )
 
 type options struct {
@@ -88,6 +113,11 @@ type options struct {
 	port        uint16 // HTTP API port of node 0; 0 picks a free one
 	maxConns    uint64 // 0: the API server's default bound
 	devPort     uint16 // dev API port; 0 picks a free one
+
+	l1URLs    []string      // external L1 providers (failover order); nil: the embedded L1
+	l1Polling time.Duration // the nodes' L1 polling interval
+	l1Block   time.Duration // the embedded L1's block interval
+	l1Port    uint16        // the embedded L1's JSON-RPC port; 0 picks a free one
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -127,6 +157,10 @@ func parseArgs(args []string, env func(string) (string, bool), stderr io.Writer)
 	fs.Uint16Var(&o.port, "port", defaultAPIPort, "HTTP API port of node 0, 0 for any free port (env "+envAPIPort+")")
 	fs.Uint64Var(&o.maxConns, "max-connections", 0, "most concurrent HTTP API connections; excess ones get HTTP 429 (env "+envMaxConns+"; default 1024)")
 	fs.Uint16Var(&o.devPort, "dev-port", defaultDevPort, "port of the dev API (/api/dev-info), 0 for any free port (env "+envDevPort+")")
+	l1URL := fs.String("l1-provider-url", "", "use the L1 at this JSON-RPC URL (a comma list: failover order) instead of the embedded one (env "+envL1+")")
+	fs.DurationVar(&o.l1Polling, "l1-polling-interval", 250*time.Millisecond, "how often the nodes poll the L1 for new blocks (env "+envL1Polling+")")
+	fs.DurationVar(&o.l1Block, "l1-block-interval", 250*time.Millisecond, "time between the embedded L1's blocks (it finalizes every 32 blocks)")
+	fs.Uint16Var(&o.l1Port, "l1-port", 0, "JSON-RPC port of the embedded L1 on 127.0.0.1, 0 for any free port")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -153,6 +187,26 @@ func parseArgs(args []string, env func(string) (string, bool), stderr io.Writer)
 			return o, fmt.Errorf("bad %s", e.env)
 		}
 		e.set(v)
+	}
+	if raw, ok := env(envL1); !fs.Changed("l1-provider-url") && ok {
+		*l1URL = raw
+	}
+	if raw, ok := env(envL1Polling); !fs.Changed("l1-polling-interval") && ok && strings.TrimSpace(raw) != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(raw))
+		if err != nil || d <= 0 {
+			fmt.Fprintf(stderr, "dev-node: --l1-polling-interval (%s): %q: want a positive duration such as 1s or 500ms\n", envL1Polling, raw)
+			return o, fmt.Errorf("bad %s", envL1Polling)
+		}
+		o.l1Polling = d
+	}
+	if o.l1Polling <= 0 || o.l1Block <= 0 {
+		fmt.Fprintln(stderr, "dev-node: --l1-polling-interval and --l1-block-interval must be positive")
+		return o, errors.New("bad L1 interval")
+	}
+	for part := range strings.SplitSeq(*l1URL, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			o.l1URLs = append(o.l1URLs, part)
+		}
 	}
 	return o, nil
 }
@@ -201,6 +255,25 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
+	// The L1 first, so that it is closed after the nodes stop.
+	chainL1, err := startL1(ctx, o, logger)
+	if err != nil {
+		return err
+	}
+	defer chainL1.close()
+	ks := make([]keys.Keys, len(gen.StakeTable))
+	for i := range ks {
+		if ks[i], err = keys.DeriveKeys(devSeed, uint64(i)); err != nil {
+			return err
+		}
+		if ks[i].Staking.PubKey() != gen.StakeTable[i].StakingKey {
+			return fmt.Errorf("embedded genesis: public_keys[%d] is not key %d of the dev seed", i, i)
+		}
+	}
+	if err := withL1(gen, ks, chainL1.fee); err != nil {
+		return err
+	}
+
 	hub := memnet.NewHub()
 	nodes := make([]*node.Node, len(gen.StakeTable))
 	defer func() {
@@ -212,14 +285,7 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 			}
 		}
 	}()
-	for i := range nodes {
-		k, err := keys.DeriveKeys(devSeed, uint64(i))
-		if err != nil {
-			return err
-		}
-		if k.Staking.PubKey() != gen.StakeTable[i].StakingKey {
-			return fmt.Errorf("embedded genesis: public_keys[%d] is not key %d of the dev seed", i, i)
-		}
+	for i, k := range ks {
 		tr, err := hub.Join(node.PeerID(k.Staking.PubKey()))
 		if err != nil {
 			return err
@@ -229,7 +295,8 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 			return err
 		}
 		opts := []node.Option{node.WithStorage(store), node.WithNetwork(tr), node.WithLogger(logger.With("node", i)),
-			node.WithConsensusConfig(consensus.Config{NextViewTimeout: o.viewTimeout, BuilderTimeout: o.builder})}
+			node.WithConsensusConfig(consensus.Config{NextViewTimeout: o.viewTimeout, BuilderTimeout: o.builder}),
+			node.WithL1(chainL1.client, l1.WithPollingInterval(o.l1Polling))}
 		if i == 0 {
 			opts = append(opts, node.WithAPI(plan.Addr, plan.Modules, plan.ServerOptions...))
 		}
@@ -247,9 +314,12 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 		}
 		nodes[i] = n
 	}
+	if h, _, ok := nodes[0].DecidedState(); ok {
+		chainL1.catchUp(h.L1Head)
+	}
 	apiPort := nodes[0].APIAddr().(*net.TCPAddr).Port
 	devSrv, err := api.New(nodes[0].APIBackend(),
-		[]api.Module{devAPI{info: devInfo{SequencerAPIPort: uint16(apiPort), AltChains: []altChain{}}}},
+		[]api.Module{devAPI{info: devInfo{SequencerAPIPort: uint16(apiPort), L1URL: &chainL1.url, AltChains: []altChain{}}}},
 		api.WithLogger(logger), api.WithAppVersion("gospresso "+node.Version))
 	if err != nil {
 		return err
@@ -270,6 +340,7 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 	fmt.Fprintf(stdout, "dev-node: %d nodes running (chain id %s, stores in %s); Ctrl-C to stop\n", len(nodes), gen.ChainConfig.ChainID, dir)
 	fmt.Fprintf(stdout, "dev-node: node 0 serves the HTTP API at http://localhost:%d (try: curl -L http://localhost:%d/status/block-height)\n", apiPort, apiPort)
 	fmt.Fprintf(stdout, "dev-node: dev API at http://localhost:%d/api/dev-info\n", devLn.Addr().(*net.TCPAddr).Port)
+	fmt.Fprintf(stdout, "dev-node: %s\n", chainL1.line)
 
 	var mu sync.Mutex
 	submitted := make(map[types.Commitment]time.Time)
@@ -328,7 +399,86 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 		if counted > 0 {
 			latency = (total / time.Duration(counted)).Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(stdout, "decided height=%d view=%d transactions=%d latency=%s\n", b.Height(), b.Leaf.View, len(txs), latency)
+		fin := "none"
+		if f := b.Leaf.Header.L1Finalized; f != nil {
+			fin = strconv.FormatUint(f.Number, 10)
+		}
+		fmt.Fprintf(stdout, "decided height=%d view=%d transactions=%d latency=%s l1_head=%d l1_finalized=%s\n",
+			b.Height(), b.Leaf.View, len(txs), latency, b.Leaf.Header.L1Head, fin)
 	}
 	return nil
+}
+
+// devL1 is the dev network's L1: the embedded one, or the one at
+// --l1-provider-url.
+type devL1 struct {
+	client   l1.Client
+	url      string         // what dev-info's l1_url answers
+	fee      *types.Address // the fee contract; nil without one
+	line     string         // the start-up line that describes it
+	embedded *l1test.L1     // nil for an external L1
+	close    func()
+}
+
+// startL1 starts the embedded L1, or connects to the one at
+// --l1-provider-url and checks that it answers.
+func startL1(ctx context.Context, o options, logger *slog.Logger) (*devL1, error) {
+	if len(o.l1URLs) > 0 {
+		c, err := eth.Dial(ctx, o.l1URLs, eth.WithLogger(logger))
+		if err != nil {
+			return nil, fmt.Errorf("L1: %w (check --l1-provider-url or %s)", err, envL1)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		id, err := c.ChainID(cctx)
+		cancel()
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("L1 %s: %w (check --l1-provider-url or %s)", strings.Join(c.Providers(), ", "), err, envL1)
+		}
+		return &devL1{client: c, url: o.l1URLs[0], close: c.Close,
+			line: fmt.Sprintf("L1 at %s (chain id %s), polled every %s; no fee contract: builders pay from their prefunded accounts",
+				strings.Join(c.Providers(), ", "), id, o.l1Polling)}, nil
+	}
+	l, err := l1test.New(l1test.WithBlockInterval(o.l1Block), l1test.WithLogger(logger),
+		l1test.WithListenAddr(net.JoinHostPort("127.0.0.1", strconv.Itoa(int(o.l1Port)))))
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			err = fmt.Errorf("%w (choose another port with --l1-port)", err)
+		}
+		return nil, fmt.Errorf("embedded L1: %w", err)
+	}
+	fee := l.FeeContract()
+	return &devL1{client: l, url: l.URL(), fee: &fee, embedded: l, close: func() { _ = l.Close() },
+		line: fmt.Sprintf("embedded L1 (chain id %d) at %s, a block every %s, fee contract %s", l1test.ChainID, l.URL(), o.l1Block, fee)}, nil
+}
+
+// catchUp commits blocks on the embedded L1 until its head reaches head:
+// a store kept under --data-dir holds L1 heights that a new embedded L1
+// (which starts from its genesis every run) must pass before blocks carry
+// new ones.
+func (d *devL1) catchUp(head uint64) {
+	if d.embedded == nil {
+		return
+	}
+	for n := d.embedded.Commit(); n != 0 && n < head; n = d.embedded.Commit() {
+	}
+}
+
+// withL1 completes the embedded genesis for the L1: the fee contract (when
+// there is one), a base fee, and every node's builder account (the default
+// builder key of its staking key) prefunded.
+func withL1(gen *genesis.Genesis, ks []keys.Keys, fee *types.Address) error {
+	gen.ChainConfig.FeeContract = fee
+	gen.ChainConfig.BaseFee = devBaseFee
+	if gen.Accounts == nil {
+		gen.Accounts = make(map[types.Address]types.U256)
+	}
+	for _, k := range ks {
+		bk, err := node.DefaultBuilderKey(k.Staking)
+		if err != nil {
+			return err
+		}
+		gen.Accounts[chain.BuilderAddress(bk)] = devBuilderFunds
+	}
+	return gen.Validate()
 }

@@ -16,13 +16,18 @@
 // with the API plan: its address, connection bound and modules. It then
 // opens the store the storage module selects (examples/internal/storeopen:
 // storage-fs, storage-sql with SQLite or Postgres, or file-system storage
-// at ./storage when no storage module is given, which it says), prints
-// what it opened and closes it again. It cannot start a consensus node
-// yet, so it serves no API either: it then says so and exits with status 3.
+// at ./storage when no storage module is given, which it says) and prints
+// what it opened. It takes the stake table from the genesis file or the
+// orchestrator; when the genesis needs an L1 (fee_contract or
+// [l1_finalized]) it connects to the --l1-provider-url providers with the
+// L1 options and waits, logging, until one answers (l1.go). It then runs
+// the node over libp2p, serving the API, until SIGINT or SIGTERM, which
+// also end any start-up wait (docs/operator.md, "What sequencer does when
+// started").
 //
-// Exit status: 0 after printing help, 1 when the genesis file, the keys or
-// the store cannot be loaded, 2 for a command-line or configuration error
-// (pruning asked of file-system storage and bad identity options
-// included), 3 when the configuration is valid but the node cannot be
-// started by this build.
+// Exit status: 0 after help or a clean stop on a signal, 1 when the
+// genesis file, the keys or the store cannot be loaded, start-up fails or
+// is interrupted, or the node halts, 2 for a command-line or configuration
+// error (pruning asked of file-system storage and bad identity options
+// included).
 package main

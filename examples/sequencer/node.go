@@ -17,16 +17,13 @@ import (
 	"github.com/gospresso/gospresso/examples/internal/storeopen"
 	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/l1/eth"
 	"github.com/gospresso/gospresso/network/p2p"
 	"github.com/gospresso/gospresso/node"
 	"github.com/gospresso/gospresso/services/orchestrator"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/pruner"
 )
-
-// errNeedsL1 is why a genesis with an L1 cannot run yet.
-var errNeedsL1 = errors.New("the genesis sets fee_contract or [l1_finalized], so its network needs an L1 client, and this build has none yet: " +
-	"use a genesis without them (docs/genesis.md, \"Networks without an L1\")")
 
 // stopTimeout bounds a clean shutdown: the API, the run loop, the store.
 const stopTimeout = 15 * time.Second
@@ -58,16 +55,16 @@ func newLogger(o *options.LogOptions, w io.Writer) *slog.Logger {
 }
 
 // unused names, in one line, what the command line asks for that this node
-// does not do (never silently ignored).
-func unused(cfg *options.Config) string {
+// does not do (never silently ignored). needsL1 says whether the genesis
+// needs an L1: without one, L1 options changed from their defaults are
+// named too.
+func unused(cfg *options.Config, needsL1 bool) string {
 	g := &cfg.Global
 	var out []string
 	if g.CDNEndpoint != "" {
 		out = append(out, "--cdn-endpoint "+g.CDNEndpoint+" (this node relays over libp2p only)")
 	}
-	if len(g.L1.ProviderURLs) > 0 {
-		out = append(out, "--l1-provider-url (this build has no L1 client; the genesis must need no L1)")
-	}
+	out = append(out, unusedL1(&g.L1, needsL1)...)
 	if len(g.StatePeers) > 0 {
 		out = append(out, "--state-peers (this build keeps no fee or block Merkle state to catch up)")
 	}
@@ -103,7 +100,7 @@ func gossip(o *options.GossipOptions) p2p.GossipConfig {
 func runNode(ctx context.Context, cfg *options.Config, env func(string) (string, bool), plan *apiopen.Plan,
 	gen *genesis.Genesis, k keys.Keys, stdout, stderr io.Writer) int {
 	log := newLogger(&cfg.Global.Log, stderr)
-	if line := unused(cfg); line != "" {
+	if line := unused(cfg, gen.NeedsL1()); line != "" {
 		fmt.Fprintln(stdout, line)
 	}
 	g := &cfg.Global
@@ -125,14 +122,18 @@ func runNode(ctx context.Context, cfg *options.Config, env func(string) (string,
 			_ = st.Close()
 		}
 	}()
-	if gen.NeedsL1() {
-		return fail(stderr, errNeedsL1)
-	}
 	ccfg := consensusConfig(&g.Consensus)
 	if len(gen.StakeTable) == 0 {
 		if gen, ccfg, err = fromOrchestrator(ctx, cfg, gen, k, log); err != nil {
 			return fail(stderr, err)
 		}
+	}
+	var l1c *eth.Client
+	if gen.NeedsL1() {
+		if l1c, err = dialL1(ctx, &g.L1, log, stdout); err != nil {
+			return fail(stderr, err)
+		}
+		defer l1c.Close() // after the node stopped
 	}
 
 	members := make([]keys.StakingPubKey, len(gen.StakeTable))
@@ -167,6 +168,9 @@ func runNode(ctx context.Context, cfg *options.Config, env func(string) (string,
 	}
 	if plan.StateRelayURL != "" {
 		opts = append(opts, node.WithStateRelay(plan.StateRelayURL))
+	}
+	if l1c != nil {
+		opts = append(opts, node.WithL1(l1c, trackerOptions(&g.L1)...))
 	}
 	n, err := node.New(gen, k, opts...)
 	if err != nil {

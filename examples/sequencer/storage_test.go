@@ -1,25 +1,69 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gospresso/gospresso/internal/shared"
 	"github.com/gospresso/gospresso/storage/fs"
 )
 
-// needsL1 is how a run on the demo genesis (which has an L1) ends, once
-// the store was opened: this build has no L1 client.
-var needsL1 = "sequencer: " + errNeedsL1.Error() + "\n"
+// noOrchestrator points the demo genesis (which has no stake table) at an
+// orchestrator that is never there: a run opens its store, then waits for
+// the orchestrator until its context ends.
+const noOrchestrator = " --orchestrator-url http://127.0.0.1:1"
+
+// runUntilStore runs the sequencer until its stdout has "store: opened",
+// then cancels its context (a signal) and returns how it ended: exit status
+// 1, one line on stderr starting "sequencer: " that says it was
+// interrupted, with the store closed.
+func runUntilStore(t *testing.T, args []string, env map[string]string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &out, &errOut)
+	}()
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(out.String(), "store: opened") {
+		select {
+		case code := <-done:
+			return code, out.String(), errOut.String()
+		case <-deadline:
+			t.Fatalf("no store opened within 30s:\n%s\n%s", out.String(), errOut.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		return code, out.String(), errOut.String()
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the sequencer did not stop within 30s of the signal:\n%s\n%s", out.String(), errOut.String())
+		return 0, "", ""
+	}
+}
+
+// interrupted reports whether stderr ends with the one-line error of a run
+// stopped by its context while waiting for the orchestrator.
+func interrupted(errOut string) bool {
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	last := lines[len(lines)-1]
+	return strings.HasPrefix(last, "sequencer: orchestrator ") && strings.Contains(last, "context canceled")
+}
 
 // The store the storage module selects is opened (and closed again) after
 // the configuration, genesis and keys are checked.
 func TestOpensStore(t *testing.T) {
 	td := shared.Dir(t)
 	_, keyFile := testKeys(t)
-	base := "--key-file " + keyFile + " --genesis-file " + filepath.Join(td, "genesis", "demo.toml")
+	base := "--key-file " + keyFile + " --genesis-file " + filepath.Join(td, "genesis", "demo.toml") + noOrchestrator
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name  string
@@ -35,8 +79,8 @@ func TestOpensStore(t *testing.T) {
 			[]string{"sql/sqlite/database"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runWith(t, t.Context(), strings.Fields(tc.args), tc.env)
-			if code != exitFailure || !strings.HasSuffix(errOut, needsL1) {
+			code, out, errOut := runUntilStore(t, strings.Fields(tc.args), tc.env)
+			if code != exitFailure || !interrupted(errOut) {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
 			for _, w := range tc.want {
@@ -53,7 +97,7 @@ func TestOpensStore(t *testing.T) {
 				}
 			}
 			// The store was closed: running again opens it again.
-			if code, _, errOut := runWith(t, t.Context(), strings.Fields(tc.args), tc.env); code != exitFailure {
+			if code, _, errOut := runUntilStore(t, strings.Fields(tc.args), tc.env); code != exitFailure || !interrupted(errOut) {
 				t.Fatalf("second run: exit %d, %q", code, errOut)
 			}
 		})
@@ -67,8 +111,8 @@ func TestDefaultStore(t *testing.T) {
 	_, keyFile := testKeys(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	code, out, errOut := runWith(t, t.Context(), []string{"--key-file", keyFile, "--genesis-file", filepath.Join(td, "genesis", "demo.toml")}, nil)
-	if code != exitFailure || !strings.HasSuffix(errOut, needsL1) {
+	code, out, errOut := runUntilStore(t, strings.Fields("--key-file "+keyFile+" --genesis-file "+filepath.Join(td, "genesis", "demo.toml")+noOrchestrator), nil)
+	if code != exitFailure || !interrupted(errOut) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	if !strings.Contains(out, "\nno storage module: consensus data in file-system storage at ./storage\n") {

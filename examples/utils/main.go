@@ -2,8 +2,10 @@
 //
 //	utils keygen -o DIR [-n N] [-s HEXSEED] [--scheme all|bls|schnorr]   same as keygen
 //	utils pubkey [-l] KEY                                               same as pub-key
-//	utils genesis FILE                                                  validate a genesis file, print its
-//	                                                                    canonical JSON and commitments
+//	utils genesis [--l1-provider-url URL] FILE                          validate a genesis file, print its
+//	                                                                    canonical JSON and commitments; with
+//	                                                                    an L1, check its fee contracts and
+//	                                                                    [l1_finalized] there
 //	utils reset-storage [sequencer] fs [--path P]                       wipe a node's file-system storage
 //	utils reset-storage [sequencer] sql [URI] [--host H ...]            wipe a node's SQLite or Postgres storage
 //
@@ -33,6 +35,7 @@ commands:
   keygen    generate key files (see: utils keygen --help)
   pubkey    print the public key or libp2p peer ID of a private key
   genesis   validate a genesis TOML file and print its canonical JSON and commitments
+            (--l1-provider-url URL: also check its fee contracts and [l1_finalized] on the L1)
   reset-storage
             wipe a node's consensus and query storage (see: utils reset-storage --help)
 `
@@ -56,7 +59,10 @@ func runEnv(ctx context.Context, args []string, env func(string) (string, bool),
 	case "pubkey":
 		return keytool.Run("utils pubkey", keytool.PubKey, args[1:], stdout, stderr)
 	case "genesis":
-		return keytool.Run("utils genesis", genesistool.Check, args[1:], stdout, stderr)
+		check := func(args []string, stdout, stderr io.Writer) error {
+			return genesistool.CheckContext(ctx, args, stdout, stderr)
+		}
+		return keytool.Run("utils genesis", check, args[1:], stdout, stderr)
 	case "reset-storage":
 		return storeopen.RunReset(ctx, "utils reset-storage", args[1:], env, stdout, stderr)
 	case "-h", "--help", "help":

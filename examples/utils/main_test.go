@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gospresso/gospresso/l1/l1test"
 )
 
 // TestKeygenThenGenesis generates keys with utils keygen, reads a public key
@@ -116,5 +118,52 @@ func TestUnknownCommand(t *testing.T) {
 	}
 	if code := run(nil, &out, &errOut); code != 2 {
 		t.Fatalf("no command: exit %d, want 2", code)
+	}
+}
+
+// utils genesis --l1-provider-url runs the L1 checks: status 0 when they
+// pass, 1 with one error line when one fails.
+func TestGenesisL1Checks(t *testing.T) {
+	l, err := l1test.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	doc := `base_version = "0.2"
+[stake_table]
+capacity = 10
+[chain_config]
+chain_id = 999999999
+base_fee = '1 wei'
+max_block_size = '1mb'
+fee_recipient = '0x0000000000000000000000000000000000000000'
+fee_contract = 'FEE'
+[header]
+timestamp = "1970-01-01T00:00:00Z"
+[l1_finalized]
+number = 0
+`
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.toml"), filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(good, []byte(strings.Replace(doc, "FEE", l.FeeContract().String(), 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(strings.Replace(doc, "FEE", "0xa15bb66138824a1c7167f5e85b957d04dd34e468", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"genesis", "--l1-provider-url", l.URL(), good}, &out, &errOut); code != 0 || errOut.Len() != 0 {
+		t.Fatalf("good genesis: exit %d, stderr %q\n%s", code, errOut.String(), out.String())
+	}
+	if !strings.Contains(out.String(), "\nl1: [l1_finalized] (number form) resolves to finalized block 0 (") {
+		t.Errorf("no [l1_finalized] line:\n%s", out.String())
+	}
+	out.Reset()
+	if code := run([]string{"genesis", "--l1-provider-url", l.URL(), bad}, &out, &errOut); code != 1 {
+		t.Fatalf("bad genesis: exit %d\n%s", code, out.String())
+	}
+	if msg := errOut.String(); strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "utils genesis: genesistool: L1 check failed: "+
+		"chain_config.fee_contract 0xa15bb66138824a1c7167f5e85b957d04dd34e468: no code at this address on the L1") {
+		t.Errorf("stderr %q", msg)
 	}
 }

@@ -151,7 +151,10 @@ func TestCheckErrors(t *testing.T) {
 		{"no file", nil, ErrUsage, "missing genesis FILE"},
 		{"two files", []string{bad, bad}, ErrUsage, "want one genesis FILE, got 2 arguments"},
 		{"unknown flag", []string{"--bogus", bad}, ErrUsage, "unknown flag: --bogus"},
-		{"no L1 option yet", []string{"--l1-provider-url", "http://localhost:8545", bad}, ErrUsage, "unknown flag: --l1-provider-url"},
+		{"L1 URL scheme", []string{"--l1-provider-url", "ftp://localhost:8545", bad}, ErrUsage, `--l1-provider-url: "ftp://localhost:8545": scheme "ftp" (want http, https, ws or wss)`},
+		{"L1 URL missing", []string{bad, "--l1-provider-url"}, ErrUsage, "flag needs an argument: --l1-provider-url"},
+		// The file is checked before the L1 is contacted.
+		{"invalid file with an L1", []string{"--l1-provider-url", "http://127.0.0.1:1", bad}, genesis.ErrUnknownUnit, "chain_config.max_block_size"},
 	}
 	for _, tt := range tests {
 		var stdout bytes.Buffer
@@ -174,7 +177,7 @@ func TestCheckHelp(t *testing.T) {
 		if err := Check([]string{arg}, &stdout, &bytes.Buffer{}); err != nil {
 			t.Fatalf("%s: %v", arg, err)
 		}
-		if !strings.HasPrefix(stdout.String(), "Usage: utils genesis [-h] FILE\n") {
+		if !strings.HasPrefix(stdout.String(), "Usage: utils genesis [-h] [--l1-provider-url URL[,URL...]] FILE\n") {
 			t.Errorf("%s printed %q", arg, stdout.String())
 		}
 	}
