@@ -184,10 +184,17 @@ func (l *Ledger) Pending() bool { return l.mempool != nil && !l.starved && l.mem
 // state forward as far as the L1 allows (the rest follows on later calls:
 // a block's deposits may not be fetched yet). It fails when a decided
 // block's roots differ from the state this node computes for it: the
-// node's state has diverged from the network's and it must stop.
+// node's state has diverged from the network's and it must stop. Blocks at
+// or below the height of the state the ledger holds (a ledger that started
+// from a certified state a peer served, ahead of the node's own chain) are
+// already accounted for and skipped.
 func (l *Ledger) Decide(blocks []types.Block) error {
+	baseHeight := l.leaves[l.base].header.Height
 	for i := range blocks {
 		leaf := &blocks[i].Leaf
+		if leaf.Header.Height <= baseHeight {
+			continue
+		}
 		c := leaf.Commit()
 		n, ok := l.leaves[c]
 		if !ok {

@@ -209,3 +209,42 @@ func (n *Node) DecidedState() (h types.Header, st *state.State, ok bool) {
 	ds := l.DecidedState()
 	return ds.Header, ds.State, true
 }
+
+// WithStateCatchup gives the node a way to fetch a peer's chain state when
+// its store cannot rebuild its own at start (a consensus-only store that
+// stopped between storing a decided block and its state snapshot, or a
+// pruned store without a snapshot): src returns a peer's ChainState. The
+// answer is checked (its block's quorum certificate against the stake
+// table, the state's roots against that block's header) before it is used
+// (docs/state.md, "State catchup"). In-process networks (nodetest) wire it
+// to the other nodes. Default: none, and such a start fails with an error
+// that says why.
+func WithStateCatchup(src func(ctx context.Context) (types.Block, []byte, error)) Option {
+	return func(st *settings) error {
+		if src == nil {
+			return fmt.Errorf("%w: WithStateCatchup(nil)", ErrInvalidOption)
+		}
+		st.catchup = src
+		return once("WithStateCatchup", st)
+	}
+}
+
+// ChainState returns the node's decided chain state for a peer's state
+// catchup: the decided block the state follows (with its certificate) and
+// the state's encoding. It fails before Start, and when the store no
+// longer holds that block.
+func (n *Node) ChainState(ctx context.Context) (types.Block, []byte, error) {
+	l := n.ledger.Load()
+	if l == nil {
+		return types.Block{}, nil, fmt.Errorf("node: chain state: %w", ErrNotStarted)
+	}
+	ds := l.DecidedState()
+	b, err := n.s.store.BlockByHeight(ctx, ds.Header.Height)
+	if err != nil {
+		return types.Block{}, nil, fmt.Errorf("node: chain state: block %d: %w", ds.Header.Height, err)
+	}
+	if b.Leaf.Header.Commit() != ds.Header.Commit() {
+		return types.Block{}, nil, fmt.Errorf("node: chain state: the stored block %d is not the state's", ds.Header.Height)
+	}
+	return b, ds.State.Encode(), nil
+}

@@ -197,7 +197,7 @@ func (n *Node) Start(ctx context.Context) error {
 	cfg := replica.Config{
 		Setup: n.setup, Key: n.keys.Staking, Store: n.s.store, Sender: sender{n},
 		Consensus: n.s.consensus, Mempool: n.s.mempool, Logger: n.log,
-		OnDecided: n.decided, BuilderKey: n.s.builderKey,
+		OnDecided: n.decided, BuilderKey: n.s.builderKey, Catchup: n.s.catchup,
 	}
 	if n.l1Tracker != nil {
 		cfg.L1 = l1Ledger{n.l1Tracker}

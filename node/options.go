@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/l1"
 	"github.com/gospresso/gospresso/network"
+	"github.com/gospresso/gospresso/types"
 )
 
 // Option configures a Node. Options are checked by New: a repeated or
@@ -36,6 +38,7 @@ type settings struct {
 	l1         l1.Client
 	l1Opts     []l1.TrackerOption
 	builderKey *ecdsa.PrivateKey
+	catchup    func(ctx context.Context) (types.Block, []byte, error)
 
 	apiAddr    string
 	apiModules []api.Module

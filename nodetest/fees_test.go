@@ -294,3 +294,56 @@ func TestGethDepositDecided(t *testing.T) {
 		}
 	}
 }
+
+// TestStateCatchupFromPeer crashes a node, deletes what its chain state
+// would be rebuilt from (its snapshot, and its blocks below the last
+// decided one) and restarts it: it fetches the chain
+// state from a peer, checks it against the certified block, and goes on
+// deciding with the same balances as its peers.
+func TestStateCatchupFromPeer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const baseFee, funds = 1, 1_000_000_000
+		ks, err := nodetest.Keys(nodetest.DefaultSeed, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		net := nodetest.New(t, nodetest.EditGenesis(func(g *genesis.Genesis) {
+			g.ChainConfig.BaseFee = u256(baseFee)
+			g.ChainConfig.FeeRecipient = feeRecipient
+			g.Accounts = map[types.Address]types.U256{}
+			for _, k := range ks {
+				g.Accounts[builderAccount(t, k)] = types.NewU256(funds)
+			}
+		}))
+		for i := range 8 {
+			net.WaitForTransaction(net.Submit(i%4, types.Transaction{Namespace: 3, Payload: fmt.Appendf(nil, "before %d", i)}))
+		}
+		net.Crash(2)
+		ctx := context.Background()
+		last, err := net.Store(2).LastDecided(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last.Height() < 3 {
+			t.Fatalf("only %d blocks decided", last.Height())
+		}
+		net.Store(2).DropState()
+		if err := net.Store(2).PruneBefore(ctx, last.Height()); err != nil {
+			t.Fatal(err)
+		}
+		net.Restart(2)
+		for i := range 4 {
+			net.WaitForTransaction(net.Submit(2, types.Transaction{Namespace: 3, Payload: fmt.Appendf(nil, "after %d", i)}), 2)
+		}
+		top := net.Node(2).BlockHeight() + 2
+		net.WaitForHeight(top)
+		h2, st2 := decidedState(t, net, 2, top)
+		h0, st0 := decidedState(t, net, 0, top)
+		if h0.Height == h2.Height && st0.Balance(feeRecipient) != st2.Balance(feeRecipient) {
+			t.Errorf("at block %d: node 2's recipient balance %s, node 0's %s", h0.Height, st2.Balance(feeRecipient), st0.Balance(feeRecipient))
+		}
+		if st2.Balance(feeRecipient).IsZero() {
+			t.Error("no fees in node 2's state")
+		}
+	})
+}

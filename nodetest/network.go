@@ -2,6 +2,7 @@ package nodetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -199,6 +200,9 @@ func (n *Network) start(i int) error {
 	if n.cfg.l1 != nil {
 		opts = append(opts, node.WithL1(n.cfg.l1, n.cfg.l1Opts...))
 	}
+	opts = append(opts, node.WithStateCatchup(func(ctx context.Context) (types.Block, []byte, error) {
+		return n.chainState(ctx, i)
+	}))
 	nd, err := node.New(n.Genesis, n.Keys[i], opts...)
 	if err != nil {
 		return err
@@ -212,6 +216,24 @@ func (n *Network) start(i int) error {
 	n.nodes[i] = nd
 	n.mu.Unlock()
 	return nil
+}
+
+// chainState asks the running nodes other than i for their chain state,
+// for node i's state catchup.
+func (n *Network) chainState(ctx context.Context, i int) (types.Block, []byte, error) {
+	errs := []error{fmt.Errorf("nodetest: no running peer of node %d", i)}
+	for j := range n.Keys {
+		nd := n.Node(j)
+		if j == i || nd == nil {
+			continue
+		}
+		b, data, err := nd.ChainState(ctx)
+		if err == nil {
+			return b, data, nil
+		}
+		errs = append(errs, err)
+	}
+	return types.Block{}, nil, errors.Join(errs...)
 }
 
 // Stop stops every node. It runs at test cleanup; calling it earlier is fine.

@@ -74,6 +74,10 @@ type Config struct {
 	// from Key (chain.DeriveBuilderKey), which suits dev and test networks,
 	// whose genesis [accounts] can prefund it.
 	BuilderKey *ecdsa.PrivateKey
+	// Catchup fetches a peer's chain state when the store cannot rebuild
+	// this node's (docs/state.md, "State catchup"). Optional: without it
+	// such a restart fails with an error that says why.
+	Catchup StateSource
 	// Logger receives the replica's and the engine's logs. Default: none.
 	Logger *slog.Logger
 	// OnDecided, if set, is called with each batch of decided blocks once
@@ -151,12 +155,23 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 		mempool: chain.NewMempool(mcfg), log: log, onDecided: cfg.OnDecided,
 		height: last.Height(),
 	}
-	if r.ledger, err = openLedger(ctx, cfg, r.mempool, restore, last, log); err != nil {
+	var caughtUp *types.Block
+	if r.ledger, caughtUp, err = openLedger(ctx, cfg, r.mempool, restore, last, log); err != nil {
 		return nil, err
 	}
 	if ss, ok := cfg.Store.(storage.StateStore); ok {
 		r.states = ss
 		r.savedHeight = r.ledger.DecidedState().Header.Height
+		if caughtUp != nil {
+			// Keep the state a peer served, so the next restart needs no peer.
+			data, err := encodeSnapshot(caughtUp, r.ledger.DecidedState().State)
+			if err == nil {
+				err = ss.SaveState(ctx, caughtUp.Height(), data)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("replica: save the chain state fetched from a peer: %w", err)
+			}
+		}
 		if restore == nil {
 			// A new store: keep the genesis state, so the pruner has a floor.
 			g := cfg.Setup.GenesisBlock

@@ -41,3 +41,12 @@ func (s *Store) LoadState(ctx context.Context) (uint64, []byte, error) {
 	}
 	return s.stateHeight, slices.Clone(s.state), nil
 }
+
+// DropState forgets the chain-state snapshot, as a store written before
+// snapshots existed, or one that lost it, would be: for tests of the
+// paths that rebuild or fetch the chain state.
+func (s *Store) DropState() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state, s.stateHeight, s.hasState = nil, 0, false
+}

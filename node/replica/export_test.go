@@ -1,0 +1,4 @@
+package replica
+
+// CatchupState exposes catchupState to the external tests.
+var CatchupState = catchupState
