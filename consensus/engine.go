@@ -695,6 +695,16 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	if err := e.validator.ValidatePayload(&p.Leaf, &p.Payload); err != nil {
 		return fmt.Errorf("%w: proposal for view %d: %v", ErrInvalidMessage, v, err)
 	}
+	// What can be checked against a known parent is checked before the
+	// proposal is stored: a leader cannot make replicas persist a block
+	// that cannot extend its parent (docs/protocol.md, "Voting and deciding").
+	if parent, ok := e.leaves[p.Leaf.Parent]; ok {
+		ph, h := &parent.leaf.Header, &p.Leaf.Header
+		if h.Height != ph.Height+1 || h.Timestamp < ph.Timestamp {
+			return fmt.Errorf("%w: proposal for view %d: height %d and timestamp %d do not follow the parent's height %d and timestamp %d",
+				ErrInvalidMessage, v, h.Height, h.Timestamp, ph.Height, ph.Timestamp)
+		}
+	}
 
 	// Certificates first: they move the view.
 	e.onQC(j, from)

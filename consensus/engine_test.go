@@ -227,6 +227,8 @@ type waiting struct {
 	consensus.BlockBuilder
 	validateWaits, buildWaits int
 	reject                    error
+	// heightSkew is added to the height of the headers it builds.
+	heightSkew uint64
 }
 
 func (w *waiting) ValidateProposal(parent, leaf *types.Leaf, p *types.Payload, now time.Time) error {
@@ -245,7 +247,9 @@ func (w *waiting) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pa
 		w.buildWaits--
 		return types.Header{}, types.Payload{}, fmt.Errorf("waiting for deposits: %w", consensus.ErrNotYet)
 	}
-	return w.BlockBuilder.BuildBlock(req)
+	h, p, err := w.BlockBuilder.BuildBlock(req)
+	h.Height += w.heightSkew
+	return h, p, err
 }
 
 func (h *harness) engineWith(i int, w *waiting) *consensus.Engine {
@@ -320,5 +324,21 @@ func TestRejectedProposalIsCounted(t *testing.T) {
 	replica.Step(1, prop)
 	if n := votes(replica.Ready()); n != 0 || replica.Stats().RejectedProposals != 1 {
 		t.Fatalf("%d votes, %d rejections; want 0 and 1", n, replica.Stats().RejectedProposals)
+	}
+}
+
+// A proposal whose header cannot extend its known parent (a height that
+// skips) is dropped as invalid before anything is persisted or voted.
+func TestProposalCheckedBeforePersisting(t *testing.T) {
+	h := newHarness(t, 4)
+	leader := h.engineWith(1, &waiting{heightSkew: 5})
+	leader.Tick(h.now.Add(20 * time.Millisecond))
+	prop := proposals(leader.Ready())[0]
+	replica := h.engine(3, nil)
+	replica.Step(1, prop)
+	r := replica.Ready()
+	if len(r.Proposals) != 0 || votes(r) != 0 || replica.Stats().InvalidMessages != 1 {
+		t.Fatalf("asked to persist %d proposals, sent %d votes, counted %d invalid messages; want 0, 0 and 1",
+			len(r.Proposals), votes(r), replica.Stats().InvalidMessages)
 	}
 }
