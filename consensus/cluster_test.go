@@ -42,11 +42,17 @@ var clusterConfig = consensus.Config{
 
 func newCluster(t testing.TB, n int) *cluster {
 	t.Helper()
+	return newClusterWith(t, n, clusterConfig)
+}
+
+// newClusterWith is newCluster with other consensus parameters.
+func newClusterWith(t testing.TB, n int, cfg consensus.Config) *cluster {
+	t.Helper()
 	h := newHarness(t, n)
 	c := &cluster{t: t, h: h, now: h.now}
 	for i := range n {
 		e, err := consensus.New(consensus.Params{
-			Config:     clusterConfig,
+			Config:     cfg,
 			StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
 			Validator: emptyApp{h.rules}, Builder: emptyApp{h.rules},
 			Now: h.now,

@@ -647,7 +647,20 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		return nil // stale; not invalid
 	}
 	if uint64(v) > uint64(e.view)+e.cfg.MaxViewsAhead {
-		return fmt.Errorf("%w: proposal for view %d, %d views ahead of %d", ErrInvalidMessage, v, v-e.view, e.view)
+		// Too far ahead to keep, but its certificate proves the network
+		// reached its view: a QC is self-authenticating, so the node moves
+		// there now rather than after its own timers (docs/protocol.md,
+		// "Catch-up"). The proposal itself is dropped.
+		j := &p.Leaf.JustifyQC
+		if j.View <= e.highQC.View {
+			return fmt.Errorf("%w: proposal for view %d, %d views ahead of %d", ErrInvalidMessage, v, v-e.view, e.view)
+		}
+		if err := e.verify.verifyQC(j); err != nil {
+			e.stats.InvalidQCs++
+			return err
+		}
+		e.onQC(j, from)
+		return nil
 	}
 	commit := p.Leaf.Commit()
 	if err := e.verify.verifySingle(kindProposal, v, commit, uint32(e.leader(v)), p.Signature); err != nil {

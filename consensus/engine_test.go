@@ -342,3 +342,35 @@ func TestProposalCheckedBeforePersisting(t *testing.T) {
 			len(r.Proposals), votes(r), replica.Stats().InvalidMessages)
 	}
 }
+
+// A node far behind that receives a proposal too far ahead to keep still
+// moves to the view its certificate proves (certificates are always
+// processed), instead of waiting for its own timers.
+func TestFarAheadProposalCertificateMovesTheView(t *testing.T) {
+	cfg := clusterConfig
+	cfg.MaxViewsAhead = 5
+	c := newClusterWith(t, 4, cfg)
+	c.drop = func(env envelope) bool { return env.to == 3 }
+	if _, ok := c.runUntil(10*time.Second, func() bool { return c.engines[0].View() >= 20 }); !ok {
+		t.Fatalf("views %v: the three connected nodes did not reach view 20", c.views())
+	}
+	var far *consensus.Proposal
+	var from int
+	for _, env := range c.sent {
+		if p, ok := env.m.(*consensus.Proposal); ok && env.to == 3 && (far == nil || p.Leaf.View > far.Leaf.View) {
+			far, from = p, env.from
+		}
+	}
+	behind := c.engines[3].View()
+	if far == nil || uint64(far.Leaf.View) <= uint64(behind)+cfg.MaxViewsAhead {
+		t.Fatalf("no proposal more than %d views ahead of node 3's view %d", cfg.MaxViewsAhead, behind)
+	}
+	c.engines[3].Step(from, far)
+	if r := c.engines[3].Ready(); len(r.Proposals) != 0 {
+		t.Fatalf("the far-ahead proposal was stored (%d proposals)", len(r.Proposals))
+	}
+	if got, want := c.engines[3].View(), far.Leaf.JustifyQC.View+1; got < want {
+		t.Fatalf("node 3 at view %d after a proposal of view %d with a qc of view %d; want at least view %d",
+			got, far.Leaf.View, far.Leaf.JustifyQC.View, want)
+	}
+}
