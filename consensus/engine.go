@@ -135,6 +135,12 @@ type voteSet struct {
 	done    bool
 }
 
+// memberView keys what one member did in one view.
+type memberView struct {
+	view   types.ViewNumber
+	member uint32
+}
+
 type voteKey struct {
 	kind  kind
 	view  types.ViewNumber // view, or round for view sync
@@ -191,6 +197,11 @@ type Engine struct {
 	replied map[replyKey]time.Time
 
 	votes map[voteKey]*voteSet
+	// voteLeaf is the leaf each member's quorum vote of a view named: an
+	// honest member votes for one leaf per view, so a member naming a
+	// second one is refused before any vote set is allocated for it, and
+	// one member can hold at most one vote set per view in the window.
+	voteLeaf map[memberView]types.Commitment
 	vs    viewSync
 	// vsVoted holds the view-sync votes cast in the current attempt;
 	// vsFormed, as relay, the highest certificate formed per round and relay.
@@ -245,7 +256,7 @@ func New(p Params) (*Engine, error) {
 		now:    p.Now,
 		leaves: make(map[types.Commitment]*entry), byView: make(map[types.ViewNumber]types.Commitment),
 		ownProps: make(map[types.ViewNumber]*Proposal), pendingQC: make(map[types.Commitment]*types.QuorumCertificate),
-		replied: make(map[replyKey]time.Time), votes: make(map[voteKey]*voteSet),
+		replied: make(map[replyKey]time.Time), votes: make(map[voteKey]*voteSet), voteLeaf: make(map[memberView]types.Commitment),
 		vsVoted: make(map[voteKey]bool), vsFormed: make(map[slot]*ViewSyncCert),
 		fetches: make(map[types.Commitment]*fetch),
 		highQC:  gqc,
@@ -481,6 +492,11 @@ func (e *Engine) enterView(v types.ViewNumber) {
 	for k := range e.votes {
 		if k.view+1 < v {
 			delete(e.votes, k)
+		}
+	}
+	for k := range e.voteLeaf {
+		if k.view+1 < v {
+			delete(e.voteLeaf, k)
 		}
 	}
 	for w := range e.ownProps {
@@ -847,6 +863,11 @@ func (e *Engine) onVote(from int, m *Vote) error {
 	if stale, err := e.admitVote(from, m.Signer, "quorum vote", m.View, e.leader(m.View+1)); stale || err != nil {
 		return err
 	}
+	mv := memberView{view: m.View, member: m.Signer}
+	if leaf, voted := e.voteLeaf[mv]; voted && leaf != m.Leaf {
+		return fmt.Errorf("%w: member %d voted for leaf %s and for leaf %s in view %d", ErrInvalidMessage, m.Signer, leaf.Short(), m.Leaf.Short(), m.View)
+	}
+	e.voteLeaf[mv] = m.Leaf
 	k := voteKey{kind: kindQuorumVote, view: m.View, leaf: m.Leaf}
 	set := e.voteSet(k)
 	if set.done || set.signers.Has(int(m.Signer)) {

@@ -3,6 +3,7 @@ package consensus_test
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -372,5 +373,38 @@ func TestFarAheadProposalCertificateMovesTheView(t *testing.T) {
 	if got, want := c.engines[3].View(), far.Leaf.JustifyQC.View+1; got < want {
 		t.Fatalf("node 3 at view %d after a proposal of view %d with a qc of view %d; want at least view %d",
 			got, far.Leaf.View, far.Leaf.JustifyQC.View, want)
+	}
+}
+
+// A member flooding quorum votes for made-up leaves of one view gets one
+// vote set: every vote for a second leaf in the view is refused before
+// anything is allocated for it, and counted invalid. The heap does not
+// grow with the flood.
+func TestVoteFloodForMadeUpLeavesIsBounded(t *testing.T) {
+	h := newHarness(t, 4)
+	collector := h.engine(2, nil) // leader of view 2 collects the votes of view 1
+	sig := h.keys[3].Staking.Sign([]byte("not a vote"))
+	flood := func(n, from int) {
+		for i := range n {
+			var leaf types.Commitment
+			leaf[0], leaf[1], leaf[2] = byte(i), byte(i>>8), byte(from)
+			collector.Step(3, &consensus.Vote{View: 1, Leaf: leaf, Signer: 3, Signature: sig})
+		}
+	}
+	flood(100, 0) // warm up
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 20_000
+	flood(n, 1)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if got := collector.Stats().InvalidMessages; got != 100-1+n {
+		t.Fatalf("%d votes counted invalid, want %d (all but the first)", got, 100-1+n)
+	}
+	// A vote set and its maps take hundreds of bytes: 20,000 of them would
+	// be several MiB. Allow 256 KiB of noise.
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 256<<10 {
+		t.Fatalf("heap grew by %d bytes over %d flooded votes", grew, n)
 	}
 }
