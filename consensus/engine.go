@@ -202,7 +202,7 @@ type Engine struct {
 	// second one is refused before any vote set is allocated for it, and
 	// one member can hold at most one vote set per view in the window.
 	voteLeaf map[memberView]types.Commitment
-	vs    viewSync
+	vs       viewSync
 	// vsVoted holds the view-sync votes cast in the current attempt;
 	// vsFormed, as relay, the highest certificate formed per round and relay.
 	vsVoted  map[voteKey]bool
