@@ -213,12 +213,16 @@ func (e *Engine) Leaf(c types.Commitment) (FetchedLeaf, bool) {
 func ServeFetch(req *FetchRequest, lookup func(types.Commitment) (FetchedLeaf, bool)) *FetchResponse {
 	resp := &FetchResponse{ID: req.ID}
 	c := req.Leaf
+	var size uint64
 	for len(resp.Leaves) < MaxFetchLeaves {
 		l, ok := lookup(c)
 		if !ok {
 			break
 		}
 		if l.Leaf.Height() <= req.StopHeight && len(resp.Leaves) > 0 {
+			break
+		}
+		if size += l.Payload.Size(); size > MaxFetchBytes && len(resp.Leaves) > 0 {
 			break
 		}
 		resp.Leaves = append(resp.Leaves, l)

@@ -184,3 +184,8 @@ func (*FetchResponse) msgType() msgType { return msgFetchResponse }
 
 // MaxFetchLeaves bounds the leaves of one FetchResponse.
 const MaxFetchLeaves = 64
+
+// MaxFetchBytes is the payload bytes ServeFetch puts in one answer: it
+// stops before the leaf that would pass it (but always answers with at
+// least one leaf), so one small request costs a server a bounded reply.
+const MaxFetchBytes = 4 << 20
