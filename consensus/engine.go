@@ -92,7 +92,11 @@ type Stats struct {
 	EmptyBlocksProposed, Proposed uint64
 	ViewSyncs                     uint64
 	FetchRequests                 uint64
-	ViewsDecided                  uint64
+	// FetchesAbandoned counts leaves given up on after every peer was
+	// asked fetchRounds times without an answer (docs/protocol.md,
+	// "Catch-up"); a later certificate naming the leaf asks again.
+	FetchesAbandoned uint64
+	ViewsDecided     uint64
 }
 
 // Params configures a new Engine.
@@ -153,6 +157,7 @@ type fetch struct {
 	peer       int
 	deadline   time.Time
 	stopHeight uint64
+	tries      int
 }
 
 // Engine is the consensus state machine. It is not safe for concurrent use;
@@ -209,7 +214,10 @@ type Engine struct {
 	vsFormed map[slot]*ViewSyncCert
 
 	fetches map[types.Commitment]*fetch
-	fetchID uint64
+	// abandoned are leaves no peer answered for (see retryFetch): not
+	// asked for again until a peer's message names them.
+	abandoned map[types.Commitment]bool
+	fetchID   uint64
 
 	// retryAt is when to ask the application again after it answered
 	// ErrNotYet (for a vote: waitingVote names the proposal); zero when
@@ -258,8 +266,8 @@ func New(p Params) (*Engine, error) {
 		ownProps: make(map[types.ViewNumber]*Proposal), pendingQC: make(map[types.Commitment]*types.QuorumCertificate),
 		replied: make(map[replyKey]time.Time), votes: make(map[voteKey]*voteSet), voteLeaf: make(map[memberView]types.Commitment),
 		vsVoted: make(map[voteKey]bool), vsFormed: make(map[slot]*ViewSyncCert),
-		fetches: make(map[types.Commitment]*fetch),
-		highQC:  gqc,
+		fetches: make(map[types.Commitment]*fetch), abandoned: make(map[types.Commitment]bool),
+		highQC: gqc,
 	}
 	e.anchor = gen
 	e.leaves[gen.commit] = gen
@@ -647,8 +655,7 @@ func (e *Engine) decide(g *entry, from int) {
 			delete(e.pendingQC, c)
 		}
 	}
-	for c, f := range e.fetches {
-		_ = f
+	for c := range e.fetches {
 		if _, ok := e.leaves[c]; ok {
 			delete(e.fetches, c)
 		}

@@ -408,3 +408,38 @@ func TestVoteFloodForMadeUpLeavesIsBounded(t *testing.T) {
 		t.Fatalf("heap grew by %d bytes over %d flooded votes", grew, n)
 	}
 }
+
+// A leaf no peer answers for is asked for a bounded number of times (every
+// peer fetchRounds times), not once per fetch timeout forever.
+func TestFetchForALeafNobodyHoldsIsBounded(t *testing.T) {
+	c := newCluster(t, 4)
+	c.drop = func(env envelope) bool { return env.to == 3 }
+	if _, ok := c.runUntil(10*time.Second, func() bool { return c.engines[0].View() >= 10 }); !ok {
+		t.Fatalf("views %v: no progress", c.views())
+	}
+	var latest *consensus.Proposal
+	from := 0
+	for _, env := range c.sent {
+		if p, ok := env.m.(*consensus.Proposal); ok && env.to == 3 && (latest == nil || p.Leaf.View > latest.Leaf.View) {
+			latest, from = p, env.from
+		}
+	}
+	// From now on nobody answers node 3: it learns of leaves it cannot get.
+	c.drop = func(envelope) bool { return true }
+	mark := len(c.sent)
+	c.engines[3].Step(from, latest)
+	c.collect(3)
+	c.run(60 * time.Second)
+	requests := 0
+	for _, env := range c.sent[mark:] {
+		if _, ok := env.m.(*consensus.FetchRequest); ok && env.from == 3 {
+			requests++
+		}
+	}
+	// A few distinct leaves, each asked of 3 peers twice; 60 s at a fetch
+	// timeout of 100 ms would be 600 requests a leaf.
+	if requests == 0 || requests > 30 || c.engines[3].Stats().FetchesAbandoned == 0 {
+		t.Fatalf("node 3 sent %d fetch requests in 60 s and abandoned %d fetches; want 1 to 30 and at least 1",
+			requests, c.engines[3].Stats().FetchesAbandoned)
+	}
+}

@@ -18,6 +18,12 @@ func (e *Engine) fetch(c types.Commitment, hint int) {
 	if _, have := e.leaves[c]; have {
 		return
 	}
+	if e.abandoned[c] {
+		if hint < 0 || hint == e.self {
+			return // given up on; only a peer's new message revives it
+		}
+		delete(e.abandoned, c)
+	}
 	peer := hint
 	if peer < 0 || peer == e.self {
 		peer = e.nextPeer(e.self)
@@ -59,9 +65,27 @@ func (e *Engine) retryDueFetches() {
 	}
 }
 
+// fetchRounds is how many times a fetch asks every peer before it gives
+// up: a leaf nobody answers for is not asked for forever.
+const fetchRounds = 2
+
+// maxAbandoned bounds the leaves remembered as given up on.
+const maxAbandoned = 1024
+
 func (e *Engine) retryFetch(c types.Commitment, f *fetch) {
 	if _, have := e.leaves[c]; have {
 		delete(e.fetches, c)
+		return
+	}
+	if f.tries++; f.tries >= fetchRounds*max(e.table.Len()-1, 1) {
+		delete(e.fetches, c)
+		if len(e.abandoned) >= maxAbandoned {
+			clear(e.abandoned)
+		}
+		e.abandoned[c] = true
+		e.stats.FetchesAbandoned++
+		e.log.Warn("no peer answered for a missing leaf; giving up until a certificate names it again",
+			"leaf", c.Short(), "requests", f.tries)
 		return
 	}
 	f.peer = e.nextPeer(f.peer)

@@ -219,21 +219,29 @@ func (n *Network) start(i int) error {
 }
 
 // chainState asks the running nodes other than i for their chain state,
-// for node i's state catchup.
+// for node i's state catchup, and returns the most recent answer.
 func (n *Network) chainState(ctx context.Context, i int) (types.Block, []byte, error) {
-	errs := []error{fmt.Errorf("nodetest: no running peer of node %d", i)}
+	errs := []error{fmt.Errorf("nodetest: no running peer of node %d answered", i)}
+	var best types.Block
+	var bestData []byte
 	for j := range n.Keys {
 		nd := n.Node(j)
 		if j == i || nd == nil {
 			continue
 		}
 		b, data, err := nd.ChainState(ctx)
-		if err == nil {
-			return b, data, nil
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		errs = append(errs, err)
+		if bestData == nil || b.Height() > best.Height() {
+			best, bestData = b, data
+		}
 	}
-	return types.Block{}, nil, errors.Join(errs...)
+	if bestData == nil {
+		return types.Block{}, nil, errors.Join(errs...)
+	}
+	return best, bestData, nil
 }
 
 // Stop stops every node. It runs at test cleanup; calling it earlier is fine.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gospresso/gospresso/chain/state"
 	"github.com/gospresso/gospresso/types"
@@ -17,6 +18,13 @@ import (
 // the state's roots against the certified header.
 type StateSource func(ctx context.Context) (types.Block, []byte, error)
 
+// catchupAttempts and catchupRetry bound how long catchupState waits for a
+// peer whose state is behind this node's last decided block.
+const (
+	catchupAttempts = 20
+	catchupRetry    = 100 * time.Millisecond
+)
+
 // ErrCatchup marks a peer's chain state that failed the checks of
 // catchupState.
 var ErrCatchup = errors.New("replica: state catchup")
@@ -25,9 +33,24 @@ var ErrCatchup = errors.New("replica: state catchup")
 // be certified by a quorum of the stake table, at or above last (and equal
 // to it at its height), and the state's roots must be b's header roots.
 func catchupState(ctx context.Context, setup *Setup, src StateSource, last types.Block) (*types.Block, *state.State, error) {
-	b, data, err := src(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: fetch: %w", ErrCatchup, err)
+	// Peers may not have applied this node's last decided block yet: ask
+	// again a few times, a little later, before giving up.
+	var b types.Block
+	var data []byte
+	for attempt := 0; ; attempt++ {
+		var err error
+		b, data, err = src(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: fetch: %w", ErrCatchup, err)
+		}
+		if b.Height() >= last.Height() || attempt >= catchupAttempts {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("%w: waiting for a peer at height %d: %w", ErrCatchup, last.Height(), ctx.Err())
+		case <-time.After(catchupRetry):
+		}
 	}
 	c := b.Leaf.Commit()
 	if b.QC.Leaf != c {
