@@ -64,6 +64,9 @@ func newMetrics(n *Node) (*metrics, error) {
 	counter("invalid_messages", "Consensus messages dropped as invalid.", func(s snapshot) float64 { return float64(s.InvalidMessages) })
 	counter("view_syncs", "View-sync rounds this node started.", func(s snapshot) float64 { return float64(s.ViewSyncs) })
 	counter("fetch_requests", "Requests for missing leaves sent to peers.", func(s snapshot) float64 { return float64(s.FetchRequests) })
+	counter("fetch_requests_refused", "Requests for missing leaves not answered: over a member's rate, or the rate all observers share.", func(s snapshot) float64 {
+		return float64(s.FetchRequestsRefused)
+	})
 	m.collectors = append(m.collectors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: "last_decided_time", Help: "Unix time of the last decide."}, func() float64 {
 			m.mu.Lock()

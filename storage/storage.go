@@ -30,7 +30,46 @@ var (
 	// without the query module) on a store that keeps history, which would
 	// delete that history.
 	ErrModeMismatch = errors.New("storage: store mode mismatch")
+	// ErrGenesisMismatch is returned by GenesisBinder.BindGenesis when the
+	// store is bound to another genesis: it holds another network's chain.
+	ErrGenesisMismatch = errors.New("storage: the store belongs to another network (genesis mismatch)")
 )
+
+// GenesisBinder is implemented by stores that keep the identity of the
+// network they hold (the genesis commitment every signature binds) in their
+// own metadata, apart from the blocks, so that a store whose block 0 was
+// pruned (or never kept, in consensus-only mode) is still recognised as
+// another network's. Every backend in this repository implements it;
+// reset-storage wipes the identity with the rest.
+type GenesisBinder interface {
+	// BindGenesis records commitment as the store's genesis identity when
+	// none is recorded (durably, before it returns), and returns nil when
+	// the recorded one equals it. When another is recorded it changes
+	// nothing and returns a *GenesisMismatchError (wrapping
+	// ErrGenesisMismatch) naming both.
+	BindGenesis(ctx context.Context, commitment [32]byte) error
+}
+
+// GenesisMismatchError is the error of BindGenesis for a store bound to
+// another genesis. It wraps ErrGenesisMismatch.
+type GenesisMismatchError struct {
+	// Store names the store (a path or a database target), for the message.
+	Store string
+	// Stored is the genesis commitment the store is bound to, Want the one
+	// BindGenesis was given.
+	Stored, Want [32]byte
+}
+
+func (e *GenesisMismatchError) Error() string {
+	where := ""
+	if e.Store != "" {
+		where = " " + e.Store
+	}
+	return fmt.Sprintf("%v: the store%s is bound to genesis %x, not %x", ErrGenesisMismatch, where, e.Stored, e.Want)
+}
+
+// Unwrap returns ErrGenesisMismatch.
+func (e *GenesisMismatchError) Unwrap() error { return ErrGenesisMismatch }
 
 // RefuseHistory returns an error wrapping ErrModeMismatch when st keeps any
 // decided block below its last one. Backends call it when opened in

@@ -32,12 +32,44 @@ func save(ctx context.Context, st storage.ConsensusStore, rd *consensus.Ready) e
 	return nil
 }
 
+// bindGenesis binds a store that keeps its genesis identity
+// (storage.GenesisBinder) to this network's genesis commitment, mapping a
+// store bound to another to ErrForeignStore.
+func bindGenesis(ctx context.Context, st Store, commitment [32]byte) error {
+	g, ok := st.(storage.GenesisBinder)
+	if !ok {
+		return nil
+	}
+	err := g.BindGenesis(ctx, commitment)
+	var me *storage.GenesisMismatchError
+	switch {
+	case errors.As(err, &me):
+		return fmt.Errorf("%w (%s: genesis %x, this node's genesis %x); %s", ErrForeignStore, me.Store, me.Stored, commitment, fixForeign)
+	case errors.Is(err, storage.ErrGenesisMismatch):
+		return fmt.Errorf("%w (this node's genesis %x): %v; %s", ErrForeignStore, commitment, err, fixForeign)
+	case err != nil:
+		return fmt.Errorf("replica: bind the store to the genesis: %w", err)
+	}
+	return nil
+}
+
+// fixForeign tells how to start a node whose store is another network's.
+const fixForeign = "start the node on a fresh storage path, or wipe this one with `utils reset-storage`"
+
 // load returns the state an engine resumes from and the last decided block.
 // A new store gets the genesis block and a nil state (start at genesis).
-func load(ctx context.Context, st Store, genesis types.Block) (*consensus.State, types.Block, error) {
+// A store that keeps its genesis identity is bound to commitment, the
+// genesis commitment of this network, before anything is written (a store
+// written before the identity existed is bound once its block 0, when
+// kept, is found to be this network's); one bound to another is refused
+// with ErrForeignStore.
+func load(ctx context.Context, st Store, genesis types.Block, commitment [32]byte) (*consensus.State, types.Block, error) {
 	last, err := st.LastDecided(ctx)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
+		if err := bindGenesis(ctx, st, commitment); err != nil {
+			return nil, types.Block{}, err
+		}
 		if err := st.SaveDecided(ctx, []types.Block{genesis}); err != nil {
 			return nil, types.Block{}, fmt.Errorf("replica: store genesis block: %w", err)
 		}
@@ -48,7 +80,11 @@ func load(ctx context.Context, st Store, genesis types.Block) (*consensus.State,
 	// A consensus-only store keeps only its last block; where block 0 is
 	// kept, it must be this network's.
 	if b0, err := st.BlockByHeight(ctx, 0); err == nil && b0.Leaf.Commit() != genesis.Leaf.Commit() {
-		return nil, types.Block{}, ErrForeignStore
+		return nil, types.Block{}, fmt.Errorf("%w (its block 0, leaf %s, is not this node's genesis block, leaf %s); %s",
+			ErrForeignStore, b0.Leaf.Commit().Short(), genesis.Leaf.Commit().Short(), fixForeign)
+	}
+	if err := bindGenesis(ctx, st, commitment); err != nil {
+		return nil, types.Block{}, err
 	}
 	safety, err := st.LoadSafety(ctx)
 	noSafety := errors.Is(err, storage.ErrNotFound)

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/keys"
@@ -23,8 +25,10 @@ var (
 	// replica does nothing more.
 	ErrHalted = errors.New("replica: halted")
 	// ErrForeignStore is returned when a store holds another network's
-	// chain (its genesis block differs).
-	ErrForeignStore = errors.New("replica: the store holds another network's chain (genesis block differs)")
+	// chain: its block 0 differs from the genesis block, or it is bound to
+	// another genesis commitment (storage.GenesisBinder), which catches a
+	// store whose block 0 is pruned or, consensus-only, never kept.
+	ErrForeignStore = errors.New("replica: the store belongs to another network")
 )
 
 // Store is what a replica needs of its store: consensus persistence and the
@@ -99,7 +103,21 @@ type Stats struct {
 	consensus.Stats
 	// InvalidFrames counts messages that could not be decoded.
 	InvalidFrames uint64
+	// FetchRequestsRefused counts requests for leaves not answered: over
+	// a member's rate (FetchRate), or over the rate all senders outside the
+	// stake table share.
+	FetchRequestsRefused uint64
 }
+
+// FetchRate and FetchBurst bound the requests for missing leaves a replica
+// answers per member, and for all observers together: FetchRate a second
+// on average, FetchBurst at once.
+// A catching-up peer asks about once per fetch timeout per missing chain;
+// a peer asking faster is refused and counted.
+const (
+	FetchRate  = 20
+	FetchBurst = 40
+)
 
 // Replica is the single-threaded core of a node (see the package
 // documentation). Only Submit and Pending may be called concurrently with
@@ -117,6 +135,8 @@ type Replica struct {
 	stats     Stats
 	height    uint64 // height of the last decided block
 	ledger    *chain.Ledger
+	// fetchLimits rate-limits the fetch requests answered, per member.
+	fetchLimits map[int]*rate.Limiter
 	// states keeps the chain-state snapshot (nil when the store cannot);
 	// savedHeight is the height of the last one saved.
 	states      storage.StateStore
@@ -141,7 +161,7 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	restore, last, err := load(ctx, cfg.Store, cfg.Setup.GenesisBlock)
+	restore, last, err := load(ctx, cfg.Store, cfg.Setup.GenesisBlock, cfg.Setup.Commitment)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +241,10 @@ func (r *Replica) Deliver(ctx context.Context, from int, data []byte, now time.T
 		return nil, r.apply(ctx)
 	}
 	if req, ok := f.Consensus.(*consensus.FetchRequest); ok {
+		if !r.fetchAllowed(from, now) {
+			r.stats.FetchRequestsRefused++
+			return nil, nil
+		}
 		return r.serveFetch(ctx, req), nil
 	}
 	r.engine.Tick(now)
@@ -293,6 +317,23 @@ func (r *Replica) Self() int { return r.engine.Self() }
 
 // serveFetch answers a request for missing leaves from the engine's
 // undecided leaves and the decided chain in the store.
+// fetchAllowed reports whether a request for leaves from member from at
+// now is answered: within FetchRate and FetchBurst for each member, and
+// for all senders outside the stake table (observers, -1) together, so
+// observers can follow the chain but cannot cost more than one member.
+func (r *Replica) fetchAllowed(from int, now time.Time) bool {
+	from = max(from, -1)
+	if r.fetchLimits == nil {
+		r.fetchLimits = make(map[int]*rate.Limiter)
+	}
+	lim, ok := r.fetchLimits[from]
+	if !ok {
+		lim = rate.NewLimiter(FetchRate, FetchBurst)
+		r.fetchLimits[from] = lim
+	}
+	return lim.AllowN(now, 1)
+}
+
 func (r *Replica) serveFetch(ctx context.Context, req *consensus.FetchRequest) []byte {
 	resp := consensus.ServeFetch(req, func(c types.Commitment) (consensus.FetchedLeaf, bool) {
 		if l, ok := r.engine.Leaf(c); ok {

@@ -384,3 +384,45 @@ func TestWritesOfAReadyCompleteAndInOrder(t *testing.T) {
 		}
 	}
 }
+
+// Requests for missing leaves are answered within FetchRate and FetchBurst
+// per member, and for all observers together: a member asking as fast as
+// it can gets FetchBurst answers at one instant, the rest are refused and
+// counted, and observers share one such allowance.
+func TestFetchServedToMembersWithinRate(t *testing.T) {
+	s := newSolo(t)
+	s.runTo(3)
+	last, err := s.store.LastDecided(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := replica.EncodeMessage(&consensus.FetchRequest{ID: 1, Leaf: last.Leaf.Commit()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(from int) bool {
+		answer, err := s.r.Deliver(t.Context(), from, req, s.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return answer != nil
+	}
+	for _, from := range []int{0, -1} {
+		answered := 0
+		for range 1000 {
+			if ask(from) {
+				answered++
+			}
+		}
+		if answered != replica.FetchBurst {
+			t.Fatalf("from %d: %d of 1,000 requests at one instant answered, want FetchBurst (%d)", from, answered, replica.FetchBurst)
+		}
+	}
+	if got := s.r.Stats().FetchRequestsRefused; got != 2*(1000-replica.FetchBurst) {
+		t.Fatalf("%d requests counted refused, want %d", got, 2*(1000-replica.FetchBurst))
+	}
+	s.now = s.now.Add(time.Second)
+	if !ask(0) {
+		t.Fatal("a request a second later was refused")
+	}
+}

@@ -108,6 +108,9 @@ type Store struct {
 	stateHeight uint64
 	hasState    bool
 
+	// genesisMu serializes BindGenesis.
+	genesisMu sync.Mutex
+
 	// writeMu serializes SaveDecided; the fields after it belong to the
 	// writer.
 	writeMu  sync.Mutex
@@ -184,6 +187,9 @@ func (s *Store) load(ctx context.Context) error {
 		return err
 	}
 	if err := s.loadState(); err != nil {
+		return err
+	}
+	if err := removeStale(filepath.Join(s.dir, genesisName) + swpSuffix); err != nil {
 		return err
 	}
 	if s.cfg.consensusOnly {
@@ -676,6 +682,8 @@ func (s *Store) Close() error {
 	defer s.safetyMu.Unlock()
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
+	s.genesisMu.Lock()
+	defer s.genesisMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {

@@ -32,6 +32,9 @@ type Store struct {
 	state       []byte
 	stateHeight uint64
 	hasState    bool
+	// genesis is the bound genesis identity (storage.GenesisBinder), nil
+	// before the first BindGenesis.
+	genesis *[32]byte
 
 	byLeaf    map[types.Commitment]uint64
 	byHash    map[types.Commitment]uint64

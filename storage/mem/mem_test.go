@@ -117,3 +117,16 @@ func TestStateReopen(t *testing.T) {
 		return st, nil
 	})
 }
+
+// The genesis identity stays with the value across Close and Reopen.
+func TestGenesisReopen(t *testing.T) {
+	var st *mem.Store
+	storagetest.RunGenesisReopen(t, func(context.Context) (storage.Store, error) {
+		if st == nil {
+			st = mem.New()
+		} else {
+			st.Reopen()
+		}
+		return st, nil
+	})
+}

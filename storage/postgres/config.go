@@ -27,9 +27,12 @@ var (
 	// build does not know).
 	ErrSchemaVersion = errors.New("postgres: schema is newer than this build")
 	// ErrLockLost is returned by writes after the connection holding the
-	// store's advisory lock was lost: another process may own the schema
-	// now, so the store refuses to write. It comes wrapped together with
-	// storage.ErrLocked. Close the store and open it again.
+	// store's advisory lock was lost and, on reconnecting, another session
+	// held the lock: another process took the store while this one's
+	// connection was down, so the store refuses to write from then on. It
+	// comes wrapped together with storage.ErrLocked. (A lost connection
+	// with no other owner is reconnected and the lock taken again; see
+	// WithReconnectWindow and ErrConnectionLost.)
 	ErrLockLost = errors.New("postgres: advisory lock lost")
 	// ErrOutOfRange is returned for a height, view or timestamp above
 	// 2^63-1, which a Postgres BIGINT column cannot hold.

@@ -40,20 +40,7 @@ func (s *Store) SaveSafety(ctx context.Context, st types.SafetyState) error {
 	if err != nil {
 		return fmt.Errorf("postgres: save safety state: %w", err)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	var held bool
-	err = s.poolRow(ctx, "save_safety", append(s.lockArgs(), data), &held)
-	if err != nil {
-		return s.fail(ctx, "save safety state", err)
-	}
-	if !held {
-		return s.lostLock("save safety state")
-	}
-	return nil
+	return s.writeStatement(ctx, "save safety state", "save_safety", data)
 }
 
 // SaveProposal implements storage.ConsensusStore. Saving the same bytes for
@@ -67,20 +54,7 @@ func (s *Store) SaveProposal(ctx context.Context, p storage.StoredProposal) erro
 		data = []byte{}
 	}
 	sum := sha256.Sum256(data)
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	var held bool
-	err := s.poolRow(ctx, "save_proposal", append(s.lockArgs(), int64(p.View), sum[:], data), &held)
-	if err != nil {
-		return s.fail(ctx, "save proposal", err)
-	}
-	if !held {
-		return s.lostLock("save proposal")
-	}
-	return nil
+	return s.writeStatement(ctx, "save proposal", "save_proposal", int64(p.View), sum[:], data)
 }
 
 // LoadProposals implements storage.ConsensusStore: view order, and within a

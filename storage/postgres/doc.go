@@ -21,9 +21,13 @@
 //     schema, from this process or another, fails with an error wrapping
 //     storage.ErrLocked ([WithLockTimeout] makes it wait instead, for a
 //     restart racing the server's clean-up of a killed predecessor). Every
-//     write checks in its own transaction that the lock is still held, so a
-//     store whose lock connection died (server restart, network cut) fails
-//     its writes with [ErrLockLost] instead of racing a new owner.
+//     write checks in its own transaction that the lock is still held. When
+//     the lock connection died (server restart, network cut, a killed
+//     backend), the store reconnects and takes the lock again, within
+//     [WithReconnectWindow], and the write goes on; if another session
+//     took the lock meanwhile, writes fail with [ErrLockLost] (wrapping
+//     storage.ErrLocked) instead of racing the new owner, and if the
+//     server stays unreachable with [ErrConnectionLost].
 //   - Migrations are applied in one transaction and recorded in the
 //     migrations table (version, name, applied_at); reopening applies only
 //     what is missing, and a schema newer than this build is refused with

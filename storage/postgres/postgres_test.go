@@ -192,50 +192,6 @@ func TestLockChild(t *testing.T) {
 	}
 }
 
-func TestLockLost(t *testing.T) {
-	cfg := testConfig(t)
-	s := openStore(t, cfg)
-	ctx := t.Context()
-	admin := adminDB(t, cfg.URI)
-	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, "SELECT pg_terminate_backend($1)", s.lockPID); err != nil {
-		t.Fatal(err)
-	}
-	// The session ends asynchronously after the signal.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := s.SaveSafety(ctx, types.SafetyState{View: 3})
-		if errors.Is(err, ErrLockLost) && errors.Is(err, storage.ErrLocked) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("save safety after the lock connection died: %v, want ErrLockLost", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	chain := storagetest.Chain(1, 0, 0)
-	if err := s.SaveDecided(ctx, chain); !errors.Is(err, ErrLockLost) {
-		t.Errorf("save decided: %v, want ErrLockLost", err)
-	}
-	if err := s.SaveProposal(ctx, storage.StoredProposal{View: 1, Data: []byte{1}}); !errors.Is(err, ErrLockLost) {
-		t.Errorf("save proposal: %v, want ErrLockLost", err)
-	}
-	if err := s.PruneBefore(ctx, 1); !errors.Is(err, ErrLockLost) {
-		t.Errorf("prune: %v, want ErrLockLost", err)
-	}
-	// Reads still work; another store may take the schema over.
-	if _, err := s.LoadSafety(ctx); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("load safety: %v", err)
-	}
-	s2 := openStore(t, cfg, WithLockTimeout(5*time.Second))
-	if err := s2.SaveDecided(ctx, chain); err != nil {
-		t.Errorf("new owner: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("close after the lock was lost: %v", err)
-	}
-}
-
 func TestMigrations(t *testing.T) {
 	cfg := testConfig(t)
 	ctx := t.Context()

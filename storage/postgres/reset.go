@@ -15,7 +15,7 @@ import (
 // migrations table), which Reset drops from the public schema.
 var storeTables = []string{
 	"migrations", "header", "leaf", "payload", "transactions", "namespace",
-	"pruned_height", "live_size", "safety", "proposals", "chain_state",
+	"pruned_height", "live_size", "safety", "proposals", "chain_state", "genesis",
 }
 
 // Reset deletes everything the store keeps in cfg's schema, for

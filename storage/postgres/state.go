@@ -22,20 +22,7 @@ func (s *Store) SaveState(ctx context.Context, height uint64, data []byte) error
 	if data == nil {
 		data = []byte{}
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	var held bool
-	err := s.poolRow(ctx, "save_state", append(s.lockArgs(), int64(height), data), &held)
-	if err != nil {
-		return s.fail(ctx, "save state", err)
-	}
-	if !held {
-		return s.lostLock("save state")
-	}
-	return nil
+	return s.writeStatement(ctx, "save state", "save_state", int64(height), data)
 }
 
 // LoadState implements storage.StateStore.

@@ -42,7 +42,7 @@ func (s *Store) SaveDecided(ctx context.Context, blocks []types.Block) error {
 		if errors.Is(err, storage.ErrConflict) || errors.Is(err, ErrCorrupt) {
 			return fmt.Errorf("sqlite: save decided: %w", err)
 		}
-		return fail(ctx, "save decided", err)
+		return s.fail(ctx, "save decided", err)
 	}
 	return nil
 }
@@ -191,7 +191,7 @@ func (s *Store) prunedHeight(ctx context.Context) (uint64, bool, error) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fail(ctx, "read pruned height", err)
+		return 0, false, s.fail(ctx, "read pruned height", err)
 	}
 	return uint64(h), true, nil
 }
@@ -227,7 +227,7 @@ func (s *Store) oneBlock(ctx context.Context, op string, st *sql.Stmt, notFound 
 		if errors.Is(err, ErrCorrupt) {
 			return types.Block{}, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
-		return types.Block{}, fail(ctx, op, err)
+		return types.Block{}, s.fail(ctx, op, err)
 	}
 	return b, nil
 }
@@ -274,7 +274,7 @@ func (s *Store) TransactionByHash(ctx context.Context, c types.Commitment) (stor
 		return storage.TxLocation{}, fmt.Errorf("sqlite: transaction %s: %w", c.Short(), storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.TxLocation{}, fail(ctx, "transaction by hash", err)
+		return storage.TxLocation{}, s.fail(ctx, "transaction by hash", err)
 	}
 	return storage.TxLocation{Height: uint64(h), Index: uint64(idx)}, nil
 }
@@ -300,7 +300,7 @@ func (s *Store) BlockHeight(ctx context.Context) (uint64, error) {
 // bounds reads the lowest and highest stored heights.
 func (s *Store) bounds(ctx context.Context) (lo, hi sql.NullInt64, err error) {
 	if err := s.rs.bounds.QueryRowContext(ctx).Scan(&lo, &hi); err != nil {
-		return lo, hi, fail(ctx, "read stored heights", err)
+		return lo, hi, s.fail(ctx, "read stored heights", err)
 	}
 	return lo, hi, nil
 }

@@ -18,6 +18,9 @@ import (
 func (s *Store) write(ctx context.Context, f func(*sql.Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if err := s.checkFile(); err != nil {
+		return err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -28,6 +31,10 @@ func (s *Store) write(ctx context.Context, f func(*sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	// A file deleted during the transaction took the commit with it.
+	if err := s.checkFile(); err != nil {
+		return err
 	}
 	s.ck.notify()
 	return nil
@@ -46,11 +53,11 @@ func (s *Store) LoadSafety(ctx context.Context) (types.SafetyState, error) {
 		return types.SafetyState{}, fmt.Errorf("sqlite: safety state: %w", storage.ErrNotFound)
 	}
 	if err != nil {
-		return types.SafetyState{}, fail(ctx, "load safety", err)
+		return types.SafetyState{}, s.fail(ctx, "load safety", err)
 	}
 	st, err := storagecodec.DecodeSafety(data)
 	if err != nil {
-		return types.SafetyState{}, fmt.Errorf("sqlite: load safety: %w: %w", ErrCorrupt, err)
+		return types.SafetyState{}, fmt.Errorf("sqlite: %s: load safety: %w: %w", s.path, ErrCorrupt, err)
 	}
 	return st, nil
 }
@@ -72,7 +79,7 @@ func (s *Store) SaveSafety(ctx context.Context, st types.SafetyState) error {
 		return err
 	})
 	if err != nil {
-		return fail(ctx, "save safety", err)
+		return s.fail(ctx, "save safety", err)
 	}
 	return nil
 }
@@ -95,7 +102,7 @@ func (s *Store) SaveProposal(ctx context.Context, p storage.StoredProposal) erro
 		return err
 	})
 	if err != nil {
-		return fail(ctx, "save proposal", err)
+		return s.fail(ctx, "save proposal", err)
 	}
 	return nil
 }
@@ -110,7 +117,7 @@ func (s *Store) LoadProposals(ctx context.Context) ([]storage.StoredProposal, er
 	defer done()
 	rows, err := s.rs.loadProposals.QueryContext(ctx)
 	if err != nil {
-		return nil, fail(ctx, "load proposals", err)
+		return nil, s.fail(ctx, "load proposals", err)
 	}
 	defer rows.Close()
 	out := []storage.StoredProposal{}
@@ -120,12 +127,12 @@ func (s *Store) LoadProposals(ctx context.Context) ([]storage.StoredProposal, er
 			data []byte
 		)
 		if err := rows.Scan(&view, &data); err != nil {
-			return nil, fail(ctx, "load proposals", err)
+			return nil, s.fail(ctx, "load proposals", err)
 		}
 		out = append(out, storage.StoredProposal{View: types.ViewNumber(view), Data: nonNil(data)})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fail(ctx, "load proposals", err)
+		return nil, s.fail(ctx, "load proposals", err)
 	}
 	return out, nil
 }

@@ -22,7 +22,7 @@ func (s *Store) PruneBefore(ctx context.Context, height uint64) error {
 	defer done()
 	err = s.write(ctx, func(tx *sql.Tx) error { return s.pruneBefore(ctx, tx, height) })
 	if err != nil {
-		return fail(ctx, fmt.Sprintf("prune before %d", height), err)
+		return s.fail(ctx, fmt.Sprintf("prune before %d", height), err)
 	}
 	return nil
 }
@@ -72,7 +72,7 @@ func (s *Store) ResetPrunedHeight(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return fail(ctx, "reset pruned height", err)
+		return s.fail(ctx, "reset pruned height", err)
 	}
 	return nil
 }
@@ -88,10 +88,10 @@ func (s *Store) LiveSize(ctx context.Context) (uint64, error) {
 	defer done()
 	var pages, free, size int64
 	if err := s.rs.liveSize.QueryRowContext(ctx).Scan(&pages, &free, &size); err != nil {
-		return 0, fail(ctx, "live size", err)
+		return 0, s.fail(ctx, "live size", err)
 	}
 	if pages < free || size <= 0 {
-		return 0, fmt.Errorf("sqlite: live size: %w: page_count %d, freelist_count %d, page_size %d", ErrCorrupt, pages, free, size)
+		return 0, fmt.Errorf("sqlite: %s: live size: %w: page_count %d, freelist_count %d, page_size %d", s.path, ErrCorrupt, pages, free, size)
 	}
 	return uint64(pages-free) * uint64(size), nil
 }
@@ -110,7 +110,7 @@ func (s *Store) HeightBefore(ctx context.Context, t uint64) (uint64, error) {
 		return 0, fmt.Errorf("sqlite: no block before time %d: %w", t, storage.ErrNotFound)
 	}
 	if err != nil {
-		return 0, fail(ctx, "height before", err)
+		return 0, s.fail(ctx, "height before", err)
 	}
 	return uint64(h), nil
 }

@@ -67,7 +67,7 @@ func (s *Store) BlockRange(ctx context.Context, from, until uint64, limit int) (
 		if errors.Is(err, storage.ErrPruned) || errors.Is(err, ErrCorrupt) {
 			return nil, fmt.Errorf("sqlite: block range: %w", err)
 		}
-		return nil, fail(ctx, "block range", err)
+		return nil, s.fail(ctx, "block range", err)
 	}
 	return out, nil
 }
@@ -98,7 +98,7 @@ func (s *Store) TransactionAt(ctx context.Context, height, index uint64) (types.
 		return types.Transaction{}, s.missing(ctx, height, what)
 	}
 	if err != nil {
-		return types.Transaction{}, fail(ctx, what, err)
+		return types.Transaction{}, s.fail(ctx, what, err)
 	}
 	if offset >= 0 {
 		return types.Transaction{Namespace: uint64(ns), Payload: nonNil(data)}, nil
@@ -111,11 +111,11 @@ func (s *Store) TransactionAt(ctx context.Context, height, index uint64) (types.
 		return types.Transaction{}, s.missing(ctx, height, what)
 	}
 	if err != nil {
-		return types.Transaction{}, fail(ctx, what, err)
+		return types.Transaction{}, s.fail(ctx, what, err)
 	}
 	txs, err := types.Payload{Raw: raw, NsTable: types.NsTable{Bytes: nsTable}}.Transactions()
 	if err != nil || index >= uint64(len(txs)) {
-		return types.Transaction{}, fmt.Errorf("sqlite: %s: %w: the payload does not hold the indexed transaction", what, ErrCorrupt)
+		return types.Transaction{}, fmt.Errorf("sqlite: %s: %s: %w: the payload does not hold the indexed transaction", s.path, what, ErrCorrupt)
 	}
 	return txs[index], nil
 }
@@ -132,19 +132,19 @@ func (s *Store) NamespaceHeights(ctx context.Context, ns uint64, from uint64, li
 	}
 	rows, err := s.rs.namespaceHeights.QueryContext(ctx, int64(ns), clampInt(from), limit)
 	if err != nil {
-		return nil, fail(ctx, "namespace heights", err)
+		return nil, s.fail(ctx, "namespace heights", err)
 	}
 	defer rows.Close()
 	var out []uint64
 	for rows.Next() {
 		var h int64
 		if err := rows.Scan(&h); err != nil {
-			return nil, fail(ctx, "namespace heights", err)
+			return nil, s.fail(ctx, "namespace heights", err)
 		}
 		out = append(out, uint64(h))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fail(ctx, "namespace heights", err)
+		return nil, s.fail(ctx, "namespace heights", err)
 	}
 	return out, nil
 }
@@ -166,13 +166,13 @@ func (s *Store) sums(ctx context.Context, op string, from, until uint64) (txs, s
 		return 0, 0, nil // no block at or above from, or none below until
 	}
 	if err != nil {
-		return 0, 0, fail(ctx, op, err)
+		return 0, 0, s.fail(ctx, op, err)
 	}
 	if uint64(loHeight) >= until {
 		return 0, 0, nil // no block in the range
 	}
 	if hiTxs < loTxs || hiSize < loSize {
-		return 0, 0, fmt.Errorf("sqlite: %s: %w: running totals decrease over [%d, %d)", op, ErrCorrupt, from, until)
+		return 0, 0, fmt.Errorf("sqlite: %s: %s: %w: running totals decrease over [%d, %d)", s.path, op, ErrCorrupt, from, until)
 	}
 	return uint64(hiTxs - loTxs), uint64(hiSize - loSize), nil
 }
@@ -252,7 +252,7 @@ func (s *Store) HeaderWindow(ctx context.Context, start, end uint64, limit int) 
 		if errors.Is(err, ErrCorrupt) {
 			return storage.HeaderWindow{}, fmt.Errorf("sqlite: header window: %w", err)
 		}
-		return storage.HeaderWindow{}, fail(ctx, "header window", err)
+		return storage.HeaderWindow{}, s.fail(ctx, "header window", err)
 	}
 	return w, nil
 }

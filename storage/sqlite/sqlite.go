@@ -38,6 +38,11 @@ var (
 	// ErrCorrupt is returned when a stored row cannot be decoded or
 	// contradicts the rows beside it.
 	ErrCorrupt = errors.New("sqlite: corrupt data")
+	// ErrDatabaseGone is returned by every write once the database file the
+	// store opened is no longer at its path (the file or its directory was
+	// deleted, or another file put in its place): what the store writes
+	// would be lost, so the write fails and the node halts.
+	ErrDatabaseGone = errors.New("sqlite: the database file was deleted or replaced while the store was open")
 )
 
 // Defaults of the connection pool (docs/storage.md, "SQLite").
@@ -166,6 +171,10 @@ type Store struct {
 	closed bool
 
 	lock *os.File
+
+	// ident is the database file as opened, which every write transaction
+	// compares with what is at path (checkFile).
+	ident os.FileInfo
 }
 
 var (
@@ -310,6 +319,27 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	s.rs = rs
 	s.ck = newCheckpointer(ck, s.cfg.logger, s.path, checkpointInterval)
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return err
+	}
+	s.ident = fi
+	return nil
+}
+
+// checkFile returns an error wrapping ErrDatabaseGone, naming the path, when
+// the file at the store's path is no longer the one it opened: SQLite keeps
+// writing to an open file after it is unlinked, and everything written
+// there would be lost. It costs one stat, and runs before and after every
+// write transaction.
+func (s *Store) checkFile() error {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrDatabaseGone, s.path, err)
+	}
+	if !os.SameFile(fi, s.ident) {
+		return fmt.Errorf("%w: %s is another file now", ErrDatabaseGone, s.path)
+	}
 	return nil
 }
 
@@ -381,11 +411,12 @@ func (s *Store) enter(ctx context.Context, op string) (func(), error) {
 	}, nil
 }
 
-// fail wraps a database error with the operation, returning ctx.Err() as
-// such when the context ended.
-func fail(ctx context.Context, op string, err error) error {
+// fail wraps a database error with the database path and the operation
+// (an error of SQLite's, such as "attempt to write a readonly database",
+// names no file), returning ctx.Err() as such when the context ended.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("sqlite: %s: %w (%v)", op, cerr, err)
+		return fmt.Errorf("sqlite: %s: %s: %w (%v)", s.path, op, cerr, err)
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return fmt.Errorf("sqlite: %s: %s: %w", s.path, op, err)
 }

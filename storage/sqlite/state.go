@@ -28,7 +28,7 @@ func (s *Store) SaveState(ctx context.Context, height uint64, data []byte) error
 		return err
 	})
 	if err != nil {
-		return fail(ctx, "save state", err)
+		return s.fail(ctx, "save state", err)
 	}
 	return nil
 }
@@ -49,10 +49,10 @@ func (s *Store) LoadState(ctx context.Context) (uint64, []byte, error) {
 		return 0, nil, fmt.Errorf("sqlite: state snapshot: %w", storage.ErrNotFound)
 	}
 	if err != nil {
-		return 0, nil, fail(ctx, "load state", err)
+		return 0, nil, s.fail(ctx, "load state", err)
 	}
 	if height < 0 {
-		return 0, nil, fmt.Errorf("sqlite: load state: %w: snapshot height %d", ErrCorrupt, height)
+		return 0, nil, fmt.Errorf("sqlite: %s: load state: %w: snapshot height %d", s.path, ErrCorrupt, height)
 	}
 	return uint64(height), nonNil(data), nil
 }

@@ -46,6 +46,10 @@ import (
 //     or cover the stored blocks only. TransactionByHash finds the earliest
 //     inclusion still stored. After ResetPrunedHeight the deleted heights
 //     are missing (ErrNotFound), not pruned.
+//   - GenesisBinder: the first BindGenesis records the identity, the same
+//     one binds again, another is refused (*storage.GenesisMismatchError,
+//     naming both) and changes nothing, pruned blocks or not;
+//     RunGenesisReopen checks that the identity survives a reopen.
 //   - StateStore: LoadState returns exactly the bytes of the SaveState
 //     with the greatest height (the latest of equal ones), 8 MiB and empty
 //     data included; a lower height is ignored without an error; neither
@@ -96,6 +100,14 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 			t.Skip("store does not implement storage.StateStore")
 		}
 		testStateSnapshots(t, st, ss)
+	})
+	t.Run("GenesisBinding", func(t *testing.T) {
+		st := fresh(t)
+		g, ok := st.(storage.GenesisBinder)
+		if !ok {
+			t.Skip("store does not implement storage.GenesisBinder")
+		}
+		testGenesisBinding(t, st, g)
 	})
 	t.Run("Pruner", func(t *testing.T) {
 		if _, ok := fresh(t).(storage.Pruner); !ok {
@@ -950,6 +962,9 @@ func allCalls(ctx context.Context, st storage.Store, blocks []types.Block) map[s
 		errs["HeightBefore"] = second(p.HeightBefore(ctx, GenesisTime+1))
 		errs["FirstHeight"] = second(p.FirstHeight(ctx))
 	}
+	if g, ok := st.(storage.GenesisBinder); ok {
+		errs["BindGenesis"] = g.BindGenesis(ctx, GenesisB)
+	}
 	if ss, ok := st.(storage.StateStore); ok {
 		errs["SaveState"] = ss.SaveState(ctx, 2, []byte("state"))
 		_, _, errs["LoadState"] = ss.LoadState(ctx)
@@ -987,6 +1002,10 @@ func testCanceled(t *testing.T, st storage.Store) {
 	if ss, ok := st.(storage.StateStore); ok {
 		_, _, err := ss.LoadState(t.Context())
 		wantErr(t, "LoadState after a cancelled save", err, storage.ErrNotFound)
+	}
+	if g, ok := st.(storage.GenesisBinder); ok {
+		// The cancelled bind of GenesisB bound nothing.
+		bindGenesis(t, g, GenesisA, "BindGenesis after a cancelled bind")
 	}
 	if p, ok := st.(storage.Pruner); ok {
 		if first, err := p.FirstHeight(t.Context()); err != nil || first != 0 {
