@@ -96,7 +96,12 @@ type Stats struct {
 	// asked fetchRounds times without an answer (docs/protocol.md,
 	// "Catch-up"); a later certificate naming the leaf asks again.
 	FetchesAbandoned uint64
-	ViewsDecided     uint64
+	// BadVoteSignatures counts quorum votes whose signature failed its
+	// single check (their senders are ignored for the rest of the vote
+	// set); SingleVoteChecks counts those single checks, which a failed
+	// aggregate needs only for the votes not already known good.
+	BadVoteSignatures, SingleVoteChecks uint64
+	ViewsDecided                        uint64
 }
 
 // Params configures a new Engine.
@@ -137,6 +142,11 @@ type voteSet struct {
 	high    map[uint32]types.ViewNumber // signed high views (timeout, view sync)
 	highQCs map[uint32]types.QuorumCertificate
 	done    bool
+	// verified are the votes whose signature is known good (a successful
+	// aggregate or single check): a failed aggregate re-checks only the
+	// others. banned are the members that sent a bad signature to this
+	// set: their further votes to it are ignored.
+	verified, banned map[uint32]bool
 }
 
 // memberView keys what one member did in one view.
@@ -877,6 +887,9 @@ func (e *Engine) onVote(from int, m *Vote) error {
 	e.voteLeaf[mv] = m.Leaf
 	k := voteKey{kind: kindQuorumVote, view: m.View, leaf: m.Leaf}
 	set := e.voteSet(k)
+	if set.banned[m.Signer] {
+		return fmt.Errorf("%w: member %d already sent a bad vote signature in view %d", ErrInvalidMessage, m.Signer, m.View)
+	}
 	if set.done || set.signers.Has(int(m.Signer)) {
 		return nil
 	}
@@ -903,7 +916,8 @@ func (e *Engine) voteSet(k voteKey) *voteSet {
 	s, ok := e.votes[k]
 	if !ok {
 		s = &voteSet{signers: types.NewBitmap(e.table.Len()), sigs: make(map[uint32]keys.Signature),
-			high: make(map[uint32]types.ViewNumber), highQCs: make(map[uint32]types.QuorumCertificate)}
+			high: make(map[uint32]types.ViewNumber), highQCs: make(map[uint32]types.QuorumCertificate),
+			verified: make(map[uint32]bool), banned: make(map[uint32]bool)}
 		e.votes[k] = s
 	}
 	return s
@@ -924,14 +938,26 @@ func (e *Engine) aggregateSame(set *voteSet, k kind, view types.ViewNumber, data
 		}
 		agg, err := keys.AggregateSignatures(sigs)
 		if err == nil && keys.VerifyAggregate(pubs, msg, agg) {
+			for _, i := range idx {
+				set.verified[uint32(i)] = true
+			}
 			return agg, true
 		}
-		// Fall back to single checks and drop the bad votes.
+		// Fall back to single checks of the votes not known good, drop the
+		// bad ones and ban their senders from this set.
 		for j, i := range idx {
-			if !pubs[j].Verify(msg, sigs[j]) {
-				e.stats.InvalidMessages++
-				e.dropVote(set, i)
+			if set.verified[uint32(i)] {
+				continue
 			}
+			e.stats.SingleVoteChecks++
+			if pubs[j].Verify(msg, sigs[j]) {
+				set.verified[uint32(i)] = true
+				continue
+			}
+			e.stats.InvalidMessages++
+			e.stats.BadVoteSignatures++
+			set.banned[uint32(i)] = true
+			e.dropVote(set, i)
 		}
 		if !e.table.reaches(set.signers, thr) {
 			return keys.Signature{}, false

@@ -443,3 +443,43 @@ func TestFetchForALeafNobodyHoldsIsBounded(t *testing.T) {
 			requests, c.engines[3].Stats().FetchesAbandoned)
 	}
 }
+
+// One bad vote signature at the threshold costs single checks of the votes
+// not yet known good, once: its sender is then ignored for that vote set,
+// so repeating it costs nothing, and the next good vote forms the QC with
+// no further single check.
+func TestBadVoteSignatureCostsOnce(t *testing.T) {
+	h := newHarness(t, 10)
+	collector := h.engine(2, nil) // leader of view 2 collects the votes of view 1
+	leaf := types.Commitment{1, 2, 3}
+	msg := consensus.QuorumVoteDigest(h.genesis, 1, leaf)
+	vote := func(i int, good bool) {
+		sig := h.keys[i].Staking.Sign(msg)
+		if !good {
+			sig = h.keys[i].Staking.Sign([]byte("something else"))
+		}
+		collector.Step(i, &consensus.Vote{View: 1, Leaf: leaf, Signer: uint32(i), Signature: sig})
+	}
+	for i := 3; i <= 8; i++ { // 6 good votes: one short of the 7 a QC needs
+		vote(i, true)
+	}
+	vote(9, false) // the 7th is bad: the aggregate fails, 7 single checks
+	st := collector.Stats()
+	if st.SingleVoteChecks != 7 || st.BadVoteSignatures != 1 {
+		t.Fatalf("%d single checks, %d bad signatures; want 7 and 1", st.SingleVoteChecks, st.BadVoteSignatures)
+	}
+	for range 100 {
+		vote(9, false)
+	}
+	vote(0, true) // the 7th good vote: the aggregate of 6 known-good votes and it holds
+	st = collector.Stats()
+	if st.SingleVoteChecks != 7 || st.BadVoteSignatures != 1 {
+		t.Fatalf("after 100 repeats and a good vote: %d single checks, %d bad signatures; want still 7 and 1", st.SingleVoteChecks, st.BadVoteSignatures)
+	}
+	if st.InvalidMessages != 101 {
+		t.Fatalf("%d invalid messages, want 101 (the bad vote and its 100 repeats)", st.InvalidMessages)
+	}
+	if collector.View() < 2 {
+		t.Fatalf("collector at view %d: the QC of view 1 did not form", collector.View())
+	}
+}

@@ -64,6 +64,9 @@ func newMetrics(n *Node) (*metrics, error) {
 	counter("invalid_messages", "Consensus messages dropped as invalid.", func(s snapshot) float64 { return float64(s.InvalidMessages) })
 	counter("view_syncs", "View-sync rounds this node started.", func(s snapshot) float64 { return float64(s.ViewSyncs) })
 	counter("fetch_requests", "Requests for missing leaves sent to peers.", func(s snapshot) float64 { return float64(s.FetchRequests) })
+	counter("bad_vote_signatures", "Quorum votes whose signature failed its check; the sender's further votes in that view are ignored.", func(s snapshot) float64 {
+		return float64(s.BadVoteSignatures)
+	})
 	counter("fetch_requests_refused", "Requests for missing leaves not answered: over a member's rate, or the rate all observers share.", func(s snapshot) float64 {
 		return float64(s.FetchRequestsRefused)
 	})
