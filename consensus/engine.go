@@ -1184,6 +1184,13 @@ func (e *Engine) collectHighVote(from int, k voteKey, signer uint32, sig keys.Si
 }
 
 func (e *Engine) onCertificates(from int, m *Certificates) error {
+	if from < 0 {
+		// Only members send certificates; checking them costs pairings.
+		return fmt.Errorf("%w: certificates from outside the stake table", ErrInvalidMessage)
+	}
+	if m.TC != nil && m.TC.View+1 < e.view {
+		m = &Certificates{QC: m.QC, ViewSync: m.ViewSync} // a TC for a past view moves nothing: not checked
+	}
 	if m.QC != nil {
 		if err := e.verify.verifyQC(m.QC); err != nil {
 			e.stats.InvalidQCs++

@@ -483,3 +483,30 @@ func TestBadVoteSignatureCostsOnce(t *testing.T) {
 		t.Fatalf("collector at view %d: the QC of view 1 did not form", collector.View())
 	}
 }
+
+// Certificates from outside the stake table are dropped unchecked: a valid
+// QC sent by a non-member moves nothing.
+func TestCertificatesFromNonMembersAreDropped(t *testing.T) {
+	c := newCluster(t, 4)
+	c.drop = func(env envelope) bool { return env.to == 3 }
+	if _, ok := c.runUntil(10*time.Second, func() bool { return c.engines[0].View() >= 5 }); !ok {
+		t.Fatalf("views %v: no progress", c.views())
+	}
+	var qc *types.QuorumCertificate
+	for _, env := range c.sent {
+		if p, ok := env.m.(*consensus.Proposal); ok && (qc == nil || p.Leaf.JustifyQC.View > qc.View) {
+			j := p.Leaf.JustifyQC
+			qc = &j
+		}
+	}
+	behind, invalid := c.engines[3].View(), c.engines[3].Stats().InvalidMessages
+	c.engines[3].Step(-1, &consensus.Certificates{QC: qc})
+	if v := c.engines[3].View(); v != behind || c.engines[3].Stats().InvalidMessages != invalid+1 {
+		t.Fatalf("after a non-member's QC of view %d: view %d (was %d), %d invalid messages (was %d)",
+			qc.View, v, behind, c.engines[3].Stats().InvalidMessages, invalid)
+	}
+	c.engines[3].Step(0, &consensus.Certificates{QC: qc})
+	if v := c.engines[3].View(); v <= behind {
+		t.Fatalf("a member's QC of view %d left node 3 at view %d", qc.View, v)
+	}
+}
