@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -94,4 +95,37 @@ func pending(net *nodetest.Network) int {
 		return 0
 	}
 	return nd.PendingTransactions()
+}
+
+// BenchmarkFloodVotes runs four nodes fault-free, then with node 3 sending
+// 1,000 votes for made-up leaves with each of its votes, and reports the
+// flooded network's decided views/s as a share of the fault-free one
+// (`ratio`; target ≥ 0.5), with both rates and the Go heap of the
+// process after the flood. One iteration is one decided block.
+func BenchmarkFloodVotes(b *testing.B) {
+	measure := func(flood bool) (viewsPerSec float64) {
+		net := nodetest.New(b, nodetest.Consensus(consensus.Config{BuilderTimeout: 10 * time.Millisecond}), nodetest.Timeout(5*time.Minute))
+		defer net.Stop()
+		if flood {
+			net.Crash(3)
+			net.MakeByzantine(3, nodetest.VoteFlood{Votes: 1000})
+			net.Restart(3)
+		}
+		net.WaitForHeight(2)
+		h, v := net.Node(0).BlockHeight(), net.Node(0).Stats().LastDecidedView
+		begin := time.Now()
+		net.WaitForHeight(h+uint64(b.N), 0, 1, 2)
+		elapsed := time.Since(begin)
+		return float64(net.Node(0).Stats().LastDecidedView-v) / elapsed.Seconds()
+	}
+	b.ResetTimer()
+	clean := measure(false)
+	flooded := measure(true)
+	b.StopTimer()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(flooded/clean, "ratio")
+	b.ReportMetric(clean, "clean-views/s")
+	b.ReportMetric(flooded, "flood-views/s")
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 }

@@ -50,6 +50,26 @@ type BadSignatures struct{}
 // current one.
 type FutureViews struct{}
 
+// VoteFlood sends, with each quorum vote, Votes more votes of the same view
+// for made-up leaves, all carrying the real vote's signature (the cheapest
+// flood to make: the receiver must look at each one).
+type VoteFlood struct{ Votes int }
+
+func (f VoteFlood) rewrite(c *byzContext, to int, m consensus.Message) []addressed {
+	v, ok := m.(*consensus.Vote)
+	if !ok {
+		return []addressed{{to, m}}
+	}
+	out := make([]addressed, 0, f.Votes+1)
+	out = append(out, addressed{to, v})
+	for i := range f.Votes {
+		fake := *v
+		fake.Leaf = sha256.Sum256(append(v.Leaf[:], byte(i), byte(i>>8), byte(i>>16)))
+		out = append(out, addressed{to, &fake})
+	}
+	return out
+}
+
 func (EquivocatingLeader) rewrite(c *byzContext, to int, m consensus.Message) []addressed {
 	p, ok := m.(*consensus.Proposal)
 	if !ok || to != consensus.Broadcast {
