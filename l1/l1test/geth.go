@@ -355,7 +355,9 @@ func (g *Geth) waitReceipt(ctx context.Context, hash common.Hash) (*gethtypes.Re
 			return nil, fmt.Errorf("transaction %s reverted (block %s)", hash, rcpt.BlockNumber)
 		case err == nil:
 			return rcpt, nil
-		case !errors.Is(err, ethereum.NotFound) && ctx.Err() == nil:
+		case errors.Is(err, ethereum.NotFound), strings.Contains(err.Error(), "transaction indexing is in progress"):
+			// Not mined yet, or geth still indexing its first blocks: ask again.
+		case ctx.Err() == nil:
 			return nil, fmt.Errorf("receipt of %s: %w", hash, err)
 		}
 		select {

@@ -336,6 +336,13 @@ func TestLockKilledUnderLoad(t *testing.T) {
 	}
 	for range 3 {
 		time.Sleep(50 * time.Millisecond)
+		// The writers reconnect after each kill; wait (bounded) until one has.
+		for deadline := time.Now().Add(20 * time.Second); lockHolder(t, admin, s) == 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("the store did not take its lock again within 20s under load")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		killLock(t, admin, s)
 	}
 	time.Sleep(50 * time.Millisecond)
