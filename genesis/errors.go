@@ -9,7 +9,8 @@ import (
 
 // Sentinel errors. Every error from Parse, Load and Validate is an *Error
 // whose Err field is one of these (Load also returns read errors wrapping the
-// os error); test with errors.Is.
+// os error, and LoadContext an interruption wrapping the context's cause);
+// test with errors.Is.
 var (
 	// ErrSyntax marks a document that is not valid TOML (duplicate keys and
 	// tables included). The *Error carries the line and column.
@@ -43,6 +44,9 @@ var (
 	// rules of docs/genesis.md, "Static stake table" (bad or duplicate key, bad proof of possession, no
 	// DA member, more entries than the capacity).
 	ErrInvalidStakeTable = errors.New("genesis: invalid stake table")
+	// ErrTooLarge marks a file Load refused because it holds more than
+	// MaxFileSize bytes (or is an endless stream such as /dev/zero).
+	ErrTooLarge = errors.New("genesis: file too large")
 )
 
 // Error describes one problem with a genesis file. Its text names the TOML

@@ -1,8 +1,10 @@
 package genesis
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 
@@ -236,12 +238,25 @@ func syntaxError(err error) error {
 	return e
 }
 
-// Load reads the genesis file at path and parses it with Parse. Read errors
-// wrap the os error; parse errors are *Error values whose File is path.
+// MaxFileSize bounds how many bytes Load reads from a genesis file: 16 MiB,
+// far above any real genesis file (a few kilobytes; a stake table of a
+// thousand keys is under a megabyte) yet small enough that /dev/zero or an
+// endless pipe given by mistake fails at once instead of exhausting memory
+// (docs/genesis.md, "Loading a file"). Key files have the same kind of bound
+// (keys.MaxKeyFileSize).
+const MaxFileSize = 16 << 20
+
+// Load reads the genesis file at path and parses it with Parse. It reads at
+// most MaxFileSize bytes: a larger file, or an endless stream such as
+// /dev/zero, is an *Error wrapping ErrTooLarge that names the file and the
+// limit. Other read errors wrap the os error; parse errors are *Error values
+// whose File is path. A FIFO or other non-regular file is read up to the
+// limit, and opening one that has no writer blocks: LoadContext bounds that
+// wait.
 func Load(path string) (*Genesis, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("genesis: read file: %w", err)
+		return nil, err
 	}
 	g, err := Parse(data)
 	if err != nil {
@@ -254,6 +269,62 @@ func Load(path string) (*Genesis, error) {
 		return nil, fmt.Errorf("genesis: %s: %w", path, err)
 	}
 	return g, nil
+}
+
+// readFile reads path through a reader limited to MaxFileSize+1 bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("genesis: read file: %w", err)
+	}
+	defer f.Close()
+	tooLarge := func() error {
+		return &Error{File: path, Err: ErrTooLarge, Reason: fmt.Sprintf(
+			"larger than %d bytes (%d MiB), the most a genesis file may hold (want a genesis TOML file of at most %d bytes)",
+			MaxFileSize, MaxFileSize>>20, MaxFileSize)}
+	}
+	// A regular file too large is refused without reading it.
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, tooLarge()
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("genesis: read file: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooLarge()
+	}
+	return data, nil
+}
+
+// LoadContext is Load bounded by ctx: when ctx ends before the file is read
+// and parsed (opening a FIFO nobody writes to blocks, for instance), it
+// returns at once an error that names path and wraps ctx's cause
+// (context.Canceled, context.DeadlineExceeded), so that a signal interrupts
+// a node's start-up. The abandoned read finishes, or stays blocked, in the
+// background; it reads at most MaxFileSize bytes.
+func LoadContext(ctx context.Context, path string) (*Genesis, error) {
+	interrupted := func() error {
+		return fmt.Errorf("genesis: %s: interrupted while loading the genesis file: %w", path, context.Cause(ctx))
+	}
+	if ctx.Err() != nil {
+		return nil, interrupted()
+	}
+	type result struct {
+		g   *Genesis
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		g, err := Load(path)
+		done <- result{g, err}
+	}()
+	select {
+	case r := <-done:
+		return r.g, r.err
+	case <-ctx.Done():
+		return nil, interrupted()
+	}
 }
 
 // NeedsL1 reports whether a node of this network needs an L1 client: true

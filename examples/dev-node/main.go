@@ -276,21 +276,32 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 
 	hub := memnet.NewHub()
 	nodes := make([]*node.Node, len(gen.StakeTable))
-	defer func() {
+	// stopNodes stops the nodes (closing their stores); it may be called
+	// again.
+	stopNodes := func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		for _, n := range nodes {
+		for i, n := range nodes {
 			if n != nil {
 				_ = n.Stop(stopCtx)
+				nodes[i] = nil
 			}
 		}
-	}()
+	}
+	defer stopNodes()
+	// from is the first height to print: the one after what node 0's store
+	// holds (1, the first block after genesis, for a new store). It is
+	// read once node 0 has started and before any other node does: alone
+	// node 0 holds too little stake to decide, so no block is decided (and
+	// skipped) before it is read.
+	var from uint64
+	storePath := func(i int) string { return filepath.Join(dir, fmt.Sprintf("node%d", i), "database") }
 	for i, k := range ks {
 		tr, err := hub.Join(node.PeerID(k.Staking.PubKey()))
 		if err != nil {
 			return err
 		}
-		store, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("node%d", i), "database"), sqlite.WithLogger(logger.With("node", i)))
+		store, err := sqlite.Open(ctx, storePath(i), sqlite.WithLogger(logger.With("node", i)))
 		if err != nil {
 			return err
 		}
@@ -313,6 +324,9 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 			return err
 		}
 		nodes[i] = n
+		if i == 0 {
+			from = n.BlockHeight()
+		}
 	}
 	if h, _, ok := nodes[0].DecidedState(); ok {
 		chainL1.catchUp(h.L1Head)
@@ -370,15 +384,9 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 			}
 		}()
 	}
-	// From the first block after genesis, or after what a kept --data-dir
-	// already holds.
-	for b, err := range nodes[0].Decided(ctx, nodes[0].BlockHeight()) {
-		if ctx.Err() != nil {
-			return nil // interrupted: stop cleanly
-		}
-		if err != nil {
-			return err
-		}
+	// printBlock prints one decided block, with the mean latency of the
+	// sample transactions it holds.
+	printBlock := func(b types.Block) error {
 		txs, err := b.Payload.Transactions()
 		if err != nil {
 			return err
@@ -405,6 +413,55 @@ func devNode(ctx context.Context, o options, env func(string) (string, bool), st
 		}
 		fmt.Fprintf(stdout, "decided height=%d view=%d transactions=%d latency=%s l1_head=%d l1_finalized=%s\n",
 			b.Height(), b.Leaf.View, len(txs), latency, b.Leaf.Header.L1Head, fin)
+		return nil
+	}
+	// Every block exactly once: from the first block after genesis, or
+	// after what a kept --data-dir already holds, to the last one decided
+	// before the nodes stopped.
+	next := from
+	for b, err := range nodes[0].Decided(ctx, next) {
+		if ctx.Err() != nil {
+			break // interrupted: stop cleanly
+		}
+		if err != nil {
+			return err
+		}
+		if err := printBlock(b); err != nil {
+			return err
+		}
+		next = b.Height() + 1
+	}
+	// The nodes decide blocks until they stop: print those from node 0's
+	// store once they have, so that a run with a kept --data-dir resumes
+	// printing exactly after the last block this one printed.
+	cancel()
+	wg.Wait()
+	stopNodes()
+	return printStored(storePath(0), next, printBlock)
+}
+
+// printStored prints the blocks from height from on of the closed store at
+// path with printBlock.
+func printStored(path string, from uint64, printBlock func(types.Block) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("after stopping: %w", err)
+	}
+	defer st.Close()
+	h, err := st.BlockHeight(ctx)
+	if err != nil {
+		return fmt.Errorf("after stopping: %w", err)
+	}
+	for ; from < h; from++ {
+		b, err := st.BlockByHeight(ctx, from)
+		if err != nil {
+			return fmt.Errorf("after stopping: decided block %d: %w", from, err)
+		}
+		if err := printBlock(b); err != nil {
+			return err
+		}
 	}
 	return nil
 }

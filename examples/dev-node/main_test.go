@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -146,8 +147,11 @@ func TestDevNodeResumesFromDataDir(t *testing.T) {
 	heights := func() []int {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
-		var out, errOut bytes.Buffer
-		if code := run(ctx, []string{"--data-dir", dir, "--builder-timeout", "20ms", "--view-timeout", "300ms", "--no-transactions", "--port", "0", "--dev-port", "0"}, &out, &errOut); code != 0 {
+		var out, errOut syncBuffer
+		// A slow terminal: the nodes decide blocks faster than they are
+		// printed, and keep deciding while the start-up lines are written.
+		slow := slowWriter{w: &out, d: 60 * time.Millisecond}
+		if code := run(ctx, []string{"--data-dir", dir, "--builder-timeout", "20ms", "--view-timeout", "300ms", "--no-transactions", "--port", "0", "--dev-port", "0"}, slow, &errOut); code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 		var hs []int
@@ -160,11 +164,33 @@ func TestDevNodeResumesFromDataDir(t *testing.T) {
 		}
 		return hs
 	}
-	first := heights()
-	second := heights()
-	if second[0] <= first[len(first)-1] {
-		t.Fatalf("second run started at height %d, first run ended at %d: want it to resume after", second[0], first[len(first)-1])
+	// Every block is printed exactly once: the first run from height 1
+	// (the first after genesis) on, the second from the height after the
+	// first run's last, each without a gap or a repeat, although the nodes
+	// decide blocks while the others start and while they stop.
+	contiguous := func(run string, hs []int, start int) {
+		t.Helper()
+		for i, h := range hs {
+			if h != start+i {
+				t.Fatalf("%s run printed heights %v: want %d, %d, ... (no gap, no repeat)", run, hs, start, start+1)
+			}
+		}
 	}
+	first := heights()
+	contiguous("first", first, 1)
+	second := heights()
+	contiguous("second", second, first[len(first)-1]+1)
+}
+
+// slowWriter writes to w after waiting d, like a slow terminal.
+type slowWriter struct {
+	w io.Writer
+	d time.Duration
+}
+
+func (s slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(s.d)
+	return s.w.Write(p)
 }
 
 // The L1 options: flag, else environment variable, else default.

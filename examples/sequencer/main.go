@@ -53,12 +53,15 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		return fail(stderr, err)
 	}
 
+	// Every start-up step honours ctx (the signal context main sets up
+	// first): reading a genesis or key file that is a FIFO nobody writes to
+	// blocks, and a signal must still end the program.
 	g := &cfg.Global
-	gen, err := genesis.Load(g.GenesisFile)
+	gen, err := genesis.LoadContext(ctx, g.GenesisFile)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	k, err := keys.Load(g.KeyFile, g.PrivateStakingKey.Reveal(), g.PrivateStateKey.Reveal())
+	k, err := loadKeys(ctx, g)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -76,6 +79,37 @@ func run(ctx context.Context, args []string, env func(string) (string, bool), st
 		return fail(stderr, fmt.Errorf("interrupted: %w", err))
 	}
 	return runNode(ctx, cfg, env, plan, gen, k, stdout, stderr)
+}
+
+// loadKeys loads the keys of the key file or the private key options, and
+// returns at once, with an error saying so, when ctx ends first (the read
+// is abandoned; it reads at most keys.MaxKeyFileSize bytes).
+func loadKeys(ctx context.Context, g *options.Global) (keys.Keys, error) {
+	interrupted := func() error {
+		what := "the private key options"
+		if g.KeyFile != "" {
+			what = "the key file " + g.KeyFile
+		}
+		return fmt.Errorf("interrupted while loading %s: %w", what, context.Cause(ctx))
+	}
+	if ctx.Err() != nil {
+		return keys.Keys{}, interrupted()
+	}
+	type result struct {
+		k   keys.Keys
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		k, err := keys.Load(g.KeyFile, g.PrivateStakingKey.Reveal(), g.PrivateStateKey.Reveal())
+		done <- result{k, err}
+	}()
+	select {
+	case r := <-done:
+		return r.k, r.err
+	case <-ctx.Done():
+		return keys.Keys{}, interrupted()
+	}
 }
 
 // describeGenesis summarises a loaded genesis file on one line.

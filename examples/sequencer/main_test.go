@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gospresso/gospresso/internal/shared"
 
@@ -108,9 +110,63 @@ func TestErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if code, _, errOut := runWith(t, ctx, []string{"--key-file", keyFile, "--genesis-file", demo}, nil); code != exitFailure ||
-		!strings.HasPrefix(errOut, "sequencer: interrupted") {
-		t.Errorf("cancelled: exit %d, %q", code, errOut)
+	if code, out, errOut := runWith(t, ctx, []string{"--key-file", keyFile, "--genesis-file", demo}, nil); code != exitFailure ||
+		errOut != "sequencer: genesis: "+demo+": interrupted while loading the genesis file: context canceled\n" || out != "" {
+		t.Errorf("cancelled: exit %d, stderr %q, stdout %q", code, errOut, out)
+	}
+}
+
+// mkfifo makes a FIFO nobody writes to: opening it for reading blocks. The
+// cleanup opens it for writing, which unblocks a reader left behind.
+func mkfifo(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	t.Cleanup(func() {
+		if fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			syscall.Close(fd)
+		}
+	})
+	return path
+}
+
+// A signal interrupts every start-up step, here reading a genesis or key
+// file that is a FIFO nobody writes to: the sequencer returns promptly with
+// status 1 and one line that says what it was doing.
+func TestInterruptedWhileLoading(t *testing.T) {
+	demo := filepath.Join(shared.Dir(t), "genesis", "demo.toml")
+	_, keyFile := testKeys(t)
+	genesisFIFO, keyFIFO := mkfifo(t), mkfifo(t)
+	for _, tc := range []struct {
+		name, args, want string
+	}{
+		{"genesis", "--key-file " + keyFile + " --genesis-file " + genesisFIFO,
+			"sequencer: genesis: " + genesisFIFO + ": interrupted while loading the genesis file: context canceled\n"},
+		{"keys", "--key-file " + keyFIFO + " --genesis-file " + demo,
+			"sequencer: interrupted while loading the key file " + keyFIFO + ": context canceled\n"},
+	} {
+		ctx, cancel := context.WithCancel(t.Context())
+		var out, errOut syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, strings.Fields(tc.args), func(string) (string, bool) { return "", false }, &out, &errOut)
+		}()
+		select {
+		case code := <-done:
+			t.Fatalf("%s: exit %d before the signal: %q", tc.name, code, errOut.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		cancel()
+		select {
+		case code := <-done:
+			if code != exitFailure || errOut.String() != tc.want || out.String() != "" {
+				t.Errorf("%s: exit %d, stderr %q (want %q), stdout %q", tc.name, code, errOut.String(), tc.want, out.String())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the sequencer did not return within 5s of the signal", tc.name)
+		}
 	}
 }
 
@@ -184,14 +240,13 @@ func TestFullCommandLine(t *testing.T) {
 // The API plan is printed with the effective configuration: the address,
 // the connection bound and the modules the combination serves (the modules
 // themselves are tested in examples/internal/apiopen). Nothing is served:
-// the demo genesis needs an L1, which this build lacks.
+// the demo genesis has no stake table, and the run is interrupted once it
+// has opened its store and waits for an orchestrator that is not there.
 func TestAPIPlan(t *testing.T) {
 	td := shared.Dir(t)
 	_, keyFile := testKeys(t)
 	base := "--key-file " + keyFile + " --genesis-file " + filepath.Join(td, "genesis", "demo.toml")
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
 	for _, tc := range []struct{ args, want string }{
 		{"-- storage-fs --path " + filepath.Join(dir, "fs") + " -- http --max-connections 5 -- query -- submit",
 			"\napi: :8080 (max connections 5): /v0/status, /v0/availability, /v1/availability, /v0/node, /v0/submit, /v0/catchup, /v0/state-signature\n"},
@@ -200,8 +255,8 @@ func TestAPIPlan(t *testing.T) {
 			"\napi: :24000 (max connections 1024, the default): /v0/status, /v0/state-signature\n" +
 				"api: explorer: not served, this build has no explorer module yet\n"},
 	} {
-		code, out, errOut := runWith(t, ctx, strings.Fields(base+" "+tc.args), nil)
-		if code != exitFailure || !strings.HasPrefix(errOut, "sequencer: interrupted") {
+		code, out, errOut := runUntilStore(t, strings.Fields(base+noOrchestrator+" "+tc.args), nil)
+		if code != exitFailure || !interrupted(errOut) {
 			t.Fatalf("%s: exit %d, stderr %q", tc.args, code, errOut)
 		}
 		if !strings.Contains(out, tc.want) {
