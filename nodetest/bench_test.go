@@ -129,3 +129,26 @@ func BenchmarkFloodVotes(b *testing.B) {
 	b.ReportMetric(flooded, "flood-views/s")
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 }
+
+// BenchmarkCatchUp measures how fast a node whose store was wiped catches
+// up the b.N blocks its peers decided (`blocks/s`, target ≥ 1,000 for a gap
+// of 10,000), and the Go heap of the process once it has (`heap-MB`). One
+// iteration is one block of the gap.
+func BenchmarkCatchUp(b *testing.B) {
+	net := nodetest.New(b, nodetest.Consensus(consensus.Config{BuilderTimeout: time.Millisecond}), nodetest.Timeout(30*time.Minute))
+	net.WaitForHeight(uint64(b.N))
+	net.Crash(3)
+	net.WipeStore(3)
+	target := net.Node(0).BlockHeight() - 1
+	b.ResetTimer()
+	begin := time.Now()
+	net.Restart(3)
+	net.WaitForHeight(target, 3)
+	elapsed := time.Since(begin)
+	b.StopTimer()
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(target)/elapsed.Seconds(), "blocks/s")
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+}

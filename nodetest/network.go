@@ -270,6 +270,17 @@ func (n *Network) Crash(i int) {
 	n.stores[i].Reopen()
 }
 
+// WipeStore gives crashed node i an empty store, as a node joining late or
+// restored without its data would have: on Restart it catches up from its
+// peers.
+func (n *Network) WipeStore(i int) {
+	n.tb.Helper()
+	if n.Node(i) != nil {
+		n.tb.Fatalf("nodetest: wipe the store of node %d: it is running", i)
+	}
+	n.stores[i] = mem.New()
+}
+
 // Restart starts a crashed node again from its store.
 func (n *Network) Restart(i int) {
 	n.tb.Helper()
