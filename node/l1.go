@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -141,32 +140,24 @@ func (n *Node) startL1(ctx context.Context) error {
 }
 
 // resolveGenesis waits until the L1 has finalized the genesis
-// [l1_finalized] block and returns it (docs/l1.md, "Finality waits").
+// [l1_finalized] block and returns it (docs/l1.md, "Finality waits"): at
+// once when it already has, else through the tracker's WaitResolved, which
+// logs its progress.
 func (n *Node) resolveGenesis(ctx context.Context) (types.L1BlockInfo, error) {
 	want := n.gen.L1Finalized
-	delay := 250 * time.Millisecond
-	for logged := false; ; {
-		b, err := l1.Resolve(ctx, n.s.l1, want)
-		if err == nil {
-			if logged {
-				n.log.Info("the genesis L1 block is finalized", "number", b.Number, "hash", b.Hash)
-			}
-			return b, nil
-		}
-		if errors.Is(err, l1.ErrMismatch) || errors.Is(err, l1.ErrMalformed) {
-			return types.L1BlockInfo{}, fmt.Errorf("node: genesis [l1_finalized]: %w", err)
-		}
-		if !logged || errors.Is(err, l1.ErrNotFinalized) {
-			n.log.Info("waiting for the genesis [l1_finalized] block to be finalized on the L1 before starting consensus", "form", want.Form(), "reason", err)
-			logged = true
-		}
-		select {
-		case <-ctx.Done():
-			return types.L1BlockInfo{}, fmt.Errorf("node: waiting for the genesis [l1_finalized] block: %w", ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 5*time.Second)
+	b, err := l1.Resolve(ctx, n.s.l1, want)
+	if err == nil {
+		return b, nil
 	}
+	if errors.Is(err, l1.ErrMismatch) || errors.Is(err, l1.ErrMalformed) {
+		return types.L1BlockInfo{}, fmt.Errorf("node: genesis [l1_finalized]: %w", err)
+	}
+	n.log.Info("waiting for the genesis [l1_finalized] block to be finalized on the L1 before starting consensus", "form", want.Form(), "reason", err)
+	if b, err = n.l1Tracker.WaitResolved(ctx, want); err != nil {
+		return types.L1BlockInfo{}, fmt.Errorf("node: genesis [l1_finalized]: %w", err)
+	}
+	n.log.Info("the genesis L1 block is finalized", "number", b.Number, "hash", b.Hash)
+	return b, nil
 }
 
 // stopL1 stops the tracker and unregisters its metrics.

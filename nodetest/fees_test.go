@@ -50,6 +50,25 @@ func decidedState(t testing.TB, net *nodetest.Network, i int, h uint64) (types.H
 	}
 }
 
+// feeNetwork starts four nodes whose genesis charges baseFee wei a byte,
+// pays feeRecipient, and funds every builder's account with funds wei.
+func feeNetwork(t *testing.T, baseFee, funds uint64) (*nodetest.Network, []keys.Keys) {
+	t.Helper()
+	ks, err := nodetest.Keys(nodetest.DefaultSeed, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := nodetest.New(t, nodetest.EditGenesis(func(g *genesis.Genesis) {
+		g.ChainConfig.BaseFee = u256(baseFee)
+		g.ChainConfig.FeeRecipient = feeRecipient
+		g.Accounts = map[types.Address]types.U256{}
+		for _, k := range ks {
+			g.Accounts[builderAccount(t, k)] = types.NewU256(funds)
+		}
+	}))
+	return net, ks
+}
+
 func u256(v uint64) types.U256 { return types.NewU256(v) }
 
 // u64 is a U256 known to fit 64 bits.
@@ -69,18 +88,7 @@ func u64(t testing.TB, v types.U256) uint64 {
 func TestFeesPaidToRecipient(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const baseFee, funds = 3, 1_000_000_000
-		ks, err := nodetest.Keys(nodetest.DefaultSeed, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		net := nodetest.New(t, nodetest.EditGenesis(func(g *genesis.Genesis) {
-			g.ChainConfig.BaseFee = u256(baseFee)
-			g.ChainConfig.FeeRecipient = feeRecipient
-			g.Accounts = map[types.Address]types.U256{}
-			for _, k := range ks {
-				g.Accounts[builderAccount(t, k)] = types.NewU256(funds)
-			}
-		}))
+		net, ks := feeNetwork(t, baseFee, funds)
 		var hashes []types.Commitment
 		for i := range 12 {
 			tx := types.Transaction{Namespace: uint64(1 + i%3), Payload: fmt.Appendf(nil, "fee-paying transaction %d", i)}
@@ -303,18 +311,7 @@ func TestGethDepositDecided(t *testing.T) {
 func TestStateCatchupFromPeer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const baseFee, funds = 1, 1_000_000_000
-		ks, err := nodetest.Keys(nodetest.DefaultSeed, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		net := nodetest.New(t, nodetest.EditGenesis(func(g *genesis.Genesis) {
-			g.ChainConfig.BaseFee = u256(baseFee)
-			g.ChainConfig.FeeRecipient = feeRecipient
-			g.Accounts = map[types.Address]types.U256{}
-			for _, k := range ks {
-				g.Accounts[builderAccount(t, k)] = types.NewU256(funds)
-			}
-		}))
+		net, _ := feeNetwork(t, baseFee, funds)
 		for i := range 8 {
 			net.WaitForTransaction(net.Submit(i%4, types.Transaction{Namespace: 3, Payload: fmt.Appendf(nil, "before %d", i)}))
 		}

@@ -328,12 +328,7 @@ func (g *Geth) Deposit(ctx context.Context, user types.Address, amount types.U25
 	if err != nil {
 		return l1.Deposit{}, fmt.Errorf("l1test: deposit for %s: %w", user, err)
 	}
-	for _, lg := range rcpt.Logs {
-		if lg.Address == common.Address(contract) && len(lg.Topics) > 0 && lg.Topics[0] == feecontract.DepositEventID {
-			return l1.Deposit{Account: user, Amount: amount, Block: rcpt.BlockNumber.Uint64(), LogIndex: uint64(lg.Index)}, nil
-		}
-	}
-	return l1.Deposit{}, fmt.Errorf("l1test: the deposit for %s emitted no Deposit event", user)
+	return depositOf(rcpt, contract, user, amount)
 }
 
 // transactor returns transact options signing for Account.

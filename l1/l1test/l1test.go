@@ -343,12 +343,18 @@ func (l *L1) Deposit(ctx context.Context, from int, user types.Address, amount t
 	if rcpt.Status != gethtypes.ReceiptStatusSuccessful {
 		return l1.Deposit{}, fmt.Errorf("l1test: deposit for %s reverted", user)
 	}
+	return depositOf(rcpt, l.fee, user, amount)
+}
+
+// depositOf is the deposit a successful deposit transaction's receipt
+// records: its Deposit event from the fee contract at contract.
+func depositOf(rcpt *gethtypes.Receipt, contract, user types.Address, amount types.U256) (l1.Deposit, error) {
 	for _, lg := range rcpt.Logs {
-		if len(lg.Topics) > 0 && lg.Topics[0] == feecontract.DepositEventID {
+		if lg.Address == common.Address(contract) && len(lg.Topics) > 0 && lg.Topics[0] == feecontract.DepositEventID {
 			return l1.Deposit{Account: user, Amount: amount, Block: rcpt.BlockNumber.Uint64(), LogIndex: uint64(lg.Index)}, nil
 		}
 	}
-	return l1.Deposit{}, errors.New("l1test: the deposit emitted no Deposit event")
+	return l1.Deposit{}, fmt.Errorf("l1test: the deposit for %s emitted no Deposit event", user)
 }
 
 // ChainID returns 1337.

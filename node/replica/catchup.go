@@ -71,8 +71,7 @@ func catchupState(ctx context.Context, setup *Setup, src StateSource, last types
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrCatchup, err)
 	}
-	blockRoot, feeRoot := st.Roots()
-	if string(blockRoot) != string(b.Leaf.Header.BlockMerkleTreeRoot) || string(feeRoot) != string(b.Leaf.Header.FeeMerkleTreeRoot) {
+	if !rootsMatch(&b.Leaf.Header, st) {
 		return nil, nil, fmt.Errorf("%w: the state's roots are not those of the certified block %d", ErrCatchup, b.Height())
 	}
 	return &b, st, nil

@@ -182,21 +182,18 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	if ss, ok := cfg.Store.(storage.StateStore); ok {
 		r.states = ss
 		r.savedHeight = r.ledger.DecidedState().Header.Height
-		if caughtUp != nil {
-			// Keep the state a peer served, so the next restart needs no peer.
-			data, err := encodeSnapshot(caughtUp, r.ledger.DecidedState().State)
-			if err == nil {
-				err = ss.SaveState(ctx, caughtUp.Height(), data)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("replica: save the chain state fetched from a peer: %w", err)
-			}
+		// Keep a state a peer served, so the next restart needs no peer;
+		// and a new store's genesis state, so the pruner has a floor.
+		var b *types.Block
+		switch {
+		case caughtUp != nil:
+			b = caughtUp
+		case restore == nil:
+			b = &cfg.Setup.GenesisBlock
 		}
-		if restore == nil {
-			// A new store: keep the genesis state, so the pruner has a floor.
-			g := cfg.Setup.GenesisBlock
-			if err := r.saveGenesisState(ctx, &g); err != nil {
-				return nil, err
+		if b != nil {
+			if err := r.writeSnapshot(ctx, b, r.ledger.DecidedState().State); err != nil {
+				return nil, fmt.Errorf("replica: %w", err)
 			}
 		}
 	}

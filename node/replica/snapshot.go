@@ -52,8 +52,7 @@ func decodeSnapshot(data []byte) (types.Block, *state.State, error) {
 	if err != nil {
 		return types.Block{}, nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 	}
-	blockRoot, feeRoot := st.Roots()
-	if string(blockRoot) != string(b.Leaf.Header.BlockMerkleTreeRoot) || string(feeRoot) != string(b.Leaf.Header.FeeMerkleTreeRoot) {
+	if !rootsMatch(&b.Leaf.Header, st) {
 		return types.Block{}, nil, fmt.Errorf("%w: the state's roots are not those of block %d", ErrBadSnapshot, b.Height())
 	}
 	return b, st, nil
@@ -103,14 +102,20 @@ func (r *Replica) saveState(ctx context.Context, decided []types.Block) error {
 		}
 		b = &sb
 	}
-	data, err := encodeSnapshot(b, ds.State)
+	return r.writeSnapshot(ctx, b, ds.State)
+}
+
+// writeSnapshot stores st, the chain state after block b, as the store's
+// snapshot.
+func (r *Replica) writeSnapshot(ctx context.Context, b *types.Block, st *state.State) error {
+	data, err := encodeSnapshot(b, st)
+	if err == nil {
+		err = r.states.SaveState(ctx, b.Height(), data)
+	}
 	if err != nil {
-		return fmt.Errorf("save the chain state: %w", err)
+		return fmt.Errorf("save the chain state of block %d: %w", b.Height(), err)
 	}
-	if err := r.states.SaveState(ctx, h, data); err != nil {
-		return fmt.Errorf("save the chain state: %w", err)
-	}
-	r.savedHeight = h
+	r.savedHeight = b.Height()
 	return nil
 }
 
@@ -140,14 +145,8 @@ func loadSnapshot(ctx context.Context, st any) (*types.Block, *state.State, erro
 	return &b, s, nil
 }
 
-// saveGenesisState stores the genesis state as the first snapshot.
-func (r *Replica) saveGenesisState(ctx context.Context, g *types.Block) error {
-	data, err := encodeSnapshot(g, r.ledger.DecidedState().State)
-	if err != nil {
-		return fmt.Errorf("replica: save the genesis chain state: %w", err)
-	}
-	if err := r.states.SaveState(ctx, 0, data); err != nil {
-		return fmt.Errorf("replica: save the genesis chain state: %w", err)
-	}
-	return nil
+// rootsMatch reports whether st's block and fee tree roots are h's.
+func rootsMatch(h *types.Header, st *state.State) bool {
+	blockRoot, feeRoot := st.Roots()
+	return string(blockRoot) == string(h.BlockMerkleTreeRoot) && string(feeRoot) == string(h.FeeMerkleTreeRoot)
 }
