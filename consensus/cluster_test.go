@@ -1,6 +1,8 @@
 package consensus_test
 
 import (
+	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -25,6 +27,13 @@ type cluster struct {
 	// persisted is what each node has asked to persist, as a restarted
 	// engine would load it.
 	persisted []consensus.State
+	// firstHeight, when set for a node, is the lowest height it still
+	// holds: it has pruned the decided leaves below and answers requests
+	// for them with FetchUnavailable.
+	firstHeight map[int]uint64
+	// maxLeaves and maxDecided are, per node, the most leaves held at once
+	// and the most blocks decided in one step.
+	maxLeaves, maxDecided []int
 }
 
 type envelope struct {
@@ -55,7 +64,7 @@ func newClusterWith(t testing.TB, n int, cfg consensus.Config) *cluster {
 			Config:     cfg,
 			StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
 			Validator: emptyApp{h.rules}, Builder: emptyApp{h.rules},
-			Now: h.now,
+			Now: h.now, Logger: clusterLogger(i),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -82,6 +91,11 @@ func (c *cluster) collect(i int) {
 		p.Safety = *r.Safety
 	}
 	p.Proposals = append(p.Proposals, r.Proposals...)
+	if len(c.maxLeaves) == 0 {
+		c.maxLeaves, c.maxDecided = make([]int, len(c.engines)), make([]int, len(c.engines))
+	}
+	c.maxLeaves[i] = max(c.maxLeaves[i], c.engines[i].LeafCount())
+	c.maxDecided[i] = max(c.maxDecided[i], len(r.Decided))
 	for _, d := range r.Decided {
 		c.decided[i][d.Leaf.Commit()] = consensus.FetchedLeaf{Leaf: d.Leaf, Payload: d.Payload}
 		c.height[i] = d.Leaf.Height()
@@ -113,18 +127,12 @@ func (c *cluster) deliver() {
 		if c.drop != nil && c.drop(env) {
 			continue
 		}
-		if req, ok := env.m.(*consensus.FetchRequest); ok {
-			to := env.to
-			resp := consensus.ServeFetch(req, func(x types.Commitment) (consensus.FetchedLeaf, bool) {
-				if l, ok := c.engines[to].Leaf(x); ok {
-					return l, true
-				}
-				l, ok := c.decided[to][x]
-				return l, ok
-			})
-			if resp != nil {
-				c.queue = append(c.queue, envelope{to, env.from, resp})
-			}
+		if resp := c.serve(env); resp != nil {
+			c.queue = append(c.queue, envelope{env.to, env.from, resp})
+			continue
+		} else if _, req := env.m.(*consensus.FetchRequest); req {
+			continue
+		} else if _, req := env.m.(*consensus.HeaderRequest); req {
 			continue
 		}
 		c.engines[env.to].Step(env.from, env.m)
@@ -176,3 +184,56 @@ func (c *cluster) sentTo(to, from int) []envelope {
 	}
 	return out
 }
+
+// serve answers a request for leaves as a node would from its store: from
+// the engine's leaves and the node's decided ones above its firstHeight.
+// It returns nil for a message that is not such a request, or when there
+// is no answer.
+func (c *cluster) serve(env envelope) consensus.Message {
+	to := env.to
+	lookup := func(x types.Commitment) (consensus.FetchedLeaf, bool) {
+		if l, ok := c.engines[to].Leaf(x); ok {
+			return l, true
+		}
+		l, ok := c.decided[to][x]
+		if ok && l.Leaf.Height() < c.firstHeight[to] {
+			return consensus.FetchedLeaf{}, false
+		}
+		return l, ok
+	}
+	var id uint64
+	switch req := env.m.(type) {
+	case *consensus.FetchRequest:
+		if resp := consensus.ServeFetch(req, lookup); resp != nil {
+			return resp
+		}
+		id = req.ID
+	case *consensus.HeaderRequest:
+		resp := consensus.ServeHeaders(req, func(x types.Commitment) (types.Leaf, bool) {
+			l, ok := lookup(x)
+			return l.Leaf, ok
+		})
+		if resp != nil {
+			return resp
+		}
+		id = req.ID
+	default:
+		return nil
+	}
+	if first := c.firstHeight[to]; first > 0 {
+		return &consensus.FetchUnavailable{ID: id, FirstHeight: first}
+	}
+	return nil
+}
+
+// clusterLogger is where node i logs: nowhere, unless a debugging session
+// sets debugNode.
+func clusterLogger(i int) *slog.Logger {
+	if i != debugNode {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// debugNode is the node whose logs a debugging session wants (-1: none).
+var debugNode = -1

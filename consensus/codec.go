@@ -14,6 +14,7 @@ import (
 // big-endian u64 unless noted; byte strings carry a u32 length; optional
 // values a presence byte. Decoding checks every length against what is left,
 // so no input can make it allocate more than the input's size or panic.
+// Votes' signatures are kept as bytes, not parsed (see rawSig).
 
 // Wire versions: a message whose headers carry none of the fields added
 // in version 2 (builder signature, payload commitment tag, chain config
@@ -151,6 +152,10 @@ func Encode(m Message) ([]byte, error) {
 		for i := range m.Leaves {
 			w.ext = w.ext || headerExt(&m.Leaves[i].Leaf.Header)
 		}
+	case *HeaderResponse:
+		for i := range m.Leaves {
+			w.ext = w.ext || headerExt(&m.Leaves[i].Header)
+		}
 	}
 	if w.ext {
 		w.u8(wireVersionHeaderExt)
@@ -175,19 +180,19 @@ func Encode(m Message) ([]byte, error) {
 		w.view(m.View)
 		w.fixed(m.Leaf[:])
 		w.u32(m.Signer)
-		w.fixed(m.Signature.Bytes())
+		w.fixed(sigBytes(m.Signature, &m.raw))
 	case *TimeoutVote:
 		w.view(m.View)
 		encodeQC(w, &m.HighQC)
 		w.u32(m.Signer)
-		w.fixed(m.Signature.Bytes())
+		w.fixed(sigBytes(m.Signature, &m.raw))
 	case *ViewSyncVote:
 		w.u8(byte(m.Phase))
 		w.view(m.Round)
 		w.u64(m.Relay)
 		encodeQC(w, &m.HighQC)
 		w.u32(m.Signer)
-		w.fixed(m.Signature.Bytes())
+		w.fixed(sigBytes(m.Signature, &m.raw))
 	case *Certificates:
 		w.flag(m.QC != nil)
 		if m.QC != nil {
@@ -212,6 +217,19 @@ func Encode(m Message) ([]byte, error) {
 			encodeLeaf(w, &m.Leaves[i].Leaf)
 			encodePayload(w, &m.Leaves[i].Payload)
 		}
+	case *HeaderRequest:
+		w.u64(m.ID)
+		w.fixed(m.Leaf[:])
+		w.u64(m.StopHeight)
+	case *HeaderResponse:
+		w.u64(m.ID)
+		w.u32(uint32(len(m.Leaves)))
+		for i := range m.Leaves {
+			encodeLeaf(w, &m.Leaves[i])
+		}
+	case *FetchUnavailable:
+		w.u64(m.ID)
+		w.u64(m.FirstHeight)
 	default:
 		return nil, fmt.Errorf("%w: cannot encode %T", ErrInvalidMessage, m)
 	}
@@ -255,19 +273,19 @@ func Decode(b []byte) (Message, error) {
 		m = p
 	case msgVote:
 		v := &Vote{View: r.view(), Leaf: r.commit(), Signer: r.u32()}
-		v.Signature = decodeSig(r)
+		v.raw = decodeRawSig(r)
 		m = v
 	case msgTimeoutVote:
 		v := &TimeoutVote{View: r.view()}
 		decodeQC(r, &v.HighQC)
 		v.Signer = r.u32()
-		v.Signature = decodeSig(r)
+		v.raw = decodeRawSig(r)
 		m = v
 	case msgViewSyncVote:
 		v := &ViewSyncVote{Phase: Phase(r.u8()), Round: r.view(), Relay: r.u64()}
 		decodeQC(r, &v.HighQC)
 		v.Signer = r.u32()
-		v.Signature = decodeSig(r)
+		v.raw = decodeRawSig(r)
 		m = v
 	case msgCertificates:
 		c := &Certificates{}
@@ -299,6 +317,22 @@ func Decode(b []byte) (Message, error) {
 			resp.Leaves = append(resp.Leaves, l)
 		}
 		m = resp
+	case msgHeaderRequest:
+		m = &HeaderRequest{ID: r.u64(), Leaf: r.commit(), StopHeight: r.u64()}
+	case msgHeaderResponse:
+		resp := &HeaderResponse{ID: r.u64()}
+		n := r.count(8)
+		if n > MaxHeaderLeaves {
+			r.fail("header response of %d leaves, at most %d", n, MaxHeaderLeaves)
+		}
+		for i := 0; i < n && r.err == nil; i++ {
+			var l types.Leaf
+			decodeLeaf(r, &l)
+			resp.Leaves = append(resp.Leaves, l)
+		}
+		m = resp
+	case msgFetchUnavailable:
+		m = &FetchUnavailable{ID: r.u64(), FirstHeight: r.u64()}
 	default:
 		if r.err == nil {
 			return nil, fmt.Errorf("%w: unknown message type %d", ErrInvalidMessage, t)
@@ -314,6 +348,18 @@ func Decode(b []byte) (Message, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidMessage, r.err)
 	}
 	return m, nil
+}
+
+// decodeRawSig takes a vote's signature bytes without parsing them: the
+// engine parses them only if it counts the vote (see rawSig), so a flood of
+// votes it refuses costs no point decompression.
+func decodeRawSig(r *reader) rawSig {
+	var s rawSig
+	if p := r.take(keys.SignatureSize); p != nil {
+		copy(s.b[:], p)
+		s.set = true
+	}
+	return s
 }
 
 func decodeSig(r *reader) keys.Signature {

@@ -32,6 +32,9 @@ func sampleMessages(t testing.TB) []consensus.Message {
 		&consensus.Certificates{QC: &qc, TC: tc},
 		&consensus.FetchRequest{ID: 9, Leaf: types.Commitment{3}, StopHeight: 2},
 		&consensus.FetchResponse{ID: 9, Leaves: []consensus.FetchedLeaf{{Leaf: prop.Leaf, Payload: prop.Payload}}},
+		&consensus.HeaderRequest{ID: 10, Leaf: types.Commitment{4}, StopHeight: 3},
+		&consensus.HeaderResponse{ID: 10, Leaves: []types.Leaf{prop.Leaf, prop2.Leaf}},
+		&consensus.FetchUnavailable{ID: 11, FirstHeight: 1000},
 	}
 }
 

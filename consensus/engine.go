@@ -67,17 +67,22 @@ const Broadcast = -1
 // Ready is what the caller must do after a Step or Tick, in field order:
 // persist Safety and Proposals durably, then send Messages, then deliver
 // Decided. Halt, when set, means the engine stopped (see ErrSafetyViolation).
+// Faulty lists the members caught in this step with a bad vote signature
+// or an invalid certificate, for the caller to report (for example to a
+// transport that scores peers); it needs no ordering.
 type Ready struct {
 	Safety    *types.SafetyState
 	Proposals []*Proposal
 	Messages  []Outbound
 	Decided   []types.Block
 	Halt      error
+	Faulty    []Fault
 }
 
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
-	return r.Safety == nil && len(r.Proposals) == 0 && len(r.Messages) == 0 && len(r.Decided) == 0 && r.Halt == nil
+	return r.Safety == nil && len(r.Proposals) == 0 && len(r.Messages) == 0 && len(r.Decided) == 0 && r.Halt == nil &&
+		len(r.Faulty) == 0
 }
 
 // Stats are counters and gauges the engine keeps for metrics.
@@ -96,12 +101,30 @@ type Stats struct {
 	// asked fetchRounds times without an answer (docs/protocol.md,
 	// "Catch-up"); a later certificate naming the leaf asks again.
 	FetchesAbandoned uint64
-	// BadVoteSignatures counts quorum votes whose signature failed its
-	// single check (their senders are ignored for the rest of the vote
-	// set); SingleVoteChecks counts those single checks, which a failed
-	// aggregate needs only for the votes not already known good.
+	// CatchupSessions counts long catch-ups started (docs/protocol.md,
+	// "Catch-up"); BehindPruningHorizon counts leaves given up on because
+	// every peer that answered had pruned them.
+	CatchupSessions, BehindPruningHorizon uint64
+	// BadVoteSignatures counts votes (quorum, timeout, view sync) whose
+	// signature failed its single check or did not parse (their senders
+	// are ignored for the rest of the vote set); SingleVoteChecks counts
+	// those single checks, which a failed aggregate needs only for the
+	// votes not already known good.
 	BadVoteSignatures, SingleVoteChecks uint64
-	ViewsDecided                        uint64
+	// Faults counts the entries of Ready.Faulty: members caught with a bad
+	// vote signature or an invalid certificate. Each is also counted in
+	// InvalidMessages.
+	Faults uint64
+	// FutureVotesDropped counts votes for views after the current one that
+	// were refused, or evicted another of their member's, because the
+	// member already had maxFutureVotes vote sets of that kind
+	// (docs/protocol.md, "Bounds").
+	FutureVotesDropped uint64
+	// CertificateChecksRefused counts certificates (and proposal
+	// signatures) dropped unchecked because their sender, caught once with
+	// an invalid certificate, had used its checks for the view.
+	CertificateChecksRefused uint64
+	ViewsDecided             uint64
 }
 
 // Params configures a new Engine.
@@ -138,7 +161,7 @@ type entry struct {
 // accumulator collects votes of one kind for one target.
 type voteSet struct {
 	signers types.Bitmap
-	sigs    map[uint32]keys.Signature
+	sigs    map[uint32]*voteSig         // parsed when the set is aggregated
 	high    map[uint32]types.ViewNumber // signed high views (timeout, view sync)
 	highQCs map[uint32]types.QuorumCertificate
 	done    bool
@@ -168,6 +191,12 @@ type fetch struct {
 	deadline   time.Time
 	stopHeight uint64
 	tries      int
+	// headers marks a request for leaves without payloads (a long
+	// catch-up's walk); height is the leaf's height when known (else 0);
+	// pruned counts the peers that answered they pruned it.
+	headers bool
+	height  uint64
+	pruned  int
 }
 
 // Engine is the consensus state machine. It is not safe for concurrent use;
@@ -222,12 +251,25 @@ type Engine struct {
 	// vsFormed, as relay, the highest certificate formed per round and relay.
 	vsVoted  map[voteKey]bool
 	vsFormed map[slot]*ViewSyncCert
+	// held lists each member's votes of each kind for views after the
+	// current one (see holdVote); suspects are the members one of whose
+	// certificates failed its check, with their budget (see certAllowance).
+	held     map[heldKey][]voteKey
+	suspects map[int]*certBudget
 
 	fetches map[types.Commitment]*fetch
 	// abandoned are leaves no peer answered for (see retryFetch): not
 	// asked for again until a peer's message names them.
 	abandoned map[types.Commitment]bool
 	fetchID   uint64
+	// catchup is the long catch-up under way, or nil (catchup.go);
+	// horizon the highest first kept height a peer reported when it could
+	// not serve a leaf (FetchUnavailable).
+	catchup *catchup
+	horizon uint64
+	// behindUntil is when a node behind the peers' pruning horizon next
+	// tries a long catch-up.
+	behindUntil time.Time
 
 	// retryAt is when to ask the application again after it answered
 	// ErrNotYet (for a vote: waitingVote names the proposal); zero when
@@ -239,6 +281,9 @@ type Engine struct {
 	// node that leads consecutive views (a one-node network) returns to its
 	// caller between them; proposeSoon asks the caller for an immediate Tick.
 	proposedInStep, proposeSoon bool
+
+	// rs lets a restarted engine greet peers that start after it.
+	rs restartState
 
 	stats  Stats
 	ready  Ready
@@ -276,6 +321,7 @@ func New(p Params) (*Engine, error) {
 		ownProps: make(map[types.ViewNumber]*Proposal), pendingQC: make(map[types.Commitment]*types.QuorumCertificate),
 		replied: make(map[replyKey]time.Time), votes: make(map[voteKey]*voteSet), voteLeaf: make(map[memberView]types.Commitment),
 		vsVoted: make(map[voteKey]bool), vsFormed: make(map[slot]*ViewSyncCert),
+		held: make(map[heldKey][]voteKey), suspects: make(map[int]*certBudget),
 		fetches: make(map[types.Commitment]*fetch), abandoned: make(map[types.Commitment]bool),
 		highQC: gqc,
 	}
@@ -334,6 +380,9 @@ func New(p Params) (*Engine, error) {
 	}
 	e.stats.LastVotedView = e.lastVoted
 	e.tryPropose()
+	if p.Restore != nil {
+		e.startRestarted()
+	}
 	e.flushSelf()
 	return e, nil
 }
@@ -432,7 +481,9 @@ func (e *Engine) Step(from int, m Message) {
 		return
 	}
 	e.proposedInStep = false
+	e.greet(from)
 	e.step(from, m)
+	e.timeOutIfStuck()
 	e.flushSelf()
 }
 
@@ -451,7 +502,11 @@ func (e *Engine) step(from int, m Message) {
 		err = e.onCertificates(from, m)
 	case *FetchResponse:
 		err = e.onFetchResponse(from, m)
-	case *FetchRequest:
+	case *HeaderResponse:
+		err = e.onHeaderResponse(from, m)
+	case *FetchUnavailable:
+		err = e.onFetchUnavailable(from, m)
+	case *FetchRequest, *HeaderRequest:
 		// Served by the caller, which can read decided leaves from storage
 		// (see ServeFetch); an engine has nothing to do with one.
 	default:
@@ -517,6 +572,7 @@ func (e *Engine) enterView(v types.ViewNumber) {
 			delete(e.voteLeaf, k)
 		}
 	}
+	e.pruneHeld()
 	for w := range e.ownProps {
 		if w+e.table.pruneWindow() < v {
 			delete(e.ownProps, w)
@@ -603,7 +659,7 @@ func (e *Engine) checkDecide(p *entry, from int) {
 	}
 	g, ok := e.leaves[p.leaf.Parent]
 	if !ok {
-		e.fetch(p.leaf.Parent, from)
+		e.fetchAncestor(p.leaf.Parent, p.leaf.Height()-1, &p.leaf.JustifyQC, from)
 		return
 	}
 	if g.qc == nil {
@@ -625,7 +681,7 @@ func (e *Engine) decide(g *entry, from int) {
 		}
 		p, ok := e.leaves[cur.leaf.Parent]
 		if !ok {
-			e.fetch(cur.leaf.Parent, from)
+			e.fetchAncestor(cur.leaf.Parent, cur.leaf.Height()-1, &cur.leaf.JustifyQC, from)
 			return
 		}
 		chain = append(chain, p)
@@ -660,14 +716,19 @@ func (e *Engine) decide(g *entry, from int) {
 			delete(e.byView, v)
 		}
 	}
+	// Fetches that can no longer matter stop: for leaves now held, at or
+	// below the decided height, or named by a certificate of a view now
+	// decided.
+	for c, f := range e.fetches {
+		_, held := e.leaves[c]
+		q, named := e.pendingQC[c]
+		if held || (f.height > 0 && f.height <= g.leaf.Height()) || (named && q.View <= g.leaf.View) {
+			delete(e.fetches, c)
+		}
+	}
 	for c, q := range e.pendingQC {
 		if q.View <= g.leaf.View {
 			delete(e.pendingQC, c)
-		}
-	}
-	for c := range e.fetches {
-		if _, ok := e.leaves[c]; ok {
-			delete(e.fetches, c)
 		}
 	}
 }
@@ -688,15 +749,17 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		if j.View <= e.highQC.View {
 			return fmt.Errorf("%w: proposal for view %d, %d views ahead of %d", ErrInvalidMessage, v, v-e.view, e.view)
 		}
-		if err := e.verify.verifyQC(j); err != nil {
-			e.stats.InvalidQCs++
+		if err := e.checkQC(from, j); err != nil {
 			return err
 		}
 		e.onQC(j, from)
 		return nil
 	}
 	commit := p.Leaf.Commit()
-	if err := e.verify.verifySingle(kindProposal, v, commit, uint32(e.leader(v)), p.Signature); err != nil {
+	if err := spend(e.certAllowance(from)); err != nil {
+		return err
+	}
+	if err := e.certChecked(from, e.verify.verifySingle(kindProposal, v, commit, uint32(e.leader(v)), p.Signature)); err != nil {
 		return err
 	}
 	j := &p.Leaf.JustifyQC
@@ -704,12 +767,11 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		return fmt.Errorf("%w: proposal for view %d: justify qc of view %d for %s does not certify its parent %s",
 			ErrInvalidMessage, v, j.View, j.Leaf.Short(), p.Leaf.Parent.Short())
 	}
-	if err := e.verify.verifyQC(j); err != nil {
-		e.stats.InvalidQCs++
+	if err := e.checkQC(from, j); err != nil {
 		return err
 	}
 	if p.TC != nil {
-		if err := e.verify.verifyTC(p.TC); err != nil {
+		if err := e.checkTC(from, p.TC); err != nil {
 			return err
 		}
 	}
@@ -717,7 +779,7 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		if p.Finalize.Phase != PhaseFinalize {
 			return fmt.Errorf("%w: proposal evidence is a %s certificate, want finalize", ErrInvalidMessage, p.Finalize.Phase)
 		}
-		if err := e.verify.verifyViewSync(p.Finalize); err != nil {
+		if err := e.checkViewSync(from, p.Finalize); err != nil {
 			return err
 		}
 	}
@@ -792,7 +854,7 @@ func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit type
 	}
 	parent, ok := e.leaves[leaf.Parent]
 	if !ok {
-		e.fetch(leaf.Parent, from) // the vote is retried when the parent arrives
+		e.fetchAncestor(leaf.Parent, leaf.Height()-1, &leaf.JustifyQC, from) // the vote is retried when the parent arrives
 		return
 	}
 	if err := e.validator.ValidateProposal(&parent.leaf, leaf, payload, e.now); err != nil {
@@ -811,7 +873,9 @@ func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit type
 	e.stats.LastVotedView = v
 	e.dirty = true
 	sig := e.key.Sign(digest(kindQuorumVote, e.verify.genesis, v, commit))
-	e.send(e.leader(v+1), &Vote{View: v, Leaf: commit, Signer: uint32(e.self), Signature: sig})
+	vote := &Vote{View: v, Leaf: commit, Signer: uint32(e.self), Signature: sig}
+	e.voted(vote)
+	e.send(e.leader(v+1), vote)
 }
 
 // replyKey names an answer to one member: what it was about.
@@ -881,11 +945,17 @@ func (e *Engine) onVote(from int, m *Vote) error {
 		return err
 	}
 	mv := memberView{view: m.View, member: m.Signer}
-	if leaf, voted := e.voteLeaf[mv]; voted && leaf != m.Leaf {
-		return fmt.Errorf("%w: member %d voted for leaf %s and for leaf %s in view %d", ErrInvalidMessage, m.Signer, leaf.Short(), m.Leaf.Short(), m.View)
-	}
-	e.voteLeaf[mv] = m.Leaf
 	k := voteKey{kind: kindQuorumVote, view: m.View, leaf: m.Leaf}
+	if leaf, voted := e.voteLeaf[mv]; voted {
+		if leaf != m.Leaf {
+			return fmt.Errorf("%w: member %d voted for leaf %s and for leaf %s in view %d", ErrInvalidMessage, m.Signer, leaf.Short(), m.Leaf.Short(), m.View)
+		}
+	} else {
+		if !e.holdVote(m.Signer, k) {
+			return nil // counted in FutureVotesDropped
+		}
+		e.voteLeaf[mv] = m.Leaf
+	}
 	set := e.voteSet(k)
 	if set.banned[m.Signer] {
 		return fmt.Errorf("%w: member %d already sent a bad vote signature in view %d", ErrInvalidMessage, m.Signer, m.View)
@@ -894,7 +964,8 @@ func (e *Engine) onVote(from int, m *Vote) error {
 		return nil
 	}
 	set.signers.Set(int(m.Signer))
-	set.sigs[m.Signer] = m.Signature
+	vs := newVoteSig(m.Signature, m.raw)
+	set.sigs[m.Signer] = &vs
 	if !e.table.reaches(set.signers, thresholdSuccess) {
 		return nil
 	}
@@ -915,7 +986,7 @@ func cloneBits(b types.Bitmap) types.Bitmap { return append(types.Bitmap(nil), b
 func (e *Engine) voteSet(k voteKey) *voteSet {
 	s, ok := e.votes[k]
 	if !ok {
-		s = &voteSet{signers: types.NewBitmap(e.table.Len()), sigs: make(map[uint32]keys.Signature),
+		s = &voteSet{signers: types.NewBitmap(e.table.Len()), sigs: make(map[uint32]*voteSig),
 			high: make(map[uint32]types.ViewNumber), highQCs: make(map[uint32]types.QuorumCertificate),
 			verified: make(map[uint32]bool), banned: make(map[uint32]bool)}
 		e.votes[k] = s
@@ -929,11 +1000,12 @@ func (e *Engine) voteSet(k voteKey) *voteSet {
 func (e *Engine) aggregateSame(set *voteSet, k kind, view types.ViewNumber, data types.Commitment, thr threshold) (keys.Signature, bool) {
 	msg := digest(k, e.verify.genesis, view, data)
 	for range 2 {
-		idx := set.signers.Indexes()
-		sigs := make([]keys.Signature, len(idx))
+		idx, sigs := e.parseVotes(set, view)
+		if !e.table.reaches(set.signers, thr) {
+			return keys.Signature{}, false
+		}
 		pubs := make([]keys.StakingPubKey, len(idx))
 		for j, i := range idx {
-			sigs[j] = set.sigs[uint32(i)]
 			pubs[j] = e.table.Member(i).Key
 		}
 		agg, err := keys.AggregateSignatures(sigs)
@@ -954,16 +1026,42 @@ func (e *Engine) aggregateSame(set *voteSet, k kind, view types.ViewNumber, data
 				set.verified[uint32(i)] = true
 				continue
 			}
-			e.stats.InvalidMessages++
-			e.stats.BadVoteSignatures++
-			set.banned[uint32(i)] = true
-			e.dropVote(set, i)
+			e.badVote(set, i, fmt.Errorf("%w: bad vote signature from member %d in view %d", ErrInvalidMessage, i, view))
 		}
 		if !e.table.reaches(set.signers, thr) {
 			return keys.Signature{}, false
 		}
 	}
 	return keys.Signature{}, false
+}
+
+// parseVotes returns the signers of a vote set and their signatures,
+// parsing those that arrived as bytes (see rawSig). A vote whose bytes are
+// no signature is bad like one whose signature fails its check.
+func (e *Engine) parseVotes(set *voteSet, view types.ViewNumber) ([]int, []keys.Signature) {
+	idx := set.signers.Indexes()
+	sigs := make([]keys.Signature, 0, len(idx))
+	kept := idx[:0]
+	for _, i := range idx {
+		sig, err := set.sigs[uint32(i)].parse()
+		if err != nil {
+			e.badVote(set, i, fmt.Errorf("%w: vote signature from member %d in view %d: %v", ErrInvalidMessage, i, view, err))
+			continue
+		}
+		kept = append(kept, i)
+		sigs = append(sigs, sig)
+	}
+	return kept, sigs
+}
+
+// badVote drops member i's vote with a bad signature from a set, bans the
+// member from the set and records it as a fault.
+func (e *Engine) badVote(set *voteSet, i int, err error) {
+	e.stats.InvalidMessages++
+	e.stats.BadVoteSignatures++
+	set.banned[uint32(i)] = true
+	e.dropVote(set, i)
+	e.fault(i, err)
 }
 
 func (e *Engine) dropVote(set *voteSet, i int) {
@@ -983,12 +1081,13 @@ func (e *Engine) dropVote(set *voteSet, i int) {
 // vote set, verifying lazily like aggregateSame.
 func (e *Engine) aggregateHigh(set *voteSet, k kind, view types.ViewNumber, data func(types.ViewNumber) types.Commitment, thr threshold) (types.Bitmap, []types.ViewNumber, []byte, types.QuorumCertificate, bool) {
 	for range 2 {
-		idx := set.signers.Indexes()
-		sigs := make([]keys.Signature, len(idx))
+		idx, sigs := e.parseVotes(set, view)
+		if !e.table.reaches(set.signers, thr) {
+			break
+		}
 		hv := make([]types.ViewNumber, len(idx))
 		var high types.QuorumCertificate
 		for j, i := range idx {
-			sigs[j] = set.sigs[uint32(i)]
 			hv[j] = set.high[uint32(i)]
 			if q := set.highQCs[uint32(i)]; j == 0 || q.View > high.View {
 				high = q
@@ -997,16 +1096,24 @@ func (e *Engine) aggregateHigh(set *voteSet, k kind, view types.ViewNumber, data
 		agg, err := keys.AggregateSignatures(sigs)
 		if err == nil {
 			signers := cloneBits(set.signers)
-			if e.verify.verifyHighViewCert(k, view, signers, hv, agg.Bytes(), &high, data, thr) == nil {
+			if e.verify.verifyHighViewCert(k, view, signers, hv, agg.Bytes(), &high, data, thr, nil) == nil {
+				for _, i := range idx {
+					set.verified[uint32(i)] = true
+				}
 				return signers, hv, agg.Bytes(), high, true
 			}
 		}
 		for j, i := range idx {
-			key := e.table.Member(i).Key
-			if !key.Verify(digest(k, e.verify.genesis, view, data(hv[j])), sigs[j]) {
-				e.stats.InvalidMessages++
-				e.dropVote(set, i)
+			if set.verified[uint32(i)] {
+				continue
 			}
+			e.stats.SingleVoteChecks++
+			key := e.table.Member(i).Key
+			if key.Verify(digest(k, e.verify.genesis, view, data(hv[j])), sigs[j]) {
+				set.verified[uint32(i)] = true
+				continue
+			}
+			e.badVote(set, i, fmt.Errorf("%w: bad high-view vote signature from member %d in view %d", ErrInvalidMessage, i, view))
 		}
 		if !e.table.reaches(set.signers, thr) {
 			break
@@ -1064,7 +1171,7 @@ func (e *Engine) tryPropose() {
 			busy = true
 		}
 	}
-	if !busy && e.now.Before(e.viewStart.Add(e.cfg.BuilderTimeout)) {
+	if !busy && !e.proposeAtOnce() && e.now.Before(e.viewStart.Add(e.cfg.BuilderTimeout)) {
 		return
 	}
 	for i := range e.ready.Decided {
@@ -1146,7 +1253,7 @@ func (e *Engine) onTimeoutVote(from int, m *TimeoutVote) error {
 	if m.HighQC.View >= m.View {
 		return fmt.Errorf("%w: timeout vote for view %d carries a qc of view %d", ErrInvalidMessage, m.View, m.HighQC.View)
 	}
-	signers, hv, sig, high, ok, err := e.collectHighVote(from, voteKey{kind: kindTimeoutVote, view: m.View}, m.Signer, m.Signature, &m.HighQC, highViewData, thresholdSuccess)
+	signers, hv, sig, high, ok, err := e.collectHighVote(from, voteKey{kind: kindTimeoutVote, view: m.View}, m.Signer, newVoteSig(m.Signature, m.raw), &m.HighQC, highViewData, thresholdSuccess)
 	if !ok {
 		return err
 	}
@@ -1160,19 +1267,26 @@ func (e *Engine) onTimeoutVote(from int, m *TimeoutVote) error {
 // or view-sync vote) to its vote set, after verifying and processing the
 // QC. Once the set reaches the threshold it aggregates the set into a
 // certificate (verified lazily, see aggregateHigh) and reports ok.
-func (e *Engine) collectHighVote(from int, k voteKey, signer uint32, sig keys.Signature, highQC *types.QuorumCertificate,
+func (e *Engine) collectHighVote(from int, k voteKey, signer uint32, sig voteSig, highQC *types.QuorumCertificate,
 	data func(types.ViewNumber) types.Commitment, thr threshold) (types.Bitmap, []types.ViewNumber, []byte, types.QuorumCertificate, bool, error) {
-	if err := e.verify.verifyQC(highQC); err != nil {
-		e.stats.InvalidQCs++
+	if err := e.checkQC(from, highQC); err != nil {
 		return nil, nil, nil, types.QuorumCertificate{}, false, err
 	}
 	e.onQC(highQC, from)
-	set := e.voteSet(k)
-	if set.done || set.signers.Has(int(signer)) {
+	set, ok := e.votes[k]
+	if ok && (set.done || set.signers.Has(int(signer))) {
 		return nil, nil, nil, types.QuorumCertificate{}, false, nil
 	}
+	if ok && set.banned[signer] {
+		return nil, nil, nil, types.QuorumCertificate{}, false,
+			fmt.Errorf("%w: member %d already sent a bad vote signature in view %d", ErrInvalidMessage, signer, k.view)
+	}
+	if !e.holdVote(signer, k) {
+		return nil, nil, nil, types.QuorumCertificate{}, false, nil // counted in FutureVotesDropped
+	}
+	set = e.voteSet(k)
 	set.signers.Set(int(signer))
-	set.sigs[signer] = sig
+	set.sigs[signer] = &sig
 	set.high[signer] = highQC.View
 	set.highQCs[signer] = *highQC
 	if !e.table.reaches(set.signers, thr) {
@@ -1192,20 +1306,19 @@ func (e *Engine) onCertificates(from int, m *Certificates) error {
 		m = &Certificates{QC: m.QC, ViewSync: m.ViewSync} // a TC for a past view moves nothing: not checked
 	}
 	if m.QC != nil {
-		if err := e.verify.verifyQC(m.QC); err != nil {
-			e.stats.InvalidQCs++
+		if err := e.checkQC(from, m.QC); err != nil {
 			return err
 		}
 		e.onQC(m.QC, from)
 	}
 	if m.TC != nil {
-		if err := e.verify.verifyTC(m.TC); err != nil {
+		if err := e.checkTC(from, m.TC); err != nil {
 			return err
 		}
 		e.onTC(m.TC, from)
 	}
 	if m.ViewSync != nil {
-		if err := e.verify.verifyViewSync(m.ViewSync); err != nil {
+		if err := e.checkViewSync(from, m.ViewSync); err != nil {
 			return err
 		}
 		e.onViewSyncCert(m.ViewSync, from)

@@ -7,3 +7,9 @@ import "github.com/gospresso/gospresso/types"
 func QuorumVoteDigest(genesis [32]byte, view types.ViewNumber, leaf types.Commitment) []byte {
 	return digest(kindQuorumVote, genesis, view, leaf)
 }
+
+// LeafCount is the number of leaves the engine holds in memory.
+func (e *Engine) LeafCount() int { return len(e.leaves) }
+
+// PendingFetches is the number of fetches under way.
+func (e *Engine) PendingFetches() int { return len(e.fetches) }

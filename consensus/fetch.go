@@ -11,9 +11,19 @@ import (
 // fetch asks a peer for leaf c and its missing ancestors, unless a request
 // for it is already under way. hint is the member that made us aware of the
 // leaf (it must have it), or -1.
-func (e *Engine) fetch(c types.Commitment, hint int) {
-	if _, pending := e.fetches[c]; pending {
-		return
+func (e *Engine) fetch(c types.Commitment, hint int) { e.request(c, hint, false, 0) }
+
+// requestAt is fetch for a leaf whose height is known, so a peer that has
+// pruned it can say so (FetchUnavailable).
+func (e *Engine) requestAt(c types.Commitment, hint int, height uint64) {
+	e.request(c, hint, false, height)
+}
+
+// request asks for leaf c with its ancestors: blocks (FetchRequest), or
+// headers only (HeaderRequest). height is c's height when known, else 0.
+func (e *Engine) request(c types.Commitment, hint int, headers bool, height uint64) {
+	if f, pending := e.fetches[c]; pending && (f.headers || !headers) {
+		return // a walk's header request is never replaced by a block request
 	}
 	if _, have := e.leaves[c]; have {
 		return
@@ -32,10 +42,21 @@ func (e *Engine) fetch(c types.Commitment, hint int) {
 		return
 	}
 	e.fetchID++
-	f := &fetch{id: e.fetchID, peer: peer, deadline: e.now.Add(e.cfg.FetchTimeout), stopHeight: e.anchor.leaf.Height()}
+	f := &fetch{id: e.fetchID, peer: peer, headers: headers, height: height}
 	e.fetches[c] = f
+	e.sendFetch(c, f)
+}
+
+// sendFetch sends f's request for c to f.peer and arms its timer.
+func (e *Engine) sendFetch(c types.Commitment, f *fetch) {
+	f.deadline = e.now.Add(e.cfg.FetchTimeout)
+	f.stopHeight = e.anchor.leaf.Height()
 	e.stats.FetchRequests++
-	e.send(peer, &FetchRequest{ID: f.id, Leaf: c, StopHeight: f.stopHeight})
+	if f.headers {
+		e.send(f.peer, &HeaderRequest{ID: f.id, Leaf: c, StopHeight: f.stopHeight})
+		return
+	}
+	e.send(f.peer, &FetchRequest{ID: f.id, Leaf: c, StopHeight: f.stopHeight})
 }
 
 // nextPeer returns the member after i (skipping self), or -1 if there is none.
@@ -84,6 +105,19 @@ func (e *Engine) retryFetch(c types.Commitment, f *fetch) {
 		}
 		e.abandoned[c] = true
 		e.stats.FetchesAbandoned++
+		if e.catchup != nil && (f.headers || f.height > e.anchor.leaf.Height()) {
+			e.catchup = nil // a later certificate starts a new one
+		}
+		if f.pruned > 0 && f.pruned*2 >= f.tries {
+			// Every peer that answered has pruned the blocks this node
+			// needs: retrying cannot help (docs/protocol.md, "Catch-up").
+			e.stats.BehindPruningHorizon++
+			e.behindUntil = e.now.Add(horizonRetries * e.cfg.FetchTimeout)
+			e.log.Error("this node is behind its peers' pruning horizon: they keep blocks from a height above the ones it needs; "+
+				"connect it to an archival peer (one that does not prune)",
+				"retry_in", horizonRetries*e.cfg.FetchTimeout, "needed_height", f.height, "peers_first_height", e.horizon, "decided_height", e.anchor.leaf.Height())
+			return
+		}
 		e.log.Warn("no peer answered for a missing leaf; giving up until a certificate names it again",
 			"leaf", c.Short(), "requests", f.tries)
 		return
@@ -95,10 +129,7 @@ func (e *Engine) retryFetch(c types.Commitment, f *fetch) {
 	}
 	e.fetchID++
 	f.id = e.fetchID
-	f.deadline = e.now.Add(e.cfg.FetchTimeout)
-	f.stopHeight = e.anchor.leaf.Height()
-	e.stats.FetchRequests++
-	e.send(f.peer, &FetchRequest{ID: f.id, Leaf: c, StopHeight: f.stopHeight})
+	e.sendFetch(c, f)
 }
 
 // onFetchResponse checks a chain of leaves by hash links and certificates and
@@ -136,9 +167,16 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 		if j.Leaf != l.Leaf.Parent || j.View >= l.Leaf.View {
 			return fmt.Errorf("%w: fetched leaf %d: justify qc does not certify its parent", ErrInvalidMessage, i)
 		}
-		if err := e.verify.verifyQC(j); err != nil {
-			e.stats.InvalidQCs++
-			return fmt.Errorf("fetched leaf %d: %w", i, err)
+		// The leaves are bound by hash links to the one requested, which
+		// a verified certificate or a trusted leaf named: a justify QC in
+		// them needs checking only where it could raise the high QC (a
+		// certified leaf's justify QC was checked by the honest members
+		// that voted for it).
+		if j.View > e.highQC.View {
+			if err := e.verify.verifyQC(j); err != nil {
+				e.stats.InvalidQCs++
+				return fmt.Errorf("fetched leaf %d: %w", i, err)
+			}
 		}
 		if err := e.validator.ValidatePayload(&l.Leaf, &l.Payload); err != nil {
 			return fmt.Errorf("%w: fetched leaf %d: %v", ErrInvalidMessage, i, err)
@@ -190,20 +228,10 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 			}
 		}
 	}
-	// A decide that waited for these ancestors: re-run the rule from the
-	// highest certified leaf that can trigger one (it decides everything
-	// below it too). Chosen by view, so the engine stays deterministic.
-	var best *entry
-	for _, en := range e.leaves {
-		if en.qc != nil && en.leaf.View == en.leaf.JustifyQC.View+1 && (best == nil || en.leaf.View > best.leaf.View) {
-			best = en
-		}
-	}
-	if best != nil {
-		e.checkDecide(best, from)
-		if e.halted != nil {
-			return nil
-		}
+	// A decide that waited for these ancestors.
+	e.decideBest(from)
+	if e.halted != nil {
+		return nil
 	}
 	// A proposal of the current view that waited for its parent.
 	if c, ok := e.byView[e.view]; ok {
@@ -214,8 +242,12 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 	// Keep walking back if the chain is still not linked to the anchor.
 	if last.Height() > e.anchor.leaf.Height()+1 {
 		if _, ok := e.leaves[last.Parent]; !ok {
-			e.fetch(last.Parent, from)
+			e.fetchAncestor(last.Parent, last.Height()-1, &last.JustifyQC, from)
 		}
+	}
+	e.advanceCatchup(from)
+	if e.halted != nil {
+		return nil
 	}
 	e.tryPropose()
 	return nil

@@ -1,12 +1,15 @@
 package consensus
 
 import (
+	"errors"
+
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/types"
 )
 
 // Message is a consensus message: one of *Proposal, *Vote, *TimeoutVote,
-// *ViewSyncVote, *Certificates, *FetchRequest, *FetchResponse.
+// *ViewSyncVote, *Certificates, *FetchRequest, *FetchResponse,
+// *HeaderRequest, *HeaderResponse, *FetchUnavailable.
 type Message interface {
 	msgType() msgType
 }
@@ -41,10 +44,14 @@ func (*Proposal) msgType() msgType { return msgProposal }
 
 // Vote is a quorum vote for a leaf, sent to the next view's leader.
 type Vote struct {
-	View      types.ViewNumber
-	Leaf      types.Commitment
-	Signer    uint32
+	View   types.ViewNumber
+	Leaf   types.Commitment
+	Signer uint32
+	// Signature is the signer's signature over the vote. Decode leaves it
+	// zero and keeps the bytes the vote arrived with (see rawSig); a
+	// non-zero Signature takes their place.
 	Signature keys.Signature
+	raw       rawSig
 }
 
 func (*Vote) msgType() msgType { return msgVote }
@@ -52,10 +59,13 @@ func (*Vote) msgType() msgType { return msgVote }
 // TimeoutVote says its signer gave up on View. It carries the signer's
 // highest QC and signs that QC's view.
 type TimeoutVote struct {
-	View      types.ViewNumber
-	HighQC    types.QuorumCertificate
-	Signer    uint32
+	View   types.ViewNumber
+	HighQC types.QuorumCertificate
+	Signer uint32
+	// Signature is the signer's signature, kept unparsed by Decode as a
+	// Vote's is.
 	Signature keys.Signature
+	raw       rawSig
 }
 
 func (*TimeoutVote) msgType() msgType { return msgTimeoutVote }
@@ -104,15 +114,71 @@ func (p Phase) String() string {
 // ViewSyncVote is a vote in one view-sync phase for Round, collected by the
 // relay of attempt Relay.
 type ViewSyncVote struct {
-	Phase     Phase
-	Round     types.ViewNumber
-	Relay     uint64
-	HighQC    types.QuorumCertificate
-	Signer    uint32
+	Phase  Phase
+	Round  types.ViewNumber
+	Relay  uint64
+	HighQC types.QuorumCertificate
+	Signer uint32
+	// Signature is the signer's signature, kept unparsed by Decode as a
+	// Vote's is.
 	Signature keys.Signature
+	raw       rawSig
 }
 
 func (*ViewSyncVote) msgType() msgType { return msgViewSyncVote }
+
+// rawSig is a vote's signature as it arrived, not yet parsed. Parsing a
+// signature (decompressing a G2 point and checking its subgroup) costs more
+// than every other check of a vote, so a decoded vote keeps the 96 bytes
+// and the engine parses them only when it aggregates the vote, after the
+// cheap checks that refuse most of a flood (docs/protocol.md, "Bounds").
+type rawSig struct {
+	b   [keys.SignatureSize]byte
+	set bool
+}
+
+// errNoSignature is a vote built in memory without a signature.
+var errNoSignature = errors.New("no signature")
+
+// voteSig is a vote's signature as a vote set keeps it: parsed, or still
+// raw.
+type voteSig struct {
+	sig keys.Signature
+	raw rawSig
+}
+
+// newVoteSig returns what a vote carries: its Signature when set, else the
+// bytes it was decoded with.
+func newVoteSig(sig keys.Signature, raw rawSig) voteSig {
+	if !sig.IsZero() || !raw.set {
+		return voteSig{sig: sig}
+	}
+	return voteSig{raw: raw}
+}
+
+// parse returns the signature, parsing the raw bytes on first use.
+func (s *voteSig) parse() (keys.Signature, error) {
+	if s.raw.set {
+		sig, err := keys.SignatureFromBytes(s.raw.b[:])
+		if err != nil {
+			return keys.Signature{}, err
+		}
+		s.sig, s.raw = sig, rawSig{}
+	}
+	if s.sig.IsZero() {
+		return keys.Signature{}, errNoSignature
+	}
+	return s.sig, nil
+}
+
+// sigBytes returns the signature's encoding: Signature when set, else the
+// bytes the vote was decoded with.
+func sigBytes(sig keys.Signature, raw *rawSig) []byte {
+	if sig.IsZero() && raw.set {
+		return raw.b[:]
+	}
+	return sig.Bytes()
+}
 
 // TimeoutCert is a certificate of timeout votes for View. Signers and
 // HighViews run in parallel (HighViews[i] is the high-QC view the i-th signer,

@@ -1,6 +1,8 @@
 package consensus
 
 import (
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,39 +12,76 @@ import (
 )
 
 // verifier checks signatures and certificates against one stake table and
-// network, remembering the certificates it has already verified.
+// network, remembering the certificates it has already verified and those
+// that failed (docs/protocol.md, "Bounds").
 type verifier struct {
 	table     *StakeTable
 	genesis   [32]byte
 	genesisQC types.QuorumCertificate
-	// cache of verified certificate commitments, bounded (FIFO eviction)
-	cache map[types.Commitment]struct{}
-	order []types.Commitment
-	next  int
+	// good and bad are the commitments of certificates that verified and
+	// that failed their signature check.
+	good, bad commitSet
+	// checks counts the aggregate signature checks of certificates (each a
+	// pairing product), for tests.
+	checks uint64
 }
 
-const verifiedCacheSize = 4096
+// Sizes of the verifier's caches: verified certificates, and certificates
+// whose signature check failed.
+const (
+	verifiedCacheSize = 4096
+	failedCacheSize   = 1024
+)
+
+// errCheckRefused marks a certificate left unchecked because its sender is
+// over its budget of checks (see Engine.certAllowance).
+var errCheckRefused = errors.New("certificate check refused: sender over its budget")
 
 func newVerifier(table *StakeTable, genesis [32]byte, genesisQC types.QuorumCertificate) *verifier {
 	return &verifier{
 		table: table, genesis: genesis, genesisQC: genesisQC,
-		cache: make(map[types.Commitment]struct{}, verifiedCacheSize),
-		order: make([]types.Commitment, verifiedCacheSize),
+		good: newCommitSet(verifiedCacheSize), bad: newCommitSet(failedCacheSize),
 	}
 }
 
-func (v *verifier) remember(c types.Commitment) {
-	if old := v.order[v.next]; !old.IsZero() {
-		delete(v.cache, old)
-	}
-	v.order[v.next] = c
-	v.next = (v.next + 1) % len(v.order)
-	v.cache[c] = struct{}{}
+// commitSet is a set of commitments bounded by FIFO eviction.
+type commitSet struct {
+	set   map[types.Commitment]struct{}
+	order []types.Commitment
+	next  int
 }
 
-func (v *verifier) known(c types.Commitment) bool {
-	_, ok := v.cache[c]
+func newCommitSet(n int) commitSet {
+	return commitSet{set: make(map[types.Commitment]struct{}, n), order: make([]types.Commitment, n)}
+}
+
+func (s *commitSet) add(c types.Commitment) {
+	if _, ok := s.set[c]; ok {
+		return
+	}
+	if old := s.order[s.next]; !old.IsZero() {
+		delete(s.set, old)
+	}
+	s.order[s.next] = c
+	s.next = (s.next + 1) % len(s.order)
+	s.set[c] = struct{}{}
+}
+
+func (s *commitSet) has(c types.Commitment) bool {
+	_, ok := s.set[c]
 	return ok
+}
+
+func (v *verifier) remember(c types.Commitment) { v.good.add(c) }
+
+func (v *verifier) known(c types.Commitment) bool { return v.good.has(c) }
+
+// spend asks allow (nil allows everything) for one expensive check.
+func spend(allow func() bool) error {
+	if allow != nil && !allow() {
+		return fmt.Errorf("%w: %w", ErrInvalidCertificate, errCheckRefused)
+	}
+	return nil
 }
 
 // signer returns the key of member i, checking the index.
@@ -67,7 +106,11 @@ func (v *verifier) verifySingle(k kind, view types.ViewNumber, data types.Commit
 
 // verifyQC checks a quorum certificate: the genesis certificate by value,
 // any other by signer set, stake and one aggregate signature check.
-func (v *verifier) verifyQC(q *types.QuorumCertificate) error {
+func (v *verifier) verifyQC(q *types.QuorumCertificate) error { return v.checkQC(q, nil) }
+
+// checkQC is verifyQC asking allow before the signature check: a
+// certificate already verified, or already failed, costs no check.
+func (v *verifier) checkQC(q *types.QuorumCertificate, allow func() bool) error {
 	if q.IsGenesis() {
 		if q.Leaf != v.genesisQC.Leaf || len(q.Signers) != 0 {
 			return fmt.Errorf("%w: unsigned certificate for view 0 is not the genesis certificate", ErrInvalidCertificate)
@@ -78,15 +121,24 @@ func (v *verifier) verifyQC(q *types.QuorumCertificate) error {
 	if v.known(c) {
 		return nil
 	}
+	if v.bad.has(c) {
+		return fmt.Errorf("%w: qc for view %d: failed its check before", ErrInvalidCertificate, q.View)
+	}
 	if err := v.checkSigners(q.Signers, thresholdSuccess); err != nil {
+		return fmt.Errorf("qc for view %d: %w", q.View, err)
+	}
+	if err := spend(allow); err != nil {
 		return fmt.Errorf("qc for view %d: %w", q.View, err)
 	}
 	sig, err := keys.SignatureFromBytes(q.Signature)
 	if err != nil {
+		v.bad.add(c)
 		return fmt.Errorf("%w: qc for view %d: signature: %v", ErrInvalidCertificate, q.View, err)
 	}
 	pubs := v.keysOf(q.Signers)
+	v.checks++
 	if !keys.VerifyAggregate(pubs, digest(kindQuorumVote, v.genesis, q.View, q.Leaf), sig) {
+		v.bad.add(c)
 		return fmt.Errorf("%w: qc for view %d: aggregate signature does not verify", ErrInvalidCertificate, q.View)
 	}
 	v.remember(c)
@@ -116,8 +168,11 @@ func (v *verifier) keysOf(signers types.Bitmap) []keys.StakingPubKey {
 // own high-QC view (timeout and view-sync certificates): the signer set and
 // stake, one aggregate check per distinct signed view, and that the carried
 // QC verifies and has exactly the highest signed view.
+// allow (nil allows everything) is asked before each signature check.
+// errBadSig reports that the certificate's own signature failed (not its
+// carried QC, nor a cheaper check).
 func (v *verifier) verifyHighViewCert(k kind, view types.ViewNumber, signers types.Bitmap, highViews []types.ViewNumber,
-	sigBytes []byte, highQC *types.QuorumCertificate, data func(types.ViewNumber) types.Commitment, thr threshold) error {
+	sigBytes []byte, highQC *types.QuorumCertificate, data func(types.ViewNumber) types.Commitment, thr threshold, allow func() bool) error {
 	if err := v.checkSigners(signers, thr); err != nil {
 		return err
 	}
@@ -128,18 +183,23 @@ func (v *verifier) verifyHighViewCert(k kind, view types.ViewNumber, signers typ
 	if highQC.View != maxHighView(highViews) {
 		return fmt.Errorf("%w: carried qc has view %d, highest signed view is %d", ErrInvalidCertificate, highQC.View, maxHighView(highViews))
 	}
-	if err := v.verifyQC(highQC); err != nil {
-		return err
-	}
-	sig, err := keys.SignatureFromBytes(sigBytes)
-	if err != nil {
-		return fmt.Errorf("%w: signature: %v", ErrInvalidCertificate, err)
-	}
-	groups := make(map[types.ViewNumber][]keys.StakingPubKey)
 	for j, i := range idx {
 		if highViews[j] >= view && k == kindTimeoutVote {
 			return fmt.Errorf("%w: signer %d claims a high qc of view %d in a timeout of view %d", ErrInvalidCertificate, i, highViews[j], view)
 		}
+	}
+	if err := v.checkQC(highQC, allow); err != nil {
+		return err
+	}
+	if err := spend(allow); err != nil {
+		return err
+	}
+	sig, err := keys.SignatureFromBytes(sigBytes)
+	if err != nil {
+		return fmt.Errorf("%w: %w: %v", ErrInvalidCertificate, errBadSig, err)
+	}
+	groups := make(map[types.ViewNumber][]keys.StakingPubKey)
+	for j, i := range idx {
 		groups[highViews[j]] = append(groups[highViews[j]], v.table.Member(i).Key)
 	}
 	views := make([]types.ViewNumber, 0, len(groups))
@@ -157,28 +217,73 @@ func (v *verifier) verifyHighViewCert(k kind, view types.ViewNumber, signers typ
 		aggs[j] = agg
 		msgs[j] = digest(k, v.genesis, view, data(hv))
 	}
+	v.checks++
 	if !keys.VerifyAggregateDistinct(aggs, msgs, sig) {
-		return fmt.Errorf("%w: aggregate signature does not verify", ErrInvalidCertificate)
+		return fmt.Errorf("%w: %w: aggregate signature does not verify", ErrInvalidCertificate, errBadSig)
 	}
 	return nil
 }
 
-func (v *verifier) verifyTC(tc *TimeoutCert) error {
-	if err := v.verifyHighViewCert(kindTimeoutVote, tc.View, tc.Signers, tc.HighViews, tc.Signature, &tc.HighQC, highViewData, thresholdSuccess); err != nil {
+// errBadSig marks a timeout or view-sync certificate whose own signature
+// failed, which the verifier remembers.
+var errBadSig = errors.New("bad signature")
+
+// verifyTC checks a timeout certificate, asking allow (nil allows
+// everything) before each signature check. A certificate already
+// verified, or whose signature already failed, costs no check.
+func (v *verifier) verifyTC(tc *TimeoutCert, allow func() bool) error {
+	c := certCommit(func(w *writer) { encodeTC(w, tc) })
+	err := v.cachedCheck(c, func() error {
+		return v.verifyHighViewCert(kindTimeoutVote, tc.View, tc.Signers, tc.HighViews, tc.Signature, &tc.HighQC, highViewData, thresholdSuccess, allow)
+	})
+	if err != nil {
 		return fmt.Errorf("timeout certificate for view %d: %w", tc.View, err)
 	}
 	return nil
 }
 
-func (v *verifier) verifyViewSync(c *ViewSyncCert) error {
+// verifyViewSync checks a view-sync certificate like verifyTC.
+func (v *verifier) verifyViewSync(c *ViewSyncCert, allow func() bool) error {
 	if c.Phase < PhasePreCommit || c.Phase > PhaseFinalize {
 		return fmt.Errorf("%w: view-sync certificate phase %d", ErrInvalidCertificate, c.Phase)
 	}
 	data := func(hv types.ViewNumber) types.Commitment { return viewSyncData(c.Relay, hv) }
-	if err := v.verifyHighViewCert(c.Phase.kind(), c.Round, c.Signers, c.HighViews, c.Signature, &c.HighQC, data, c.Phase.threshold()); err != nil {
+	cc := certCommit(func(w *writer) { encodeVSC(w, c) })
+	err := v.cachedCheck(cc, func() error {
+		return v.verifyHighViewCert(c.Phase.kind(), c.Round, c.Signers, c.HighViews, c.Signature, &c.HighQC, data, c.Phase.threshold(), allow)
+	})
+	if err != nil {
 		return fmt.Errorf("view-sync %s certificate for round %d: %w", c.Phase, c.Round, err)
 	}
 	return nil
+}
+
+// cachedCheck runs check for the certificate committed to by c unless its
+// outcome is remembered, and remembers a pass or a failed signature.
+func (v *verifier) cachedCheck(c types.Commitment, check func() error) error {
+	if v.good.has(c) {
+		return nil
+	}
+	if v.bad.has(c) {
+		return fmt.Errorf("%w: failed its check before", ErrInvalidCertificate)
+	}
+	err := check()
+	switch {
+	case err == nil:
+		v.good.add(c)
+	case errors.Is(err, errBadSig):
+		v.bad.add(c)
+	}
+	return err
+}
+
+// certCommit is the commitment the verifier remembers a timeout or
+// view-sync certificate by: a hash of its encoding.
+func certCommit(encode func(w *writer)) types.Commitment {
+	w := &writer{b: make([]byte, 0, 512)}
+	w.fixed([]byte("gospresso/cert/v1"))
+	encode(w)
+	return types.Commitment(sha256.Sum256(w.b))
 }
 
 // Verifier checks quorum certificates of one network outside an engine

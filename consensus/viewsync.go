@@ -103,7 +103,7 @@ func (e *Engine) onViewSyncVote(from int, m *ViewSyncVote) error {
 	}
 	data := func(hv types.ViewNumber) types.Commitment { return viewSyncData(m.Relay, hv) }
 	k := voteKey{kind: m.Phase.kind(), view: m.Round, relay: m.Relay}
-	signers, hv, sig, high, ok, err := e.collectHighVote(from, k, m.Signer, m.Signature, &m.HighQC, data, m.Phase.threshold())
+	signers, hv, sig, high, ok, err := e.collectHighVote(from, k, m.Signer, newVoteSig(m.Signature, m.raw), &m.HighQC, data, m.Phase.threshold())
 	if !ok {
 		return err
 	}

@@ -35,6 +35,9 @@ type metrics struct {
 type snapshot struct {
 	replica.Stats
 	pending, pendingBytes int
+	// fetchDropped counts requests for missing leaves dropped because the
+	// fetch server's queue was full.
+	fetchDropped uint64
 }
 
 func newMetrics(n *Node) (*metrics, error) {
@@ -64,12 +67,38 @@ func newMetrics(n *Node) (*metrics, error) {
 	counter("invalid_messages", "Consensus messages dropped as invalid.", func(s snapshot) float64 { return float64(s.InvalidMessages) })
 	counter("view_syncs", "View-sync rounds this node started.", func(s snapshot) float64 { return float64(s.ViewSyncs) })
 	counter("fetch_requests", "Requests for missing leaves sent to peers.", func(s snapshot) float64 { return float64(s.FetchRequests) })
-	counter("bad_vote_signatures", "Quorum votes whose signature failed its check; the sender's further votes in that view are ignored.", func(s snapshot) float64 {
+	counter("fetches_abandoned", "Missing leaves given up on after every peer was asked twice without an answer.", func(s snapshot) float64 {
+		return float64(s.FetchesAbandoned)
+	})
+	counter("catchup_sessions", "Long catch-ups by checkpoints started (a missing ancestor more than 128 blocks above the last decided one).", func(s snapshot) float64 {
+		return float64(s.CatchupSessions)
+	})
+	counter("behind_pruning_horizon", "Catch-ups given up on because every peer asked had pruned the blocks this node needs.", func(s snapshot) float64 {
+		return float64(s.BehindPruningHorizon)
+	})
+	counter("bad_vote_signatures", "Votes whose signature failed its check; the sender's further votes to that vote set are ignored.", func(s snapshot) float64 {
 		return float64(s.BadVoteSignatures)
 	})
-	counter("fetch_requests_refused", "Requests for missing leaves not answered: over a member's rate, or the rate all observers share.", func(s snapshot) float64 {
+	counter("faulty_members", "Members caught with a bad vote signature or an invalid certificate (each reported to a scoring transport).", func(s snapshot) float64 {
+		return float64(s.Faults)
+	})
+	counter("future_votes_dropped", "Votes for views ahead refused, or evicting another, because their member already had that many vote sets of the kind ahead.", func(s snapshot) float64 {
+		return float64(s.FutureVotesDropped)
+	})
+	counter("certificate_checks_refused", "Certificates dropped unchecked because their sender, once caught with an invalid certificate, had used its checks for the view.", func(s snapshot) float64 {
+		return float64(s.CertificateChecksRefused)
+	})
+	counter("fetch_requests_refused", "Requests for missing leaves not answered because of their sender: over its rate, or neither a member nor an observer.", func(s snapshot) float64 {
 		return float64(s.FetchRequestsRefused)
 	})
+	counter("fetch_requests_not_allowed", "Requests for missing leaves refused because their sender is neither a member nor a configured observer.", func(s snapshot) float64 {
+		return float64(s.FetchRequestsNotAllowed)
+	})
+	counter("fetch_requests_dropped", "Admitted requests for missing leaves dropped because the fetch server's queue was full.", func(s snapshot) float64 {
+		return float64(s.fetchDropped)
+	})
+	counter("fetch_requests_answered", "Requests for missing leaves answered.", func(s snapshot) float64 { return float64(s.FetchRequestsAnswered) })
+	counter("fetch_bytes_answered", "Bytes of the answers to requests for missing leaves.", func(s snapshot) float64 { return float64(s.FetchBytesAnswered) })
 	m.collectors = append(m.collectors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "consensus", Name: "last_decided_time", Help: "Unix time of the last decide."}, func() float64 {
 			m.mu.Lock()

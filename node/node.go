@@ -84,6 +84,9 @@ type Node struct {
 
 	states    *stateSigner
 	relayDone chan struct{}
+	// fetcher answers requests for missing leaves off the run loop; set by
+	// Start.
+	fetcher *fetcher
 
 	// gen is the genesis; setup is derived from it by New, or by Start
 	// once the L1 has finalized the genesis [l1_finalized] block.
@@ -197,7 +200,8 @@ func (n *Node) Start(ctx context.Context) error {
 	cfg := replica.Config{
 		Setup: n.setup, Key: n.keys.Staking, Store: n.s.store, Sender: sender{n},
 		Consensus: n.s.consensus, Mempool: n.s.mempool, Logger: n.log,
-		OnDecided: n.decided, BuilderKey: n.s.builderKey, Catchup: n.s.catchup,
+		OnDecided: n.decided, OnFault: n.reportFault, BuilderKey: n.s.builderKey, Catchup: n.s.catchup,
+		FetchObservers: n.s.fetchObservers,
 	}
 	if n.l1Tracker != nil {
 		cfg.L1 = l1Ledger{n.l1Tracker}
@@ -210,6 +214,10 @@ func (n *Node) Start(ctx context.Context) error {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.replica = r
+	n.fetcher = newFetcher(r.FetchServer(), n.s.transport, FetchQueueLen, func(to network.PeerID, err error) {
+		n.metrics.Load().failedMessages.Inc()
+		n.log.Debug("send failed", "peer", string(to), "err", err)
+	})
 	n.ledger.Store(r.Ledger())
 	n.mu.Lock()
 	n.height = r.Height() + 1
@@ -219,6 +227,7 @@ func (n *Node) Start(ctx context.Context) error {
 	n.cancel = cancel
 	n.done = make(chan struct{})
 	n.started = true
+	go n.fetcher.run(loopCtx)
 	go n.run(loopCtx)
 	if url := n.s.stateRelay; url != "" {
 		n.relayDone = make(chan struct{})
@@ -231,10 +240,11 @@ func (n *Node) Start(ctx context.Context) error {
 }
 
 // Stop stops the node, then closes its network and store. ctx bounds the
-// wait for the run loop; the network and the store are closed even when
-// that wait times out (the loop then halts on its next use of them), and
-// the timeout is reported. Stop is idempotent: later calls return the
-// first call's result. It is safe to call after a failed or no Start.
+// wait for the run loop and the fetch server; the network and the store
+// are closed even when that wait times out (the loop then halts on its
+// next use of them), and the timeout is reported. Stop is idempotent:
+// later calls return the first call's result. It is safe to call after a
+// failed or no Start.
 func (n *Node) Stop(ctx context.Context) error {
 	n.lifecycle.Lock()
 	defer n.lifecycle.Unlock()
@@ -250,6 +260,11 @@ func (n *Node) Stop(ctx context.Context) error {
 		case <-n.done:
 		case <-ctx.Done():
 			waitErr = fmt.Errorf("node: stop: the run loop did not finish: %w", ctx.Err())
+		}
+		select {
+		case <-n.fetcher.done:
+		case <-ctx.Done():
+			waitErr = errors.Join(waitErr, fmt.Errorf("node: stop: the fetch server did not finish: %w", ctx.Err()))
 		}
 		if n.relayDone != nil {
 			select {
@@ -422,11 +437,16 @@ func (n *Node) run(ctx context.Context) {
 }
 
 // deliver hands one network message to the replica and sends back its
-// answer, if any.
+// answer, if any. Requests for missing leaves go to the fetch server
+// instead, without touching the replica.
 func (n *Node) deliver(ctx context.Context, env network.Envelope) error {
 	from, member := n.index[env.From]
 	if !member {
 		from = -1
+	}
+	if req, ok := replica.FetchRequestFrame(env.Data); ok {
+		n.routeFetch(from, env, req)
+		return nil
 	}
 	before := n.replica.Stats()
 	answer, err := n.replica.Deliver(ctx, from, env.Data, n.s.clock.Now())
@@ -435,7 +455,9 @@ func (n *Node) deliver(ctx context.Context, env network.Envelope) error {
 		switch {
 		case after.InvalidFrames > before.InvalidFrames:
 			rep.Report(env.From, errUndecodable)
-		case after.InvalidMessages > before.InvalidMessages:
+		case after.InvalidMessages-before.InvalidMessages > after.Faults-before.Faults:
+			// Faults are reported to the member caught (reportFault), which
+			// may not be this message's sender.
 			rep.Report(env.From, errInvalidMessage)
 		}
 	}
@@ -452,12 +474,23 @@ func (n *Node) deliver(ctx context.Context, env network.Envelope) error {
 var (
 	errUndecodable    = errors.New("node: undecodable message")
 	errInvalidMessage = errors.New("node: invalid consensus message")
+	errFaultyMember   = errors.New("node: bad signature or certificate")
 )
+
+// reportFault is the replica's OnFault: it reports a member caught with a
+// bad vote signature or an invalid certificate to a scoring transport.
+func (n *Node) reportFault(f consensus.Fault) {
+	rep, ok := n.s.transport.(network.Reporter)
+	if !ok || f.Member < 0 || f.Member >= len(n.peers) {
+		return
+	}
+	rep.Report(n.peers[f.Member], fmt.Errorf("%w: %w", errFaultyMember, f.Err))
+}
 
 // publish makes the replica's counters readable outside the run loop.
 func (n *Node) publish() {
 	c, b := n.replica.Pending()
-	n.metrics.Load().update(snapshot{Stats: n.replica.Stats(), pending: c, pendingBytes: b})
+	n.metrics.Load().update(snapshot{Stats: n.replica.Stats(), pending: c, pendingBytes: b, fetchDropped: n.fetcher.dropped.Load()})
 }
 
 // decided is the replica's OnDecided: it runs on the run loop once blocks

@@ -40,6 +40,8 @@ type settings struct {
 	builderKey *ecdsa.PrivateKey
 	catchup    func(ctx context.Context) (types.Block, []byte, error)
 
+	fetchObservers []network.PeerID
+
 	apiAddr    string
 	apiModules []api.Module
 	apiOpts    []api.Option

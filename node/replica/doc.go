@@ -17,6 +17,11 @@
 // in simulated time. Both send the same bytes: the frames of this package
 // ([EncodeMessage], [DecodeFrame]) over the transport's topics.
 //
+// Requests for missing leaves are answered by the replica's [FetchServer],
+// which is safe for concurrent use: Deliver answers them itself, while a
+// driver may instead serve them off its driving goroutine, as package node
+// does (docs/protocol.md, "Serving fetch requests").
+//
 // [NewSetup] derives, once per network, what every replica of it shares from
 // its genesis: the stake table, the genesis block, the chain rules and the
 // genesis commitment.

@@ -80,3 +80,27 @@ func DecodeFrame(b []byte) (Frame, error) {
 		return Frame{}, fmt.Errorf("%w: kind byte 0x%02x, want 'c' (consensus) or 't' (transaction)", ErrBadFrame, b[0])
 	}
 }
+
+// maxFetchRequestFrame bounds the frame of a consensus.FetchRequest or
+// HeaderRequest (an ID, a commitment and a height: about 50 bytes);
+// FetchRequestFrame decodes nothing longer.
+const maxFetchRequestFrame = 128
+
+// FetchRequestFrame returns the request for missing leaves data frames (a
+// *consensus.FetchRequest or *consensus.HeaderRequest), if it is one,
+// without decoding larger messages: a driver routes such requests to its
+// FetchServer with it and hands everything else to Deliver.
+func FetchRequestFrame(data []byte) (consensus.Message, bool) {
+	if len(data) > maxFetchRequestFrame || len(data) == 0 || data[0] != frameConsensus {
+		return nil, false
+	}
+	f, err := DecodeFrame(data)
+	if err != nil {
+		return nil, false
+	}
+	switch req := f.Consensus.(type) {
+	case *consensus.FetchRequest, *consensus.HeaderRequest:
+		return req, true
+	}
+	return nil, false
+}

@@ -9,11 +9,10 @@ import (
 	"log/slog"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/keys"
+	"github.com/gospresso/gospresso/network"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
@@ -82,12 +81,22 @@ type Config struct {
 	// this node's (docs/state.md, "State catchup"). Optional: without it
 	// such a restart fails with an error that says why.
 	Catchup StateSource
+	// FetchObservers are the network identities outside the stake table
+	// whose requests for missing leaves are answered (FetchServer); other
+	// non-members are refused. Default: none.
+	FetchObservers []network.PeerID
 	// Logger receives the replica's and the engine's logs. Default: none.
 	Logger *slog.Logger
 	// OnDecided, if set, is called with each batch of decided blocks once
 	// they are stored, in height order, on the goroutine that drives the
 	// replica.
 	OnDecided func([]types.Block)
+	// OnFault, if set, is called with each member the engine caught with a
+	// bad vote signature or an invalid certificate (consensus.Fault), on
+	// the goroutine that drives the replica, for the driver to report the
+	// member (Node reports it to a transport that scores peers). The member
+	// may be another than the one whose message was being delivered.
+	OnFault func(consensus.Fault)
 }
 
 // MempoolBlocks is how many full blocks of transactions a mempool holds by
@@ -103,21 +112,15 @@ type Stats struct {
 	consensus.Stats
 	// InvalidFrames counts messages that could not be decoded.
 	InvalidFrames uint64
-	// FetchRequestsRefused counts requests for leaves not answered: over
-	// a member's rate (FetchRate), or over the rate all senders outside the
-	// stake table share.
-	FetchRequestsRefused uint64
+	// FetchRequestsRefused counts requests for leaves not answered because
+	// of their sender: over its rate (FetchRate, FetchBurst), or neither a
+	// member nor an observer; FetchRequestsNotAllowed counts the latter
+	// alone. FetchRequestsAnswered and FetchBytesAnswered count the answers
+	// and their bytes. They include the requests a driver served through
+	// FetchServer itself.
+	FetchRequestsRefused, FetchRequestsNotAllowed uint64
+	FetchRequestsAnswered, FetchBytesAnswered     uint64
 }
-
-// FetchRate and FetchBurst bound the requests for missing leaves a replica
-// answers per member, and for all observers together: FetchRate a second
-// on average, FetchBurst at once.
-// A catching-up peer asks about once per fetch timeout per missing chain;
-// a peer asking faster is refused and counted.
-const (
-	FetchRate  = 20
-	FetchBurst = 40
-)
 
 // Replica is the single-threaded core of a node (see the package
 // documentation). Only Submit and Pending may be called concurrently with
@@ -131,12 +134,13 @@ type Replica struct {
 	engine    *consensus.Engine
 	log       *slog.Logger
 	onDecided func([]types.Block)
+	onFault   func(consensus.Fault)
 	halted    error
 	stats     Stats
 	height    uint64 // height of the last decided block
 	ledger    *chain.Ledger
-	// fetchLimits rate-limits the fetch requests answered, per member.
-	fetchLimits map[int]*rate.Limiter
+	// fetch answers requests for missing leaves (FetchServer).
+	fetch *FetchServer
 	// states keeps the chain-state snapshot (nil when the store cannot);
 	// savedHeight is the height of the last one saved.
 	states      storage.StateStore
@@ -172,8 +176,8 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	}
 	r := &Replica{
 		setup: cfg.Setup, store: cfg.Store, sender: cfg.Sender,
-		mempool: chain.NewMempool(mcfg), log: log, onDecided: cfg.OnDecided,
-		height: last.Height(),
+		mempool: chain.NewMempool(mcfg), log: log, onDecided: cfg.OnDecided, onFault: cfg.OnFault,
+		height: last.Height(), fetch: NewFetchServer(cfg.Store, cfg.FetchObservers, log),
 	}
 	var caughtUp *types.Block
 	if r.ledger, caughtUp, err = openLedger(ctx, cfg, r.mempool, restore, last, log); err != nil {
@@ -207,7 +211,15 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The restored proposals the engine kept are servable; the last decided
+	// block is in the store.
+	r.fetch.decided(&last.Leaf)
 	if restore != nil {
+		for _, p := range restore.Proposals {
+			if l, ok := r.engine.Leaf(p.Leaf.Commit()); ok {
+				r.fetch.hold(l)
+			}
+		}
 		log.Info("restored from store", "height", last.Height(), "view", uint64(r.engine.View()),
 			"last_voted_view", uint64(restore.Safety.LastVotedView), "high_qc_view", uint64(restore.Safety.HighQC.View),
 			"stored_view", uint64(restore.Safety.View), "proposals", len(restore.Proposals))
@@ -221,6 +233,12 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 // request, to be sent back to where data came from (nil when there is none;
 // today only requests for missing leaves are answered this way). The error
 // is non-nil only once the replica has halted.
+//
+// Deliver answers a request for missing leaves itself, within the sender's
+// rate; all senders outside the stake table share one rate, as Deliver
+// cannot tell them apart. A driver that knows its peers' identities
+// answers such requests with FetchServer instead (off its driving
+// goroutine, refusing non-members that are not observers), as Node does.
 func (r *Replica) Deliver(ctx context.Context, from int, data []byte, now time.Time) ([]byte, error) {
 	if r.halted != nil {
 		return nil, r.halted
@@ -237,15 +255,18 @@ func (r *Replica) Deliver(ctx context.Context, from int, data []byte, now time.T
 		}
 		return nil, r.apply(ctx)
 	}
-	if req, ok := f.Consensus.(*consensus.FetchRequest); ok {
-		if !r.fetchAllowed(from, now) {
-			r.stats.FetchRequestsRefused++
+	switch f.Consensus.(type) {
+	case *consensus.FetchRequest, *consensus.HeaderRequest:
+		if r.fetch.allow(fetchKey{member: max(from, -1)}, now) != nil {
 			return nil, nil
 		}
-		return r.serveFetch(ctx, req), nil
+		return r.fetch.Answer(ctx, f.Consensus), nil
 	}
 	r.engine.Tick(now)
 	r.engine.Step(from, f.Consensus)
+	if resp, ok := f.Consensus.(*consensus.FetchResponse); ok {
+		r.holdFetched(resp)
+	}
 	return nil, r.apply(ctx)
 }
 
@@ -294,6 +315,9 @@ func (r *Replica) Pending() (count, bytes int) { return r.mempool.Len(), r.mempo
 func (r *Replica) Stats() Stats {
 	s := r.stats
 	s.Stats = r.engine.Stats()
+	fs := r.fetch.Stats()
+	s.FetchRequestsRefused, s.FetchRequestsNotAllowed = fs.Refused, fs.NotAllowed
+	s.FetchRequestsAnswered, s.FetchBytesAnswered = fs.Answered, fs.AnsweredBytes
 	return s
 }
 
@@ -312,45 +336,21 @@ func (r *Replica) Ledger() *chain.Ledger { return r.ledger }
 // Self returns this node's stake-table index, or -1 for an observer.
 func (r *Replica) Self() int { return r.engine.Self() }
 
-// serveFetch answers a request for missing leaves from the engine's
-// undecided leaves and the decided chain in the store.
-// fetchAllowed reports whether a request for leaves from member from at
-// now is answered: within FetchRate and FetchBurst for each member, and
-// for all senders outside the stake table (observers, -1) together, so
-// observers can follow the chain but cannot cost more than one member.
-func (r *Replica) fetchAllowed(from int, now time.Time) bool {
-	from = max(from, -1)
-	if r.fetchLimits == nil {
-		r.fetchLimits = make(map[int]*rate.Limiter)
-	}
-	lim, ok := r.fetchLimits[from]
-	if !ok {
-		lim = rate.NewLimiter(FetchRate, FetchBurst)
-		r.fetchLimits[from] = lim
-	}
-	return lim.AllowN(now, 1)
-}
+// FetchServer returns the replica's server of requests for missing leaves.
+// It is safe for concurrent use: a driver may answer requests with it off
+// the driving goroutine while the replica keeps its leaves up to date.
+func (r *Replica) FetchServer() *FetchServer { return r.fetch }
 
-func (r *Replica) serveFetch(ctx context.Context, req *consensus.FetchRequest) []byte {
-	resp := consensus.ServeFetch(req, func(c types.Commitment) (consensus.FetchedLeaf, bool) {
-		if l, ok := r.engine.Leaf(c); ok {
-			return l, true
+// holdFetched makes the leaves of a fetch response that the engine took
+// servable.
+func (r *Replica) holdFetched(resp *consensus.FetchResponse) {
+	var held []consensus.FetchedLeaf
+	for i := range resp.Leaves {
+		if l, ok := r.engine.Leaf(resp.Leaves[i].Leaf.Commit()); ok {
+			held = append(held, l)
 		}
-		b, err := r.store.BlockByLeaf(ctx, c)
-		if err != nil {
-			return consensus.FetchedLeaf{}, false
-		}
-		return consensus.FetchedLeaf{Leaf: b.Leaf, Payload: b.Payload}, true
-	})
-	if resp == nil {
-		return nil
 	}
-	data, err := EncodeMessage(resp)
-	if err != nil {
-		r.log.Error("encode fetch response", "err", err)
-		return nil
-	}
-	return data
+	r.fetch.hold(held...)
 }
 
 // apply carries out what the engine asks, in the order that keeps the node
@@ -359,6 +359,13 @@ func (r *Replica) serveFetch(ctx context.Context, req *consensus.FetchRequest) [
 // depends on it is sent.
 func (r *Replica) apply(ctx context.Context) error {
 	rd := r.engine.Ready()
+	for _, f := range rd.Faulty {
+		r.log.Debug("faulty member", "member", f.Member, "err", f.Err)
+		if r.onFault != nil {
+			r.onFault(f)
+		}
+	}
+	rd.Faulty = nil
 	if rd.Empty() {
 		// A decided block's state may wait for L1 deposits.
 		if err := r.ledger.Decide(nil); err != nil {
@@ -375,6 +382,14 @@ func (r *Replica) apply(ctx context.Context) error {
 	wctx := context.WithoutCancel(ctx)
 	if err := save(wctx, r.store, &rd); err != nil {
 		return r.halt(err)
+	}
+	// The proposals the engine took are servable once stored.
+	if len(rd.Proposals) > 0 {
+		held := make([]consensus.FetchedLeaf, len(rd.Proposals))
+		for i, p := range rd.Proposals {
+			held[i] = consensus.FetchedLeaf{Leaf: p.Leaf, Payload: p.Payload}
+		}
+		r.fetch.hold(held...)
 	}
 	for _, o := range rd.Messages {
 		data, err := EncodeMessage(o.Msg)
@@ -404,6 +419,7 @@ func (r *Replica) apply(ctx context.Context) error {
 			return r.halt(err)
 		}
 		last := rd.Decided[len(rd.Decided)-1]
+		r.fetch.decided(&last.Leaf)
 		r.height = last.Height()
 		r.log.Debug("decided", "height", last.Height(), "view", uint64(last.Leaf.View), "blocks", len(rd.Decided))
 		if r.onDecided != nil {
