@@ -65,3 +65,16 @@ func SignProposal(k keys.StakingKey, genesis [32]byte, leaf *types.Leaf) keys.Si
 func SignVote(k keys.StakingKey, genesis [32]byte, view types.ViewNumber, leaf types.Commitment) keys.Signature {
 	return k.Sign(digest(kindQuorumVote, genesis, view, leaf))
 }
+
+// SignTimeoutVote signs a timeout vote for view carrying a high QC of
+// highView, as a member does when it times out. Tests use it to build
+// Byzantine members.
+func SignTimeoutVote(k keys.StakingKey, genesis [32]byte, view, highView types.ViewNumber) keys.Signature {
+	return k.Sign(digest(kindTimeoutVote, genesis, view, highViewData(highView)))
+}
+
+// SignViewSyncVote signs a view-sync vote of phase for round and relay,
+// carrying a high QC of highView.
+func SignViewSyncVote(k keys.StakingKey, genesis [32]byte, phase Phase, round types.ViewNumber, relay uint64, highView types.ViewNumber) keys.Signature {
+	return k.Sign(digest(phase.kind(), genesis, round, viewSyncData(relay, highView)))
+}

@@ -15,7 +15,12 @@
 //     replays exactly; the seed is printed on failure.
 //
 // Both check safety (every pair of honest nodes decided the same chain, one
-// a prefix of the other) with [CheckSameChain].
+// a prefix of the other) with [CheckSameChain], and both can give members a
+// Byzantine [Behaviour]: equivocating and colluding leaders and voters,
+// forged or stale certificates, selective silence, replays and floods. The
+// simulation also fails store writes ([FaultyStore]) and restarts the
+// halted node. docs/testing.md lists the behaviours, what each test
+// asserts, and how to run them over many seeds.
 //
 // # Fast, deterministic whole-network tests
 //

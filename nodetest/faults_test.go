@@ -149,6 +149,13 @@ func TestByzantine(t *testing.T) {
 		"double voter":        {nodetest.DoubleVoter{}, false},
 		"bad signatures":      {nodetest.BadSignatures{}, true},
 		"future views":        {nodetest.FutureViews{}, true},
+		// The stateful behaviours, on real nodes (the simulation runs them
+		// over many seeds: TestSimulationByzantine).
+		"colluding":             {nodetest.Colluding{}, false},
+		"stale high qc":         {nodetest.StaleHighQC{}, false},
+		"fabricated high qc":    {nodetest.FabricatedHighQC{}, false},
+		"silent toward leaders": {nodetest.SilentToward{Leaders: []int{0, 1}}, false},
+		"replay":                {nodetest.Replay{Every: 2}, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

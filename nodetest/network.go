@@ -109,6 +109,8 @@ type Network struct {
 	stores []*mem.Store
 	ids    []network.PeerID
 	byz    []Behaviour
+	// coalition is what the network's Colluding members share.
+	coalition *coalition
 }
 
 // New starts an in-process network and stops it when the test ends.
@@ -133,7 +135,8 @@ func New(tb testing.TB, opts ...Option) *Network {
 		}
 	}
 	n := &Network{tb: tb, cfg: cfg, Genesis: g, Keys: ks, Hub: memnet.NewHub(),
-		nodes: make([]*node.Node, cfg.nodes), stores: make([]*mem.Store, cfg.nodes), byz: make([]Behaviour, cfg.nodes)}
+		nodes: make([]*node.Node, cfg.nodes), stores: make([]*mem.Store, cfg.nodes), byz: make([]Behaviour, cfg.nodes),
+		coalition: &coalition{}}
 	for i := range ks {
 		n.ids = append(n.ids, node.PeerID(ks[i].Staking.PubKey()))
 		n.stores[i] = mem.New()
@@ -181,7 +184,7 @@ func (n *Network) start(i int) error {
 	var transport network.Transport = tr
 	if b := n.byz[i]; b != nil {
 		transport = &byzantine{Transport: tr, behaviour: b, ids: n.ids,
-			ctx: byzContext{key: n.Keys[i].Staking, genesis: n.Genesis.Commitment(), self: i, n: len(n.ids)}}
+			ctx: byzContext{key: n.Keys[i].Staking, genesis: n.Genesis.Commitment(), self: i, n: len(n.ids), coalition: n.coalition}}
 	}
 	n.stores[i].Reopen()
 	opts := []node.Option{

@@ -12,12 +12,14 @@ import (
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/node/replica"
 	"github.com/gospresso/gospresso/storage"
-	"github.com/gospresso/gospresso/storage/mem"
 	"github.com/gospresso/gospresso/types"
 )
 
 // SimConfig describes one simulated execution. Everything random in it is
-// drawn from Seed.
+// drawn from Seed. The fault budget (docs/testing.md): at any time at most
+// f = (Nodes-1)/3 nodes are Byzantine, crashed, halted by a store fault, or
+// have a store fault armed; crashes and store faults take what the
+// Byzantine nodes leave.
 type SimConfig struct {
 	Seed  uint64
 	Nodes int // default 4
@@ -30,7 +32,7 @@ type SimConfig struct {
 	// DropRate is the share of messages lost during the fault period.
 	DropRate float64
 	// Crashes and Partitions enable those faults during the fault period.
-	// Crashed nodes (at most f at a time) restart from their stores.
+	// Crashed nodes (within the fault budget) restart from their stores.
 	Crashes, Partitions bool
 	// TxInterval is the simulated time between transaction submissions
 	// (default 50ms; negative disables transactions).
@@ -41,9 +43,18 @@ type SimConfig struct {
 	// decided when faults stopped (SimResult.HeightAtHeal).
 	StopAfter uint64
 	// Byzantine gives nodes a Byzantine behaviour for the whole run (at most
-	// f of them for the safety and liveness checks to apply; Crashes then
-	// takes the remaining budget, so use them apart).
+	// f of them for the safety and liveness checks to apply). Byzantine
+	// nodes whose behaviour is Colluding form one coalition.
 	Byzantine map[int]Behaviour
+	// StoreFaults injects store write faults during the fault period: from
+	// time to time the next few writes of one kind at one node fail, lost
+	// or unacknowledged (StoreFault). The node halts on the failed write
+	// (replica.ErrHalted) and the simulation restarts it from its store a
+	// little later, as an operator would.
+	StoreFaults bool
+	// StoreFaultKinds are the faults StoreFaults draws from (default:
+	// every StoreOp in both modes, After 0 to 3).
+	StoreFaultKinds []StoreFault
 }
 
 // SimResult is what a simulation produced.
@@ -62,6 +73,33 @@ type SimResult struct {
 	// did before the run ended.
 	Recovery  time.Duration
 	Recovered bool
+	// Nodes holds each node's counters over the whole run.
+	Nodes []SimNodeStats
+	// Frames[i][j] counts the frames node i put on the wire to node j
+	// (before any were lost), after its Byzantine behaviour if it has one.
+	Frames [][]uint64
+	// Byzantine holds, for each Byzantine node, what its behaviour did.
+	Byzantine map[int]ByzantineStats
+}
+
+// SimNodeStats are one node's counters over a simulated run, summed over
+// its restarts.
+type SimNodeStats struct {
+	// InvalidMessages, InvalidQCs, RejectedProposals, BadVoteSignatures,
+	// SingleVoteChecks, FutureVotesDropped and CertificateChecksRefused
+	// sum the replica's counters (consensus.Stats) over its incarnations.
+	InvalidMessages, InvalidQCs, RejectedProposals, BadVoteSignatures uint64
+	SingleVoteChecks, FutureVotesDropped, CertificateChecksRefused    uint64
+	// Crashes counts the crashes of the fault schedule; Halts the halts on
+	// an injected store fault (StoreFaults lists those faults); Restarts
+	// the restarts from the store that followed either.
+	Crashes, Halts, Restarts int
+	StoreFaults              []StoreFault
+	// RestartHeight is the height the node's last restart resumed from;
+	// CaughtUp reports whether it decided a block above it afterwards
+	// (true for a node never restarted).
+	RestartHeight uint64
+	CaughtUp      bool
 }
 
 // Simulate runs a network of engines single-threaded, in simulated time,
@@ -97,7 +135,20 @@ func Simulate(cfg SimConfig) (*SimResult, error) {
 	if err := s.run(); err != nil {
 		return nil, fmt.Errorf("nodetest: simulation seed %d: %w", cfg.Seed, err)
 	}
-	res := &SimResult{HeightAtHeal: s.heightAtHeal, Submitted: s.submitted, Steps: s.steps, Recovered: true}
+	res := &SimResult{HeightAtHeal: s.heightAtHeal, Submitted: s.submitted, Steps: s.steps, Recovered: true, Frames: s.frames}
+	for i, n := range s.nodes {
+		if !n.crashed() {
+			s.retire(i, false)
+		}
+		n.stats.StoreFaults = n.store.Fired()
+		res.Nodes = append(res.Nodes, n.stats)
+		if n.byz != nil {
+			if res.Byzantine == nil {
+				res.Byzantine = make(map[int]ByzantineStats)
+			}
+			res.Byzantine[i] = n.byz.stats
+		}
+	}
 	for i, n := range s.nodes {
 		if _, byz := cfg.Byzantine[i]; byz {
 			continue
@@ -136,10 +187,17 @@ func readChain(st storage.BlockStore) ([]types.Block, error) {
 }
 
 type simNode struct {
-	replica *replica.Replica // nil while crashed
-	store   *mem.Store
-	tickAt  time.Time
-	group   int // partition group
+	replica *replica.Replica // nil while crashed or halted
+	store   *FaultyStore
+	// byz is the node's Byzantine identity (nil for an honest node), kept
+	// across its restarts.
+	byz *byzContext
+	// armed is set while a store fault waits at the node: it counts
+	// against the fault budget.
+	armed  bool
+	stats  SimNodeStats
+	tickAt time.Time
+	group  int // partition group
 	// recoveredAt is when the node first decided a block above the height
 	// decided when faults stopped.
 	recoveredAt time.Time
@@ -202,6 +260,17 @@ type sim struct {
 	done         bool // StopAfter reached
 	submitted    []types.Commitment
 	steps        int
+	frames       [][]uint64
+	// votes and proposals are the quorum votes and proposals honest nodes
+	// sent, to catch one sending two for a view (after a restart, say).
+	votes     map[memberView]types.Commitment
+	proposals map[types.ViewNumber]types.Commitment
+	violation error
+}
+
+type memberView struct {
+	member int
+	view   types.ViewNumber
 }
 
 func newSim(cfg SimConfig) (*sim, error) {
@@ -220,8 +289,18 @@ func newSim(cfg SimConfig) (*sim, error) {
 	}
 	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), now: start, start: start,
 		healAt: start.Add(cfg.FaultPeriod), faulty: true, setup: setup, keys: ks}
+	s.votes = make(map[memberView]types.Commitment)
+	s.proposals = make(map[types.ViewNumber]types.Commitment)
+	k := &coalition{}
 	for i := range ks {
-		s.nodes = append(s.nodes, &simNode{store: mem.New()})
+		n := &simNode{store: NewFaultyStore(), stats: SimNodeStats{CaughtUp: true}}
+		if _, ok := cfg.Byzantine[i]; ok {
+			n.byz = &byzContext{key: ks[i].Staking, genesis: setup.Commitment, self: i, n: len(ks), coalition: k}
+		}
+		s.nodes = append(s.nodes, n)
+		s.frames = append(s.frames, make([]uint64, len(ks)))
+	}
+	for i := range ks {
 		if err := s.boot(i); err != nil {
 			return nil, err
 		}
@@ -235,9 +314,8 @@ func (s *sim) boot(i int) error {
 	n := s.nodes[i]
 	n.store.Reopen()
 	var out replica.Sender = simSender{s: s, from: i}
-	if b, ok := s.cfg.Byzantine[i]; ok {
-		out = &byzSender{Sender: out, behaviour: b,
-			ctx: byzContext{key: s.keys[i].Staking, genesis: s.setup.Commitment, self: i, n: len(s.nodes)}}
+	if n.byz != nil {
+		out = &byzSender{Sender: out, behaviour: s.cfg.Byzantine[i], ctx: n.byz}
 	}
 	r, err := replica.Open(context.Background(), replica.Config{
 		Setup: s.setup, Key: s.keys[i].Staking, Store: n.store, Sender: out,
@@ -277,6 +355,7 @@ func (s *sim) sendTo(from, to int, data []byte) {
 	if to == from {
 		return
 	}
+	s.frames[from][to]++
 	d, ok := s.delay(from, to)
 	if !ok {
 		return
@@ -291,9 +370,13 @@ type simSender struct {
 	from int
 }
 
-func (o simSender) Send(_ context.Context, to int, data []byte) { o.s.sendTo(o.from, to, data) }
+func (o simSender) Send(_ context.Context, to int, data []byte) {
+	o.s.observe(o.from, data)
+	o.s.sendTo(o.from, to, data)
+}
 
 func (o simSender) Broadcast(_ context.Context, _ string, data []byte) {
+	o.s.observe(o.from, data)
 	for j := range o.s.nodes {
 		o.s.sendTo(o.from, j, data)
 	}
@@ -308,10 +391,46 @@ func (s *sim) schedule(i int) {
 	}
 }
 
+// observe checks a frame honest node from sends: an honest node never sends
+// quorum votes for two leaves of one view, nor two proposals for one view
+// (docs/architecture.md, "Persist before send"), crashes and store faults
+// notwithstanding.
+func (s *sim) observe(from int, data []byte) {
+	// A consensus frame is 'c', the wire version, then the message type
+	// (proposal 1, vote 2): only those two are decoded.
+	if s.nodes[from].byz != nil || len(data) < 3 || data[0] != 'c' || (data[2] != 1 && data[2] != 2) {
+		return
+	}
+	f, err := replica.DecodeFrame(data)
+	if err != nil {
+		return
+	}
+	switch m := f.Consensus.(type) {
+	case *consensus.Vote:
+		k := memberView{member: from, view: m.View}
+		if l, ok := s.votes[k]; ok && l != m.Leaf && s.violation == nil {
+			s.violation = fmt.Errorf("safety: honest node %d voted for leaves %s and %s in view %d", from, l.Short(), m.Leaf.Short(), m.View)
+		}
+		s.votes[k] = m.Leaf
+	case *consensus.Proposal:
+		if s.setup.Table.Leader(m.Leaf.View) != from {
+			return // a proposal relayed
+		}
+		c := m.Leaf.Commit()
+		if p, ok := s.proposals[m.Leaf.View]; ok && p != c && s.violation == nil {
+			s.violation = fmt.Errorf("safety: honest leader %d proposed leaves %s and %s in view %d", from, p.Short(), c.Short(), m.Leaf.View)
+		}
+		s.proposals[m.Leaf.View] = c
+	}
+}
+
 // decided is node i's OnDecided.
 func (s *sim) decided(i int, blocks []types.Block) {
 	n := s.nodes[i]
 	n.height = blocks[len(blocks)-1].Height()
+	if n.height > n.stats.RestartHeight {
+		n.stats.CaughtUp = true
+	}
 	if s.healed && n.recoveredAt.IsZero() && n.height > s.heightAtHeal {
 		n.recoveredAt = s.now
 	}
@@ -321,6 +440,19 @@ func (s *sim) decided(i int, blocks []types.Block) {
 }
 
 func (s *sim) f() int { return (len(s.nodes) - 1) / 3 }
+
+// faults returns how many nodes count against the fault budget now:
+// Byzantine ones, and honest ones crashed, halted or with a store fault
+// armed.
+func (s *sim) faults() int {
+	c := 0
+	for _, n := range s.nodes {
+		if n.byz != nil || n.crashed() || n.armed {
+			c++
+		}
+	}
+	return c
+}
 
 // scheduleFaults draws the fault schedule of the fault period.
 func (s *sim) scheduleFaults() {
@@ -332,6 +464,17 @@ func (s *sim) scheduleFaults() {
 			down := time.Duration(s.rng.Int64N(int64(2*time.Second))) + 50*time.Millisecond
 			at := s.start.Add(t)
 			s.push(&event{at: at, kind: evFault, fault: func() { s.crash(i, down) }})
+		}
+	}
+	if s.cfg.StoreFaults {
+		for t := time.Duration(0); t < period; {
+			t += time.Duration(s.rng.Int64N(int64(period/4))) + 100*time.Millisecond
+			i := s.rng.IntN(len(s.nodes))
+			f := StoreFault{Op: StoreOp(s.rng.IntN(int(numStoreOps))), Mode: FaultMode(s.rng.IntN(2)), After: s.rng.IntN(4)}
+			if k := s.cfg.StoreFaultKinds; len(k) > 0 {
+				f = k[s.rng.IntN(len(k))]
+			}
+			s.push(&event{at: s.start.Add(t), kind: evFault, fault: func() { s.arm(i, f) }})
 		}
 	}
 	if s.cfg.Partitions {
@@ -348,29 +491,80 @@ func (s *sim) scheduleFaults() {
 }
 
 func (s *sim) crash(i int, down time.Duration) {
-	if !s.faulty || s.nodes[i].crashed() {
+	n := s.nodes[i]
+	if !s.faulty || n.crashed() {
 		return
 	}
-	crashed := 0
-	for _, n := range s.nodes {
-		if n.crashed() {
-			crashed++
-		}
+	if n.byz == nil && !n.armed && s.faults() >= s.f() {
+		return // over budget (a Byzantine or armed node crashing adds no fault)
 	}
-	if crashed >= s.f() {
-		return
-	}
-	s.nodes[i].replica = nil
-	s.nodes[i].store.Close()
+	n.stats.Crashes++
+	s.retire(i, true)
 	s.push(&event{at: s.now.Add(down), kind: evFault, fault: func() { s.restart(i) }})
 }
 
-func (s *sim) restart(i int) {
-	if !s.nodes[i].crashed() {
+// retire adds the counters of node i's replica to the node's and, if stop,
+// takes the replica down with its store (a crash or a halt).
+func (s *sim) retire(i int, stop bool) {
+	n := s.nodes[i]
+	st := n.replica.Stats()
+	n.stats.InvalidMessages += st.InvalidMessages
+	n.stats.InvalidQCs += st.InvalidQCs
+	n.stats.RejectedProposals += st.RejectedProposals
+	n.stats.BadVoteSignatures += st.BadVoteSignatures
+	n.stats.SingleVoteChecks += st.SingleVoteChecks
+	n.stats.FutureVotesDropped += st.FutureVotesDropped
+	n.stats.CertificateChecksRefused += st.CertificateChecksRefused
+	if stop {
+		n.replica = nil
+		n.store.Close()
+	}
+}
+
+// arm arms store fault f at node i, within the fault budget.
+func (s *sim) arm(i int, f StoreFault) {
+	n := s.nodes[i]
+	if !s.faulty || n.byz != nil || n.crashed() || n.armed || s.faults() >= s.f() {
 		return
 	}
-	if err := s.boot(i); err != nil {
-		panic(err) // a store the simulation wrote itself fails to load: a bug, reported with the seed by run
+	n.armed = true
+	n.store.Arm(f)
+}
+
+// fail handles an error node i's replica returned: a halt on an injected
+// store fault takes the node down until a restart; anything else ends the
+// run.
+func (s *sim) fail(i int, err error) error {
+	if !errors.Is(err, ErrInjectedFault) {
+		return fmt.Errorf("node %d: %w", i, err)
+	}
+	n := s.nodes[i]
+	n.armed = false
+	n.stats.Halts++
+	if !n.crashed() {
+		s.retire(i, true)
+	}
+	down := time.Duration(s.rng.Int64N(int64(time.Second))) + 50*time.Millisecond
+	s.push(&event{at: s.now.Add(down), kind: evFault, fault: func() { s.restart(i) }})
+	return nil
+}
+
+func (s *sim) restart(i int) {
+	n := s.nodes[i]
+	if !n.crashed() {
+		return
+	}
+	err := s.boot(i)
+	if err == nil {
+		n.stats.Restarts++
+		n.stats.RestartHeight = n.replica.Height()
+		n.stats.CaughtUp = false
+		return
+	}
+	if err := s.fail(i, err); err != nil {
+		// A store the simulation wrote itself fails to load: a bug,
+		// reported with the seed by run.
+		panic(err)
 	}
 }
 
@@ -416,6 +610,9 @@ func (s *sim) run() (err error) {
 		if err := s.handle(e); err != nil {
 			return err
 		}
+		if s.violation != nil {
+			return s.violation
+		}
 	}
 	return nil
 }
@@ -433,6 +630,10 @@ func (s *sim) allHonestAt(h uint64) bool {
 
 func (s *sim) endFaults() {
 	s.faulty = false
+	for _, n := range s.nodes {
+		n.store.Disarm()
+		n.armed = false
+	}
 	s.heal()
 	for i, n := range s.nodes {
 		if n.crashed() {
@@ -480,7 +681,7 @@ func (s *sim) handle(e *event) error {
 		}
 		answer, err := n.replica.Deliver(ctx, e.from, e.data, s.now)
 		if err != nil {
-			return fmt.Errorf("node %d: %w", e.to, err)
+			return s.fail(e.to, err)
 		}
 		if answer != nil {
 			s.sendTo(e.to, e.from, answer)
@@ -500,7 +701,7 @@ func (s *sim) tickLive(i int) error {
 		return nil
 	}
 	if err := n.replica.Tick(context.Background(), s.now); err != nil {
-		return fmt.Errorf("node %d: %w", i, err)
+		return s.fail(i, err)
 	}
 	s.schedule(i)
 	return nil

@@ -3,6 +3,8 @@ package nodetest_test
 import (
 	"flag"
 	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -57,8 +59,9 @@ func checkSimResult(cfg nodetest.SimConfig, res *nodetest.SimResult, bound time.
 			return fmt.Errorf("liveness: honest node %d at height %d at the end, want %d (height at heal) + %d", i, h, res.HeightAtHeal, cfg.StopAfter)
 		}
 	}
+	longest := slices.MaxFunc(honest, func(a, b []types.Block) int { return len(a) - len(b) })
 	counts := make(map[types.Commitment]int)
-	for _, b := range honest[0] {
+	for _, b := range longest {
 		txs, err := b.Payload.Transactions()
 		if err != nil {
 			return fmt.Errorf("decided payload at height %d: %w", b.Leaf.Height(), err)
@@ -72,54 +75,46 @@ func checkSimResult(cfg nodetest.SimConfig, res *nodetest.SimResult, bound time.
 	return nil
 }
 
+// TestSimulationIsDeterministic runs each configuration twice: one seed
+// must give the same execution (events, chains, traffic, counters), with
+// crashes, store faults and stateful Byzantine behaviours included.
 func TestSimulationIsDeterministic(t *testing.T) {
-	cfg := nodetest.SimConfig{Seed: 42, FaultPeriod: 3 * time.Second, Recovery: 2 * time.Second, DropRate: 0.1, Crashes: true, Partitions: true}
-	a, err := nodetest.Simulate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := nodetest.Simulate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Steps != b.Steps {
-		t.Fatalf("same seed, %d and %d events", a.Steps, b.Steps)
-	}
-	for i := range a.Chains {
-		if len(a.Chains[i]) != len(b.Chains[i]) {
-			t.Fatalf("node %d: same seed, chains of %d and %d blocks", i, len(a.Chains[i]), len(b.Chains[i]))
-		}
-		for h := range a.Chains[i] {
-			if a.Chains[i][h].Leaf.Commit() != b.Chains[i][h].Leaf.Commit() {
-				t.Fatalf("node %d: same seed, different leaf at height %d", i, h)
-			}
-		}
-	}
-	if len(a.Chains[0]) < 3 {
-		t.Fatalf("simulation decided only %d blocks", len(a.Chains[0]))
-	}
-}
-
-func TestSimulationByzantine(t *testing.T) {
-	for name, b := range map[string]nodetest.Behaviour{
-		"equivocating leader": nodetest.EquivocatingLeader{},
-		"double voter":        nodetest.DoubleVoter{},
-		"bad signatures":      nodetest.BadSignatures{},
-		"future views":        nodetest.FutureViews{},
-		"withholding":         nodetest.Withhold{From: []int{0, 1}},
+	for _, cfg := range []nodetest.SimConfig{
+		{Seed: 42, FaultPeriod: 3 * time.Second, Recovery: 2 * time.Second, DropRate: 0.1, Crashes: true, Partitions: true},
+		{Seed: 43, Nodes: 7, FaultPeriod: 3 * time.Second, Recovery: 2 * time.Second, DropRate: 0.05, Partitions: true,
+			Byzantine: map[int]nodetest.Behaviour{1: nodetest.Colluding{}, 4: nodetest.Colluding{}}},
+		{Seed: 44, Nodes: 7, FaultPeriod: 3 * time.Second, Recovery: 2 * time.Second, DropRate: 0.05, Crashes: true, StoreFaults: true,
+			Byzantine: map[int]nodetest.Behaviour{3: nodetest.Replay{Every: 2}}},
+		{Seed: 45, FaultPeriod: 3 * time.Second, Recovery: 2 * time.Second, DropRate: 0.1, Partitions: true,
+			Byzantine: map[int]nodetest.Behaviour{2: nodetest.StaleHighQC{}}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			seed := *simFirst
-			cfg := nodetest.SimConfig{
-				Seed: seed, Nodes: 4, FaultPeriod: 5 * time.Second, Recovery: 5 * time.Second, StopAfter: 5,
-				DropRate: 0.02, Partitions: true, Byzantine: map[int]nodetest.Behaviour{3: b},
-			}
-			res, err := nodetest.Simulate(cfg)
+		t.Run(fmt.Sprint(cfg.Seed), func(t *testing.T) {
+			a, err := nodetest.Simulate(cfg)
 			if err != nil {
-				t.Fatalf("seed %d: %v", seed, err)
+				t.Fatal(err)
 			}
-			if err := checkSimResult(cfg, res, cfg.Recovery); err != nil {
-				t.Fatalf("seed %d: %v", seed, err)
+			b, err := nodetest.Simulate(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Steps != b.Steps {
+				t.Fatalf("same seed, %d and %d events", a.Steps, b.Steps)
+			}
+			for i := range a.Chains {
+				if len(a.Chains[i]) != len(b.Chains[i]) {
+					t.Fatalf("node %d: same seed, chains of %d and %d blocks", i, len(a.Chains[i]), len(b.Chains[i]))
+				}
+				for h := range a.Chains[i] {
+					if a.Chains[i][h].Leaf.Commit() != b.Chains[i][h].Leaf.Commit() {
+						t.Fatalf("node %d: same seed, different leaf at height %d", i, h)
+					}
+				}
+			}
+			if !reflect.DeepEqual(a.Frames, b.Frames) || !reflect.DeepEqual(a.Nodes, b.Nodes) || !reflect.DeepEqual(a.Byzantine, b.Byzantine) {
+				t.Fatalf("same seed, different traffic or counters:\n%+v %+v %v\n%+v %+v %v", a.Nodes, a.Byzantine, a.Frames, b.Nodes, b.Byzantine, b.Frames)
+			}
+			if len(a.Chains[0]) < 3 {
+				t.Fatalf("simulation decided only %d blocks", len(a.Chains[0]))
 			}
 		})
 	}

@@ -25,8 +25,10 @@ var simSweep = flag.Int("sim.sweep", 0, "number of seeds TestSimulationSweep run
 
 // sweepConfig derives one adversarial configuration from seed. The three
 // families the sweep rotates through are the ones that found liveness bugs:
-// heavy message loss alone, crashes with partitions and loss, and one member
-// withholding its messages from part of the network.
+// heavy message loss alone, crashes (and failed store writes) with
+// partitions and loss, and one Byzantine member, with each behaviour of
+// docs/testing.md in turn (withholding from part of the network the most
+// often).
 func sweepConfig(seed uint64) (nodetest.SimConfig, string) {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	n := 4 + r.IntN(7) // 4 to 10 nodes
@@ -45,8 +47,9 @@ func sweepConfig(seed uint64) (nodetest.SimConfig, string) {
 	case 1: // crashes, partitions and loss
 		cfg.DropRate = float64(r.IntN(16)) / 100
 		cfg.Crashes, cfg.Partitions = true, true
-		desc = fmt.Sprintf("crashes, partitions, %d%% drops", int(cfg.DropRate*100))
-	case 2: // one member withholds from part of the network
+		cfg.StoreFaults = r.IntN(2) == 0
+		desc = fmt.Sprintf("crashes, partitions, %d%% drops, store faults %v", int(cfg.DropRate*100), cfg.StoreFaults)
+	case 2: // one Byzantine member
 		f := (n - 1) / 3
 		byz := r.IntN(n)
 		var from []int
@@ -55,12 +58,23 @@ func sweepConfig(seed uint64) (nodetest.SimConfig, string) {
 				from = append(from, i)
 			}
 		}
-		cfg.Byzantine = map[int]nodetest.Behaviour{byz: nodetest.Withhold{From: from}}
+		behaviours := []nodetest.Behaviour{
+			nodetest.Withhold{From: from}, nodetest.SilentToward{Leaders: from}, nodetest.EquivocatingLeader{},
+			nodetest.Colluding{}, nodetest.DoubleVoter{}, nodetest.BadSignatures{}, nodetest.FutureViews{},
+			nodetest.StaleHighQC{}, nodetest.FabricatedHighQC{}, nodetest.Replay{Every: 2}, nodetest.VoteFlood{Votes: 20},
+		}
+		b := behaviours[0]
+		if k := r.IntN(2 * len(behaviours)); k < len(behaviours) {
+			b = behaviours[k]
+		}
+		cfg.Byzantine = map[int]nodetest.Behaviour{byz: b}
 		cfg.DropRate = float64(r.IntN(21)) / 100
 		if f > 1 {
-			cfg.Crashes = r.IntN(2) == 0 // crashes take the remaining budget
+			// Crashes and store faults take the remaining budget.
+			cfg.Crashes = r.IntN(2) == 0
+			cfg.StoreFaults = r.IntN(2) == 0
 		}
-		desc = fmt.Sprintf("member %d withholds from %v, %d%% drops, crashes %v", byz, from, int(cfg.DropRate*100), cfg.Crashes)
+		desc = fmt.Sprintf("member %d is %T%+v, %d%% drops, crashes %v, store faults %v", byz, b, b, int(cfg.DropRate*100), cfg.Crashes, cfg.StoreFaults)
 	}
 	return cfg, fmt.Sprintf("%d nodes, %v faults, %s", n, cfg.FaultPeriod, desc)
 }
