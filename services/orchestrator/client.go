@@ -259,6 +259,9 @@ func (c *Client) call(ctx context.Context, method, route string, in, out any) er
 		body = b
 	}
 	backoff := c.minBackoff
+	// cause is the last failure that was not the context ending: an
+	// attempt cut short by the deadline says nothing about the server.
+	var cause error
 	for attempt := 1; ; attempt++ {
 		err := c.attempt(ctx, method, path, body, out)
 		var r *retryable
@@ -268,8 +271,11 @@ func (c *Client) call(ctx context.Context, method, route string, in, out any) er
 			}
 			return err
 		}
+		if cause == nil || ctx.Err() == nil || !errors.Is(r.err, ctx.Err()) {
+			cause = r.err
+		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("orchestrator: %s %s: %w (after %d attempts; the last: %v)", method, c.base+path, ctx.Err(), attempt, r.err)
+			return fmt.Errorf("orchestrator: %s %s: %w (after %d attempts; the last: %v)", method, c.base+path, ctx.Err(), attempt, cause)
 		}
 		wait := time.Duration(float64(backoff) * (0.9 + 0.2*rand.Float64()))
 		c.log.Info("orchestrator: not reachable; retrying", "method", method, "url", c.base+path,
@@ -278,7 +284,7 @@ func (c *Client) call(ctx context.Context, method, route string, in, out any) er
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("orchestrator: %s %s: %w (after %d attempts; the last: %v)", method, c.base+path, ctx.Err(), attempt, r.err)
+			return fmt.Errorf("orchestrator: %s %s: %w (after %d attempts; the last: %v)", method, c.base+path, ctx.Err(), attempt, cause)
 		case <-t.C:
 		}
 		backoff = min(2*backoff, c.maxBackoff)
