@@ -36,7 +36,9 @@ func builderAccount(t testing.TB, k keys.Keys) types.Address {
 // later and returns it.
 func decidedState(t testing.TB, net *nodetest.Network, i int, h uint64) (types.Header, *state.State) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// A generous bound: under CI's race pass, with every package testing at
+	// once on two cores, a restarted node's L1 reads can lag for long.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if nd := net.Node(i); nd != nil {
 			if hd, st, ok := nd.DecidedState(); ok && hd.Height >= h {
@@ -44,7 +46,7 @@ func decidedState(t testing.TB, net *nodetest.Network, i int, h uint64) (types.H
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("node %d: the chain state of block %d not applied within 30s", i, h)
+			t.Fatalf("node %d: the chain state of block %d not applied within 60s", i, h)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
