@@ -128,7 +128,7 @@ func WithConsensusConfig(c consensus.Config) Option {
 }
 
 // WithMempool sets the mempool bounds. Zero fields take the defaults:
-// 100000 transactions, replica.MempoolBlocks (2) × max_block_size bytes,
+// 100000 transactions, replica.MempoolBlocks (4) × max_block_size bytes,
 // 10 minute expiry. A full mempool refuses submissions with
 // chain.ErrMempoolFull (the API answers 503 "mempool full") instead of
 // letting every transaction wait longer.
