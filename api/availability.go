@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/gospresso/gospresso/chain/vid"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
@@ -228,7 +229,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 		if err != nil {
 			return nil, err
 		}
-		return namespaceData(&blk, ns)
+		return m.namespaceData(&blk, ns)
 	})
 	r.Get("block/hash/{hash}/namespace/{namespace}", func(req *Request) (any, error) {
 		ns, err := namespaceParam(req)
@@ -243,7 +244,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 		if err != nil {
 			return nil, objectErr(err, "block with hash %s", req.Param("hash"))
 		}
-		return namespaceData(&blk, ns)
+		return m.namespaceData(&blk, ns)
 	})
 	r.Get("block/payload-hash/{payload-hash}/namespace/{namespace}", func(req *Request) (any, error) {
 		ns, err := namespaceParam(req)
@@ -254,7 +255,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 		if err != nil {
 			return nil, err
 		}
-		return namespaceData(&blk, ns)
+		return m.namespaceData(&blk, ns)
 	})
 	r.Get("block/{from}/{until}/namespace/{namespace}", func(req *Request) (any, error) {
 		ns, err := namespaceParam(req)
@@ -267,7 +268,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 		}
 		out := make([]NamespaceProofQueryData, 0, len(blocks))
 		for i := range blocks {
-			d, err := namespaceData(&blocks[i], ns)
+			d, err := m.namespaceData(&blocks[i], ns)
 			if err != nil {
 				return nil, err
 			}
@@ -285,7 +286,7 @@ func (a *availability) Register(r *Router, b Backend) error {
 			return nil, err
 		}
 		return mapBlocks(m.b.Decided(req.Context(), from), func(b *types.Block, yield func(any, error) bool) bool {
-			v, err := namespaceData(b, ns)
+			v, err := m.namespaceData(b, ns)
 			return yield(v, err)
 		}), nil
 	})
@@ -295,14 +296,22 @@ func (a *availability) Register(r *Router, b Backend) error {
 func (m *availability) leaf(b *types.Block) (any, error) { return newLeafData(b, m.major), nil }
 
 func (m *availability) vidCommon(b *types.Block) (any, error) {
-	info := m.b.Info()
-	var total uint64
-	for _, e := range info.Genesis.StakeTable {
-		total += e.Stake
+	params, err := vidParams(m.b.Info())
+	if err != nil {
+		return nil, err
+	}
+	common, err := vid.CommonOf(params, b.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("VID common data of block %d: %w", b.Height(), err)
+	}
+	roots := make([]b64, len(common.Roots))
+	for i := range common.Roots {
+		roots[i] = common.Roots[i][:]
 	}
 	return VidCommonQueryData{
 		Height: b.Height(), BlockHash: blockHash(&b.Leaf.Header), PayloadHash: payloadHash(&b.Leaf.Header),
-		Common: VidCommon{V1: VidCommonV1{TotalWeights: total, RecoveryThreshold: total/3 + 1, PayloadByteLen: b.Payload.Size()}},
+		Common: VidCommon{V1: VidCommonV1{TotalWeights: uint64(common.Total), RecoveryThreshold: uint64(common.Recovery),
+			PayloadByteLen: uint64(common.PayloadLen), NsRoots: roots}},
 	}, nil
 }
 
@@ -352,7 +361,7 @@ func (e *fetchError) Error() string {
 func (e *fetchError) Unwrap() error { return e.local }
 
 func (m *availability) byPayloadHash(req *Request, param string) (types.Block, error) {
-	c, err := req.Commitment(param, types.TagPayload)
+	c, err := req.Commitment(param, types.TagPayload, types.TagAvidM)
 	if err != nil {
 		return types.Block{}, err
 	}
@@ -517,9 +526,10 @@ func namespaceParam(req *Request) (uint64, error) {
 	return ns, nil
 }
 
-// namespaceData is a namespace's transactions in a block, with its
-// location; an absent namespace gives a null proof and no transactions.
-func namespaceData(b *types.Block, ns uint64) (NamespaceProofQueryData, error) {
+// namespaceData is a namespace's transactions in a block, with its proof
+// against the payload commitment; an absent namespace gives a null proof
+// and no transactions.
+func (m *availability) namespaceData(b *types.Block, ns uint64) (NamespaceProofQueryData, error) {
 	entries, err := b.Payload.NsTable.Entries(len(b.Payload.Raw))
 	if err != nil {
 		return NamespaceProofQueryData{}, err
@@ -532,9 +542,22 @@ func namespaceData(b *types.Block, ns uint64) (NamespaceProofQueryData, error) {
 	if err != nil {
 		return NamespaceProofQueryData{}, err
 	}
+	params, err := vidParams(m.b.Info())
+	if err != nil {
+		return NamespaceProofQueryData{}, err
+	}
+	proof, err := vid.ProveNamespace(params, b.Payload, i)
+	if err != nil {
+		return NamespaceProofQueryData{}, fmt.Errorf("namespace proof for block %d: %w", b.Height(), err)
+	}
+	path := make([]b64, len(proof.Path))
+	for j := range proof.Path {
+		path[j] = proof.Path[j][:]
+	}
 	e := entries[i]
 	return NamespaceProofQueryData{
-		Proof:        &NsProof{V1: NsProofV1{NsIndex: uint64(i), Start: uint64(e.Start), End: uint64(e.End), NsPayload: b.Payload.Raw[e.Start:e.End]}},
+		Proof: &NsProof{V1: NsProofV1{NsIndex: uint64(i), Start: uint64(e.Start), End: uint64(e.End), NsPayload: proof.Bytes,
+			TotalWeights: uint64(proof.Total), RecoveryThreshold: uint64(proof.Recovery), Path: path}},
 		Transactions: txs,
 	}, nil
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
@@ -96,7 +95,7 @@ func (f *fetcher) fromPeer(ctx context.Context, b Backend, peer, path string, wa
 	switch {
 	case blk.Leaf.Header.Commit() != bd.Header.Commit():
 		return types.Block{}, errors.New("its leaf and block disagree on the header")
-	case chain.PayloadCommitment(&blk.Payload) != blk.Leaf.Header.PayloadCommitment:
+	case !payloadMatches(b.Info(), &blk):
 		return types.Block{}, errors.New("its payload does not match the header's payload commitment")
 	case string(blk.Payload.NsTable.Bytes) != string(blk.Leaf.Header.NsTable.Bytes):
 		return types.Block{}, errors.New("its payload's namespace table is not the header's")
@@ -130,4 +129,11 @@ func (f *fetcher) get(ctx context.Context, url string, v any) error {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
 	return nil
+}
+
+// payloadMatches reports whether a block's payload is the one its header
+// commits to on the backend's network.
+func payloadMatches(info Info, blk *types.Block) bool {
+	c, err := payloadCommitment(info, &blk.Payload)
+	return err == nil && c == blk.Leaf.Header.PayloadCommitment
 }

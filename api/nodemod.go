@@ -105,7 +105,7 @@ func (n nodeModule) Register(r *Router, b Backend) error {
 		return noShares(req)
 	})
 	r.Get("vid/share/payload-hash/{payload-hash}", func(req *Request) (any, error) {
-		if _, err := req.Commitment("payload-hash", types.TagPayload); err != nil {
+		if _, err := req.Commitment("payload-hash", types.TagPayload, types.TagAvidM); err != nil {
 			return nil, err
 		}
 		return noShares(req)

@@ -36,18 +36,21 @@ type PayloadQueryData struct {
 	Data      types.Payload      `json:"data"`
 }
 
-// VidCommon is the data every node needs to check its VID share. Until
-// VID dispersal exists (docs/api.md, "Not yet served") gospresso serves
-// the parameters a dispersal over its stake table would use.
+// VidCommon is the data every node needs beside its VID share to check it
+// (docs/data.md, "VID commitment").
 type VidCommon struct {
 	V1 VidCommonV1 `json:"V1"`
 }
 
-// VidCommonV1 holds the dispersal parameters.
+// VidCommonV1 holds the dispersal parameters (W and k), the payload's
+// length and the Merkle root of each namespace's shards, in namespace-table
+// order; with the header's namespace table they recompute the payload
+// commitment.
 type VidCommonV1 struct {
 	TotalWeights      uint64 `json:"total_weights"`
 	RecoveryThreshold uint64 `json:"recovery_threshold"`
 	PayloadByteLen    uint64 `json:"payload_byte_len"`
+	NsRoots           []b64  `json:"ns_roots"`
 }
 
 // VidCommonQueryData is the VID common data of a block.
@@ -97,20 +100,25 @@ type NamespaceProofQueryData struct {
 	Transactions []types.Transaction `json:"transactions"`
 }
 
-// NsProof locates a namespace's bytes in a block's payload (gospresso's own
-// shape, versioned like the reference's; a cryptographic proof against the
-// payload commitment comes with VID).
+// NsProof proves a namespace's bytes against a block's payload commitment
+// (gospresso's own shape, versioned like the reference's; docs/data.md,
+// "VID commitment"). Verify it with VerifyNamespace.
 type NsProof struct {
 	V1 NsProofV1 `json:"V1"`
 }
 
 // NsProofV1 is the namespace's index in the namespace table, its byte
-// range in the payload, and those bytes.
+// range in the payload and those bytes, the dispersal's W and k, and the
+// Merkle path (sibling hashes, lowest first) from the namespace's root to
+// the root of all namespace roots.
 type NsProofV1 struct {
-	NsIndex   uint64 `json:"ns_index"`
-	Start     uint64 `json:"start"`
-	End       uint64 `json:"end"`
-	NsPayload b64    `json:"ns_payload"`
+	NsIndex           uint64 `json:"ns_index"`
+	Start             uint64 `json:"start"`
+	End               uint64 `json:"end"`
+	NsPayload         b64    `json:"ns_payload"`
+	TotalWeights      uint64 `json:"total_weights"`
+	RecoveryThreshold uint64 `json:"recovery_threshold"`
+	Path              []b64  `json:"path"`
 }
 
 // b64 is standard base64 with padding in JSON (what []byte gives too, but

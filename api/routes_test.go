@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/gospresso/gospresso/api"
+	"github.com/gospresso/gospresso/chain/vid"
 	"github.com/gospresso/gospresso/lightclient"
 	"github.com/gospresso/gospresso/node"
 	"github.com/gospresso/gospresso/types"
@@ -601,7 +602,7 @@ func blockHashOf(b *types.Block) types.TaggedBase64 {
 }
 
 func payloadHashOf(b *types.Block) types.TaggedBase64 {
-	return b.Leaf.Header.PayloadCommitment.Tagged(types.TagPayload)
+	return b.Leaf.Header.PayloadCommitment.Tagged(b.Leaf.Header.PayloadTag())
 }
 
 // testAvailability checks every availability route at one major.
@@ -767,9 +768,18 @@ func testAvailability(t *testing.T, l *live, c *client, major int, cov coverage)
 	if err := json.Unmarshal(vb, &vc); err != nil {
 		t.Fatal(err)
 	}
-	if vc.Height != txh || vc.BlockHash.String() != hash || vc.PayloadHash.String() != ph ||
-		vc.Common.V1 != (api.VidCommonV1{TotalWeights: 4, RecoveryThreshold: 2, PayloadByteLen: blk.Size}) {
+	if v := vc.Common.V1; vc.Height != txh || vc.BlockHash.String() != hash || vc.PayloadHash.String() != ph ||
+		v.TotalWeights != 4 || v.RecoveryThreshold != 2 || v.PayloadByteLen != blk.Size || len(v.NsRoots) != 2 {
 		t.Fatalf("vid/common: %+v", vc)
+	}
+	// With the header's namespace table, the common data recomputes the
+	// payload commitment.
+	common := vid.Common{Total: 4, Recovery: 2, PayloadLen: int(blk.Size), NsTable: txBlk.Leaf.Header.NsTable.Bytes}
+	for _, r := range vc.Common.V1.NsRoots {
+		common.Roots = append(common.Roots, [32]byte(r))
+	}
+	if common.Commit() != txBlk.Leaf.Header.PayloadCommitment {
+		t.Fatal("vid/common: the common data does not recompute the header's payload commitment")
 	}
 	mark("vid/common/{height}")
 	if !bytes.Equal(c.get(av+"vid/common/hash/"+hash), vb) {
@@ -868,6 +878,23 @@ func testAvailability(t *testing.T, l *live, c *client, major int, cov coverage)
 		p := nd.Proof.V1
 		if !bytes.Equal(p.NsPayload, b.Payload.Raw[p.Start:p.End]) {
 			t.Fatalf("namespace %d: proof bytes are not payload[%d:%d]", ns, p.Start, p.End)
+		}
+		if txs, err := api.VerifyNamespace(&b.Leaf.Header, ns, nd); err != nil || len(txs) != len(want) {
+			t.Fatalf("namespace %d of block %d: the answer does not verify against the header: %v", ns, b.Height(), err)
+		}
+		// A transaction dropped from the proven bytes breaks the proof.
+		if len(want) > 0 {
+			bad := nd
+			bad.Transactions = nd.Transactions[1:]
+			if _, err := api.VerifyNamespace(&b.Leaf.Header, ns, bad); err == nil {
+				t.Fatalf("namespace %d: an answer missing a transaction verified", ns)
+			}
+			badProof := *nd.Proof
+			badProof.V1.NsPayload = append(slices.Clone(p.NsPayload), 0)
+			bad.Transactions, bad.Proof = nd.Transactions, &badProof
+			if _, err := api.VerifyNamespace(&b.Leaf.Header, ns, bad); err == nil {
+				t.Fatalf("namespace %d: a proof of altered bytes verified", ns)
+			}
 		}
 	}
 	for _, ns := range []uint64{7, 8, 12345, 1<<32 - 1} {

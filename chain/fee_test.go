@@ -25,8 +25,8 @@ func signedHeader(t *testing.T, i byte) *types.Header {
 		Version:           types.Version{Major: 0, Minor: 2},
 		ChainConfig:       types.ChainConfig{ChainID: types.NewU256(5), MaxBlockSize: 1000, BaseFee: types.NewU256(1)},
 		Height:            42,
-		PayloadCommitment: chain.PayloadCommitment(&p),
-		BuilderCommitment: chain.PayloadCommitment(&p),
+		PayloadCommitment: payloadCommitment(t, &p),
+		BuilderCommitment: chain.BuilderCommitment(&p),
 		NsTable:           p.NsTable,
 		FeeInfo:           types.FeeInfo{Account: chain.BuilderAddress(key), Amount: types.NewU256(p.Size())},
 	}
@@ -181,4 +181,15 @@ func TestRequiredFee(t *testing.T) {
 	if _, ok := chain.RequiredFee(max, 2); ok {
 		t.Fatal("RequiredFee(2^256-1, 2) did not report the overflow")
 	}
+}
+
+// payloadCommitment is p's payload commitment under chain.Rules' zero
+// value (a one-member network), which these tests' headers use.
+func payloadCommitment(t testing.TB, p *types.Payload) types.Commitment {
+	t.Helper()
+	c, err := chain.Rules{}.PayloadCommitment(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

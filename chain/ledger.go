@@ -107,6 +107,9 @@ type ledgerLeaf struct {
 	parent  types.Commitment
 	decided bool
 	state   *state.State
+	// payloadOK marks a leaf whose payload matched its commitment (a VID
+	// commitment costs an erasure coding: it is computed once per leaf).
+	payloadOK bool
 }
 
 // DecidedState is the state after the last decided block whose state the
@@ -359,10 +362,21 @@ func (l *Ledger) ValidatePayload(leaf *types.Leaf, p *types.Payload) error {
 	if string(h.NsTable.Bytes) != string(p.NsTable.Bytes) {
 		return broken(RuleNsTable, "header namespace table differs from the payload's")
 	}
-	if c := PayloadCommitment(p); c != h.PayloadCommitment {
-		return broken(RulePayloadCommitment, "payload commitment %s, header says %s", c.Short(), h.PayloadCommitment.Short())
+	c := leaf.Commit()
+	if n := l.leaves[c]; n != nil && n.payloadOK {
+		return nil
 	}
-	l.record(leaf, leaf.Commit())
+	pc, err := l.rules.PayloadCommitment(p)
+	if err != nil {
+		return brokenBy(RulePayloadCommitment, err)
+	}
+	if pc != h.PayloadCommitment {
+		return broken(RulePayloadCommitment, "payload commitment %s, header says %s", pc.Short(), h.PayloadCommitment.Short())
+	}
+	l.record(leaf, c)
+	if n := l.leaves[c]; n != nil {
+		n.payloadOK = true
+	}
 	return nil
 }
 
@@ -412,30 +426,37 @@ func (l *Ledger) validate(parent, leaf *types.Leaf, p *types.Payload, now time.T
 	if err := l.validateL1(ph, h); err != nil {
 		return err
 	}
-	if p.Size() > l.rules.ChainConfig.MaxBlockSize {
-		return broken(RulePayloadSize, "payload of %d bytes exceeds max_block_size %d", p.Size(), l.rules.ChainConfig.MaxBlockSize)
-	}
-	if _, err := p.Transactions(); err != nil {
+	size, err := payloadSize(h, p)
+	if err != nil {
 		return brokenBy(RuleNsTable, err)
 	}
-	if err := l.ValidatePayload(leaf, p); err != nil {
-		return err
+	if size > l.rules.ChainConfig.MaxBlockSize {
+		return broken(RulePayloadSize, "payload of %d bytes exceeds max_block_size %d", size, l.rules.ChainConfig.MaxBlockSize)
+	}
+	if p != nil {
+		if _, err := p.Transactions(); err != nil {
+			return brokenBy(RuleNsTable, err)
+		}
+		if err := l.ValidatePayload(leaf, p); err != nil {
+			return err
+		}
 	}
 	// The fee info is authenticated before its amount is judged.
-	if h.BuilderSignature != nil || !h.FeeInfo.Amount.IsZero() || p.Size() > 0 {
+	if h.BuilderSignature != nil || !h.FeeInfo.Amount.IsZero() || size > 0 {
 		if err := VerifyFee(h); err != nil {
 			return brokenBy(RuleBuilderSignature, err)
 		}
 	}
-	fee, ok := RequiredFee(l.rules.ChainConfig.BaseFee, p.Size())
+	fee, ok := RequiredFee(l.rules.ChainConfig.BaseFee, size)
 	if !ok {
-		return broken(RuleFeeAmount, "base_fee × %d bytes overflows 256 bits", p.Size())
+		return broken(RuleFeeAmount, "base_fee × %d bytes overflows 256 bits", size)
 	}
 	if h.FeeInfo.Amount.Cmp(fee) < 0 {
-		return broken(RuleFeeAmount, "fee %s wei, want at least base_fee %s × %d bytes = %s wei", h.FeeInfo.Amount, l.rules.ChainConfig.BaseFee, p.Size(), fee)
+		return broken(RuleFeeAmount, "fee %s wei, want at least base_fee %s × %d bytes = %s wei", h.FeeInfo.Amount, l.rules.ChainConfig.BaseFee, size, fee)
 	}
 	c := leaf.Commit()
 	l.record(parent, leaf.Parent)
+	l.record(leaf, c) // a node without the payload saw no ValidatePayload
 	if n := l.leaves[c]; n == nil {
 		return broken(RuleHeight, "height %d does not extend the decided chain (decided height %d)", h.Height, l.leaves[l.base].header.Height)
 	}
@@ -443,7 +464,7 @@ func (l *Ledger) validate(parent, leaf *types.Leaf, p *types.Payload, now time.T
 		l.leaves[c].state = l.built.state // our own block: already applied
 		return nil
 	}
-	_, err := l.stateOf(c)
+	_, err = l.stateOf(c)
 	return err
 }
 
@@ -579,19 +600,24 @@ func (l *Ledger) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pay
 	if !ok {
 		return types.Header{}, types.Payload{}, fmt.Errorf("chain: base_fee × %d bytes overflows 256 bits", payload.Size())
 	}
+	payloadCommit, err := l.rules.PayloadCommitment(&payload)
+	if err != nil {
+		return types.Header{}, types.Payload{}, fmt.Errorf("chain: build payload: %w", err)
+	}
 	ts := uint64(max(req.Now.Unix(), 0))
 	ts = max(ts, ph.Timestamp)
 	h := types.Header{
-		Version:           l.rules.Version,
-		ChainConfig:       l.rules.ChainConfig,
-		Height:            ph.Height + 1,
-		Timestamp:         ts,
-		L1Head:            l1Head,
-		L1Finalized:       l1Fin,
-		PayloadCommitment: PayloadCommitment(&payload),
-		BuilderCommitment: PayloadCommitment(&payload),
-		NsTable:           payload.NsTable,
-		FeeInfo:           types.FeeInfo{Account: l.account, Amount: fee},
+		Version:              l.rules.Version,
+		ChainConfig:          l.rules.ChainConfig,
+		Height:               ph.Height + 1,
+		Timestamp:            ts,
+		L1Head:               l1Head,
+		L1Finalized:          l1Fin,
+		PayloadCommitment:    payloadCommit,
+		PayloadCommitmentTag: types.TagAvidM,
+		BuilderCommitment:    BuilderCommitment(&payload),
+		NsTable:              payload.NsTable,
+		FeeInfo:              types.FeeInfo{Account: l.account, Amount: fee},
 	}
 	st, err := ps.Apply(ph, &h, credits)
 	if err != nil {
@@ -628,4 +654,14 @@ func (l *Ledger) l1For(ph *types.Header) (head uint64, fin *types.L1BlockInfo, c
 		return head, ph.L1Finalized, nil
 	}
 	return max(head, f.Number), &f, cs
+}
+
+// payloadSize is the payload's size: p's when held, else the length the
+// header's namespace table gives (its last end offset: the table covers the
+// payload exactly).
+func payloadSize(h *types.Header, p *types.Payload) (uint64, error) {
+	if p != nil {
+		return p.Size(), nil // its table is checked against the header's with the payload
+	}
+	return h.NsTable.PayloadLen()
 }

@@ -176,8 +176,8 @@ func newNetwork(t testing.TB) *network {
 		Timestamp:         genesisTime,
 		L1Head:            genesisL1,
 		L1Finalized:       &fin,
-		PayloadCommitment: chain.PayloadCommitment(&empty),
-		BuilderCommitment: chain.PayloadCommitment(&empty),
+		PayloadCommitment: payloadCommitment(t, &empty),
+		BuilderCommitment: chain.BuilderCommitment(&empty),
 	}
 	h.BlockMerkleTreeRoot, h.FeeMerkleTreeRoot = st.Roots()
 	return &network{

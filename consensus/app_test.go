@@ -29,12 +29,16 @@ func (a emptyApp) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pa
 	h.Version, h.ChainConfig = a.rules.Version, a.rules.ChainConfig
 	h.Height = ph.Height + 1
 	h.Timestamp = max(uint64(req.Now.Unix()), ph.Timestamp)
-	h.PayloadCommitment, h.BuilderCommitment, h.NsTable = chain.PayloadCommitment(&p), chain.PayloadCommitment(&p), p.NsTable
+	pc, err := a.rules.PayloadCommitment(&p)
+	if err != nil {
+		return types.Header{}, types.Payload{}, err
+	}
+	h.PayloadCommitment, h.BuilderCommitment, h.NsTable = pc, chain.BuilderCommitment(&p), p.NsTable
 	return h, p, nil
 }
 
-func (emptyApp) ValidatePayload(leaf *types.Leaf, p *types.Payload) error {
-	if chain.PayloadCommitment(p) != leaf.Header.PayloadCommitment {
+func (a emptyApp) ValidatePayload(leaf *types.Leaf, p *types.Payload) error {
+	if pc, err := a.rules.PayloadCommitment(p); err != nil || pc != leaf.Header.PayloadCommitment {
 		return errors.New("payload commitment differs")
 	}
 	return nil

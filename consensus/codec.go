@@ -206,6 +206,24 @@ func Encode(m Message) ([]byte, error) {
 		if m.ViewSync != nil {
 			encodeVSC(w, m.ViewSync)
 		}
+		w.flag(m.DA != nil)
+		if m.DA != nil {
+			encodeDAC(w, m.DA)
+		}
+	case *DAProposal:
+		w.view(m.View)
+		w.fixed(m.Commitment[:])
+		encodePayload(w, &m.Payload)
+		w.fixed(m.Signature.Bytes())
+	case *DAVote:
+		w.view(m.View)
+		w.fixed(m.Payload[:])
+		w.u32(m.Signer)
+		w.fixed(sigBytes(m.Signature, &m.raw))
+	case *VIDShare:
+		w.view(m.View)
+		w.fixed(m.Commitment[:])
+		w.bytes(m.Share)
 	case *FetchRequest:
 		w.u64(m.ID)
 		w.fixed(m.Leaf[:])
@@ -301,7 +319,22 @@ func Decode(b []byte) (Message, error) {
 			c.ViewSync = &ViewSyncCert{}
 			decodeVSC(r, c.ViewSync)
 		}
+		if r.flag() {
+			c.DA = &DACert{}
+			decodeDAC(r, c.DA)
+		}
 		m = c
+	case msgDAProposal:
+		p := &DAProposal{View: r.view(), Commitment: r.commit()}
+		decodePayload(r, &p.Payload)
+		p.Signature = decodeSig(r)
+		m = p
+	case msgDAVote:
+		v := &DAVote{View: r.view(), Payload: r.commit(), Signer: r.u32()}
+		v.raw = decodeRawSig(r)
+		m = v
+	case msgVIDShare:
+		m = &VIDShare{View: r.view(), Commitment: r.commit(), Share: r.bytes()}
 	case msgFetchRequest:
 		m = &FetchRequest{ID: r.u64(), Leaf: r.commit(), StopHeight: r.u64()}
 	case msgFetchResponse:
@@ -417,6 +450,20 @@ func decodeTC(r *reader, c *TimeoutCert) {
 	decodeQC(r, &c.HighQC)
 	c.Signers = r.bytes()
 	c.HighViews = decodeViews(r)
+	c.Signature = r.bytes()
+}
+
+func encodeDAC(w *writer, c *DACert) {
+	w.view(c.View)
+	w.fixed(c.Payload[:])
+	w.bytes(c.Signers)
+	w.bytes(c.Signature)
+}
+
+func decodeDAC(r *reader, c *DACert) {
+	c.View = r.view()
+	c.Payload = r.commit()
+	c.Signers = r.bytes()
 	c.Signature = r.bytes()
 }
 

@@ -16,7 +16,10 @@ import (
 // matches a header.
 type Validator interface {
 	// ValidateProposal checks leaf (with its payload) as a child of parent.
-	// now is the engine's clock, for the proposal-time check.
+	// now is the engine's clock, for the proposal-time check. payload is
+	// nil when the node does not hold it (the DA path, docs/protocol.md,
+	// "Data availability"): the header's rules are checked, and the DA
+	// certificate vouches for the payload.
 	ValidateProposal(parent, leaf *types.Leaf, payload *types.Payload, now time.Time) error
 	// ValidatePayload checks that payload is the one leaf's header commits
 	// to. Every leaf the engine learns of (proposed or fetched) passes
@@ -53,6 +56,9 @@ type State struct {
 	Anchor    FetchedLeaf
 	AnchorQC  types.QuorumCertificate
 	Proposals []*Proposal
+	// DA holds the stored DA proposals and VID shares (*DAProposal,
+	// *VIDShare).
+	DA []Message
 }
 
 // Outbound is a message to send. To is a stake-table index, or Broadcast.
@@ -70,19 +76,26 @@ const Broadcast = -1
 // Faulty lists the members caught in this step with a bad vote signature
 // or an invalid certificate, for the caller to report (for example to a
 // transport that scores peers); it needs no ordering.
+//
+// DA lists DA proposals and verified VID shares (*DAProposal, *VIDShare) to
+// persist with the proposals. Payloads names the held leaves whose payload
+// arrived in this step (so a caller serving leaves to peers can serve
+// them); it needs no ordering either.
 type Ready struct {
 	Safety    *types.SafetyState
 	Proposals []*Proposal
+	DA        []Message
 	Messages  []Outbound
 	Decided   []types.Block
 	Halt      error
 	Faulty    []Fault
+	Payloads  []types.Commitment
 }
 
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
 	return r.Safety == nil && len(r.Proposals) == 0 && len(r.Messages) == 0 && len(r.Decided) == 0 && r.Halt == nil &&
-		len(r.Faulty) == 0
+		len(r.Faulty) == 0 && len(r.DA) == 0 && len(r.Payloads) == 0
 }
 
 // Stats are counters and gauges the engine keeps for metrics.
@@ -125,6 +138,10 @@ type Stats struct {
 	// an invalid certificate, had used its checks for the view.
 	CertificateChecksRefused uint64
 	ViewsDecided             uint64
+	// BadShares counts VID shares that failed their check against the
+	// proposal's payload commitment (their sender, the leader, is
+	// reported in Ready.Faulty).
+	BadShares uint64
 }
 
 // Params configures a new Engine.
@@ -140,6 +157,13 @@ type Params struct {
 	GenesisPayload types.Payload
 	Validator      Validator
 	Builder        BlockBuilder
+	// VID, when set, turns on the DA path (docs/protocol.md, "Data
+	// availability"): payloads go to the DA committee, each member gets a
+	// VID share, and a replica votes only with the DA certificate and its
+	// share. When nil, proposals carry their payload to every member and
+	// there is no DA certificate (consensus tests of the voting rules use
+	// this).
+	VID VID
 	// Restore resumes from persisted state; nil starts at genesis.
 	Restore *State
 	// Now is the engine's initial time.
@@ -156,6 +180,8 @@ type entry struct {
 	// proposed marks a leaf that arrived as a proposal which passed every
 	// check but the parent's presence: it may still be voted for.
 	proposed bool
+	// hasPayload marks payload as held (always, without a DA layer).
+	hasPayload bool
 }
 
 // accumulator collects votes of one kind for one target.
@@ -208,6 +234,8 @@ type Engine struct {
 	self      int // -1 for an observer
 	validator Validator
 	builder   BlockBuilder
+	vid       VID // nil: no DA layer
+	da        daState
 	verify    *verifier
 	log       *slog.Logger
 
@@ -308,12 +336,12 @@ func New(p Params) (*Engine, error) {
 	if i, ok := p.StakeTable.Index(p.Key.PubKey()); ok {
 		self = i
 	}
-	gen := &entry{leaf: p.GenesisLeaf, payload: p.GenesisPayload, commit: p.GenesisLeaf.Commit()}
+	gen := &entry{leaf: p.GenesisLeaf, payload: p.GenesisPayload, commit: p.GenesisLeaf.Commit(), hasPayload: true}
 	gqc := types.GenesisQC(&p.GenesisLeaf)
 	gen.qc = &gqc
 	e := &Engine{
 		cfg: cfg, table: p.StakeTable, key: p.Key, self: self,
-		validator: p.Validator, builder: p.Builder,
+		validator: p.Validator, builder: p.Builder, vid: p.VID, da: newDAState(),
 		verify: newVerifier(p.StakeTable, p.Genesis, gqc),
 		log:    log.With("node", self),
 		now:    p.Now,
@@ -328,7 +356,7 @@ func New(p Params) (*Engine, error) {
 	e.anchor = gen
 	e.leaves[gen.commit] = gen
 	if r := p.Restore; r != nil {
-		a := &entry{leaf: r.Anchor.Leaf, payload: r.Anchor.Payload, commit: r.Anchor.Leaf.Commit()}
+		a := &entry{leaf: r.Anchor.Leaf, payload: r.Anchor.Payload, commit: r.Anchor.Leaf.Commit(), hasPayload: true}
 		aqc := r.AnchorQC
 		a.qc = &aqc
 		if aqc.Leaf != a.commit {
@@ -344,7 +372,7 @@ func New(p Params) (*Engine, error) {
 				continue
 			}
 			c := prop.Leaf.Commit()
-			e.leaves[c] = &entry{leaf: prop.Leaf, payload: prop.Payload, commit: c}
+			e.leaves[c] = &entry{leaf: prop.Leaf, payload: prop.Payload, commit: c, hasPayload: e.vid == nil}
 			if _, seen := e.byView[prop.Leaf.View]; !seen {
 				e.byView[prop.Leaf.View] = c
 			}
@@ -352,6 +380,7 @@ func New(p Params) (*Engine, error) {
 				e.ownProps[prop.Leaf.View] = prop
 			}
 		}
+		e.restoreDA(r.DA)
 		// Certificates known from the restored chain.
 		for _, en := range e.leaves {
 			if parent, ok := e.leaves[en.leaf.Parent]; ok && parent.qc == nil && en.leaf.JustifyQC.Leaf == parent.commit {
@@ -467,7 +496,7 @@ func (e *Engine) Tick(now time.Time) {
 	if !e.retryAt.IsZero() && !e.now.Before(e.retryAt) {
 		e.retryAt = time.Time{}
 		if en, ok := e.leaves[e.waitingVote]; ok && !e.waitingVote.IsZero() && en.leaf.View == e.view {
-			e.maybeVote(&en.leaf, &en.payload, en.commit, -1)
+			e.maybeVote(&en.leaf, en.payloadOrNil(), en.commit, -1)
 		}
 	}
 	e.tryPropose()
@@ -500,6 +529,12 @@ func (e *Engine) step(from int, m Message) {
 		err = e.onViewSyncVote(from, m)
 	case *Certificates:
 		err = e.onCertificates(from, m)
+	case *DAProposal:
+		err = e.onDAProposal(from, m)
+	case *DAVote:
+		err = e.onDAVote(from, m)
+	case *VIDShare:
+		err = e.onVIDShare(from, m)
 	case *FetchResponse:
 		err = e.onFetchResponse(from, m)
 	case *HeaderResponse:
@@ -573,6 +608,7 @@ func (e *Engine) enterView(v types.ViewNumber) {
 		}
 	}
 	e.pruneHeld()
+	e.da.prune(daKeep(v))
 	for w := range e.ownProps {
 		if w+e.table.pruneWindow() < v {
 			delete(e.ownProps, w)
@@ -692,6 +728,14 @@ func (e *Engine) decide(g *entry, from int) {
 			ErrSafetyViolation, cur.commit.Short(), cur.leaf.Height(), e.anchor.commit.Short(), e.anchor.leaf.Height()))
 		return
 	}
+	if e.fetchPayloads(chain) {
+		// Decided, but delivered only with every payload (docs/protocol.md,
+		// "Data availability"); retried as the payloads arrive.
+		if w := e.da.waiting; w == nil || g.leaf.View > w.leaf.View {
+			e.da.waiting = g
+		}
+		return
+	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		en := chain[i]
 		var qc types.QuorumCertificate
@@ -720,7 +764,8 @@ func (e *Engine) decide(g *entry, from int) {
 	// below the decided height, or named by a certificate of a view now
 	// decided.
 	for c, f := range e.fetches {
-		_, held := e.leaves[c]
+		en, held := e.leaves[c]
+		held = held && en.hasPayload
 		q, named := e.pendingQC[c]
 		if held || (f.height > 0 && f.height <= g.leaf.Height()) || (named && q.View <= g.leaf.View) {
 			delete(e.fetches, c)
@@ -800,7 +845,11 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	if first, seen := e.byView[v]; seen && first != commit {
 		return fmt.Errorf("%w: leader %d equivocated in view %d", ErrInvalidMessage, e.leader(v), v)
 	}
-	if err := e.validator.ValidatePayload(&p.Leaf, &p.Payload); err != nil {
+	if e.vid != nil {
+		if len(p.Payload.Raw) != 0 || len(p.Payload.NsTable.Bytes) != 0 {
+			return fmt.Errorf("%w: proposal for view %d carries its payload; with a DA layer the payload goes to the DA committee", ErrInvalidMessage, v)
+		}
+	} else if err := e.validator.ValidatePayload(&p.Leaf, &p.Payload); err != nil {
 		return fmt.Errorf("%w: proposal for view %d: %v", ErrInvalidMessage, v, err)
 	}
 	// What can be checked against a known parent is checked before the
@@ -826,7 +875,7 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		return nil
 	}
 	if _, known := e.leaves[commit]; !known {
-		en := &entry{leaf: p.Leaf, payload: p.Payload, commit: commit}
+		en := &entry{leaf: p.Leaf, payload: p.Payload, commit: commit, hasPayload: e.vid == nil}
 		if q, ok := e.pendingQC[commit]; ok {
 			en.qc = q
 			delete(e.pendingQC, commit)
@@ -834,14 +883,22 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		e.leaves[commit] = en
 		e.byView[v] = commit
 		e.ready.Proposals = append(e.ready.Proposals, p)
-		delete(e.fetches, commit)
+		if e.vid == nil {
+			delete(e.fetches, commit)
+		} else if dp, ok := e.da.props[v]; ok {
+			e.takePayload(en, dp)
+			if e.halted != nil {
+				return nil
+			}
+		}
 		e.checkDecide(en, from)
 	}
 	if v != e.view {
 		return nil
 	}
-	e.leaves[commit].proposed = true
-	e.maybeVote(&p.Leaf, &p.Payload, commit, from)
+	en := e.leaves[commit]
+	en.proposed = true
+	e.maybeVote(&p.Leaf, en.payloadOrNil(), commit, from)
 	return nil
 }
 
@@ -856,6 +913,9 @@ func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit type
 	if !ok {
 		e.fetchAncestor(leaf.Parent, leaf.Height()-1, &leaf.JustifyQC, from) // the vote is retried when the parent arrives
 		return
+	}
+	if en, ok := e.leaves[commit]; !ok || !e.dataReady(en) {
+		return // retried when the DA certificate or the share arrives
 	}
 	if err := e.validator.ValidateProposal(&parent.leaf, leaf, payload, e.now); err != nil {
 		if errors.Is(err, ErrNotYet) {
@@ -1136,7 +1196,13 @@ func (e *Engine) tryPropose() {
 		return
 	}
 	if own, ok := e.ownProps[v]; ok {
-		// A restarted leader re-sends its stored proposal, never a new one.
+		// A restarted leader re-sends its stored proposal, never a new one
+		// (and, with a DA layer, the stored payload and its shares).
+		if dp, ok := e.da.props[v]; ok && e.vid != nil && dp.Commitment == own.Leaf.Header.PayloadCommitment {
+			if err := e.disperse(v, dp.Commitment, &dp.Payload); err != nil {
+				e.log.Warn("Failed to publish proposal", "view", uint64(v), "err", err)
+			}
+		}
 		e.proposed = v
 		e.send(Broadcast, own)
 		e.send(e.self, own)
@@ -1193,6 +1259,18 @@ func (e *Engine) tryPropose() {
 	commit := leaf.Commit()
 	prop := &Proposal{Leaf: leaf, Payload: payload, TC: tc, Finalize: fin,
 		Signature: e.key.Sign(digest(kindProposal, e.verify.genesis, v, commit))}
+	if e.vid != nil {
+		// The payload goes to the DA committee and as shares to every
+		// member, ahead of the proposal (docs/protocol.md, "Data
+		// availability").
+		prop.Payload = types.Payload{}
+		if err := e.disperse(v, header.PayloadCommitment, &payload); err != nil {
+			e.proposed = v
+			e.stats.TimeoutsAsLeader++
+			e.log.Warn("Failed to publish proposal", "view", uint64(v), "err", err)
+			return
+		}
+	}
 	e.proposed = v
 	e.proposedInStep = true
 	e.ownProps[v] = prop
@@ -1210,6 +1288,9 @@ func (e *Engine) tryPropose() {
 func (e *Engine) undecidedPayloads(parent *entry) ([]*types.Payload, types.Commitment) {
 	var out []*types.Payload
 	for cur := parent; cur != e.anchor; {
+		if !cur.hasPayload {
+			return nil, cur.commit
+		}
 		out = append(out, &cur.payload)
 		next, ok := e.leaves[cur.leaf.Parent]
 		if !ok {
@@ -1322,6 +1403,14 @@ func (e *Engine) onCertificates(from int, m *Certificates) error {
 			return err
 		}
 		e.onViewSyncCert(m.ViewSync, from)
+	}
+	if m.DA != nil && e.vid != nil && m.DA.View >= daKeep(e.view) && e.inWindow(m.DA.View) {
+		if _, have := e.da.certs[m.DA.View]; !have {
+			if err := e.certChecked(from, e.verify.verifyDAC(m.DA, e.certAllowance(from))); err != nil {
+				return err
+			}
+			e.onDAC(m.DA)
+		}
 	}
 	e.tryPropose()
 	return nil

@@ -25,8 +25,13 @@ func (e *Engine) request(c types.Commitment, hint int, headers bool, height uint
 	if f, pending := e.fetches[c]; pending && (f.headers || !headers) {
 		return // a walk's header request is never replaced by a block request
 	}
-	if _, have := e.leaves[c]; have {
-		return
+	if en, have := e.leaves[c]; have {
+		if en.hasPayload || headers {
+			return
+		}
+		if hint < 0 || hint == e.self || !e.table.IsDA(hint) {
+			hint = e.payloadPeer(en.leaf.View) // held, but not its payload: ask the DA committee
+		}
 	}
 	if e.abandoned[c] {
 		if hint < 0 || hint == e.self {
@@ -94,7 +99,7 @@ const fetchRounds = 2
 const maxAbandoned = 1024
 
 func (e *Engine) retryFetch(c types.Commitment, f *fetch) {
-	if _, have := e.leaves[c]; have {
+	if en, have := e.leaves[c]; have && en.hasPayload {
 		delete(e.fetches, c)
 		return
 	}
@@ -194,9 +199,13 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 		}
 		en, known := e.leaves[commits[i]]
 		if !known {
-			en = &entry{leaf: l.Leaf, payload: l.Payload, commit: commits[i]}
+			en = &entry{leaf: l.Leaf, payload: l.Payload, commit: commits[i], hasPayload: true}
 			e.leaves[commits[i]] = en
 			added = append(added, en)
+		} else if !en.hasPayload {
+			en.payload, en.hasPayload = l.Payload, true
+			e.ready.Payloads = append(e.ready.Payloads, en.commit)
+			e.tryDAVote(en)
 		}
 		if q, ok := e.pendingQC[commits[i]]; ok && en.qc == nil {
 			en.qc = q
@@ -228,7 +237,11 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 			}
 		}
 	}
-	// A decide that waited for these ancestors.
+	// A decide that waited for these ancestors, or for these payloads.
+	e.retryDecide()
+	if e.halted != nil {
+		return nil
+	}
 	e.decideBest(from)
 	if e.halted != nil {
 		return nil
@@ -236,7 +249,7 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 	// A proposal of the current view that waited for its parent.
 	if c, ok := e.byView[e.view]; ok {
 		if en, ok := e.leaves[c]; ok && en.proposed {
-			e.maybeVote(&en.leaf, &en.payload, c, from)
+			e.maybeVote(&en.leaf, en.payloadOrNil(), c, from)
 		}
 	}
 	// Keep walking back if the chain is still not linked to the anchor.
@@ -257,7 +270,7 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 // answering fetch requests.
 func (e *Engine) Leaf(c types.Commitment) (FetchedLeaf, bool) {
 	en, ok := e.leaves[c]
-	if !ok {
+	if !ok || !en.hasPayload {
 		return FetchedLeaf{}, false
 	}
 	return FetchedLeaf{Leaf: en.leaf, Payload: en.payload}, true

@@ -9,7 +9,8 @@ import (
 
 // Message is a consensus message: one of *Proposal, *Vote, *TimeoutVote,
 // *ViewSyncVote, *Certificates, *FetchRequest, *FetchResponse,
-// *HeaderRequest, *HeaderResponse, *FetchUnavailable.
+// *HeaderRequest, *HeaderResponse, *FetchUnavailable, *DAProposal,
+// *DAVote, *VIDShare.
 type Message interface {
 	msgType() msgType
 }
@@ -24,10 +25,16 @@ const (
 	msgCertificates  msgType = 5
 	msgFetchRequest  msgType = 6
 	msgFetchResponse msgType = 7
+	// 8, 9 and 10 are the catch-up messages (catchup.go).
+	msgDAProposal msgType = 11
+	msgDAVote     msgType = 12
+	msgVIDShare   msgType = 13
 )
 
 // Proposal is the leader's quorum proposal for Leaf.View, with the block
-// payload (carried inline until the DA layer takes it over) and, when the
+// payload when the engine runs without a DA layer (Params.VID nil; with
+// one, the payload travels in a DAProposal to the DA committee and Payload
+// is empty) and, when the
 // justify certificate is not for the previous view, the evidence that lets
 // the leader skip: a timeout certificate for view-1 or a view-sync finalize
 // certificate for the view.
@@ -219,6 +226,9 @@ type Certificates struct {
 	QC       *types.QuorumCertificate
 	TC       *TimeoutCert
 	ViewSync *ViewSyncCert
+	// DA is a DA certificate the leader of its view broadcasts once the
+	// DA committee's votes reach the DA threshold.
+	DA *DACert
 }
 
 func (*Certificates) msgType() msgType { return msgCertificates }
@@ -255,3 +265,52 @@ const MaxFetchLeaves = 64
 // stops before the leaf that would pass it (but always answers with at
 // least one leaf), so one small request costs a server a bounded reply.
 const MaxFetchBytes = 4 << 20
+
+// DAProposal is the leader's proposal of a block payload to the DA
+// committee (docs/protocol.md, "Data availability"). Commitment is the
+// payload commitment the leader's quorum proposal of View carries; the
+// leader signs (View, Commitment), so the proposal can be checked before
+// the payload is hashed.
+type DAProposal struct {
+	View       types.ViewNumber
+	Commitment types.Commitment
+	Payload    types.Payload
+	Signature  keys.Signature
+}
+
+func (*DAProposal) msgType() msgType { return msgDAProposal }
+
+// DAVote is a DA committee member's vote that it holds the payload with
+// commitment Payload for View, sent to the leader of View.
+type DAVote struct {
+	View    types.ViewNumber
+	Payload types.Commitment
+	Signer  uint32
+	// Signature is kept unparsed by Decode, as a Vote's is.
+	Signature keys.Signature
+	raw       rawSig
+}
+
+func (*DAVote) msgType() msgType { return msgDAVote }
+
+// DACert certifies that DA committee members holding more than two thirds
+// of the DA stake hold the payload with commitment Payload for View.
+type DACert struct {
+	View      types.ViewNumber
+	Payload   types.Commitment
+	Signers   types.Bitmap
+	Signature []byte
+}
+
+// VIDShare is one member's share of a payload's dispersal (docs/protocol.md,
+// "Data availability"), sent by the leader of View to that member only.
+// Share is opaque to the engine: the VID scheme (Params.VID) checks it
+// against Commitment, which must be the payload commitment of View's
+// proposal.
+type VIDShare struct {
+	View       types.ViewNumber
+	Commitment types.Commitment
+	Share      []byte
+}
+
+func (*VIDShare) msgType() msgType { return msgVIDShare }

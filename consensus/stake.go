@@ -54,6 +54,8 @@ func stakeFromBig(b *big.Int) stake {
 // NewStakeTable checks and indexes the members: at least one, each with a
 // positive stake and a distinct key. Keys are assumed already validated
 // (proof of possession) by whoever built the list, such as package genesis.
+// The members flagged DA form the DA committee; when none is, every member
+// is in it.
 func NewStakeTable(members []Member) (*StakeTable, error) {
 	if len(members) == 0 {
 		return nil, fmt.Errorf("%w: no members", ErrInvalidStakeTable)
@@ -71,6 +73,14 @@ func NewStakeTable(members []Member) (*StakeTable, error) {
 		if m.DA {
 			t.daTotal = t.daTotal.add(m.Stake)
 		}
+	}
+	if t.daTotal == (stake{}) {
+		// No DA flag anywhere (an orchestrator-built table, say): the
+		// whole table is the DA committee.
+		for i := range t.members {
+			t.members[i].DA = true
+		}
+		t.daTotal = t.total
 	}
 	w := t.total.big()
 	third := new(big.Int).Div(w, big.NewInt(3))
@@ -111,6 +121,7 @@ const (
 	thresholdSuccess threshold = iota // ⌊2W/3⌋+1
 	thresholdFailure                  // ⌊W/3⌋+1
 	thresholdUpgrade                  // max(⌊9W/10⌋, ⌊2W/3⌋+1)
+	thresholdDA                       // ⌊2D/3⌋+1 of the DA stake D; signers must be DA members
 )
 
 func (t *StakeTable) threshold(k threshold) stake {
@@ -119,6 +130,8 @@ func (t *StakeTable) threshold(k threshold) stake {
 		return t.failure
 	case thresholdUpgrade:
 		return t.upgrade
+	case thresholdDA:
+		return t.daSuccess
 	default:
 		return t.success
 	}
@@ -133,6 +146,19 @@ func (t *StakeTable) stakeOf(signers types.Bitmap) stake {
 		}
 	}
 	return s
+}
+
+// IsDA reports whether member i is in the DA committee.
+func (t *StakeTable) IsDA(i int) bool { return i >= 0 && i < len(t.members) && t.members[i].DA }
+
+// onlyDA reports whether every signer is a DA committee member.
+func (t *StakeTable) onlyDA(signers types.Bitmap) bool {
+	for _, i := range signers.Indexes() {
+		if !t.IsDA(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // reaches reports whether the signers' stake meets the threshold.

@@ -308,3 +308,35 @@ func (v *Verifier) VerifyQC(q *types.QuorumCertificate) error {
 	defer v.mu.Unlock()
 	return v.v.verifyQC(q)
 }
+
+// verifyDAC checks a DA certificate: its signers are DA committee members
+// holding the DA threshold, and one aggregate signature check, asking
+// allow (nil allows everything) before it. Outcomes are remembered like a
+// timeout certificate's.
+func (v *verifier) verifyDAC(c *DACert, allow func() bool) error {
+	cc := certCommit(func(w *writer) { encodeDAC(w, c) })
+	err := v.cachedCheck(cc, func() error {
+		if err := v.checkSigners(c.Signers, thresholdDA); err != nil {
+			return err
+		}
+		if !v.table.onlyDA(c.Signers) {
+			return fmt.Errorf("%w: a signer is not in the DA committee", ErrInvalidCertificate)
+		}
+		if err := spend(allow); err != nil {
+			return err
+		}
+		sig, err := keys.SignatureFromBytes(c.Signature)
+		if err != nil {
+			return fmt.Errorf("%w: %w: %v", ErrInvalidCertificate, errBadSig, err)
+		}
+		v.checks++
+		if !keys.VerifyAggregate(v.keysOf(c.Signers), digest(kindDAVote, v.genesis, c.View, c.Payload), sig) {
+			return fmt.Errorf("%w: %w: aggregate signature does not verify", ErrInvalidCertificate, errBadSig)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("DA certificate for view %d: %w", c.View, err)
+	}
+	return nil
+}

@@ -79,6 +79,9 @@ func newMetrics(n *Node) (*metrics, error) {
 	counter("bad_vote_signatures", "Votes whose signature failed its check; the sender's further votes to that vote set are ignored.", func(s snapshot) float64 {
 		return float64(s.BadVoteSignatures)
 	})
+	counter("bad_vid_shares", "VID shares from a view's leader that failed their check against the proposal's payload commitment (the leader is reported).", func(s snapshot) float64 {
+		return float64(s.BadShares)
+	})
 	counter("faulty_members", "Members caught with a bad vote signature or an invalid certificate (each reported to a scoring transport).", func(s snapshot) float64 {
 		return float64(s.Faults)
 	})

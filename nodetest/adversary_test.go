@@ -20,6 +20,7 @@ var simByzSeeds = flag.Int("sim.byzseeds", 2,
 type attack struct {
 	name  string
 	nodes int
+	da    []int // the DA committee; nil for every node
 	byz   map[int]nodetest.Behaviour
 	// check asserts the attack's own property and returns what it
 	// measured, for the log.
@@ -39,6 +40,9 @@ func attacks() []attack {
 		{name: "withholding", nodes: 7, byz: byz(2, nodetest.Withhold{From: []int{0, 1, 5}}), check: withheld},
 		{name: "replay", nodes: 4, byz: byz(3, nodetest.Replay{Every: 2}), check: noAmplification},
 		{name: "vote flood", nodes: 4, byz: byz(3, nodetest.VoteFlood{Votes: 50}), check: noAmplification},
+		{name: "wrong payload", nodes: 4, byz: byz(3, nodetest.WrongPayload{}), check: forged},
+		{name: "withholding DA member", nodes: 7, da: []int{0, 1, 2, 3}, byz: byz(2, nodetest.WithholdDA{}), check: withheld},
+		{name: "bad shares", nodes: 4, byz: byz(3, nodetest.BadShares{}), check: forged},
 	}
 }
 
@@ -56,7 +60,7 @@ func byz(kv ...any) map[int]nodetest.Behaviour {
 func attackConfig(a attack, seed uint64) nodetest.SimConfig {
 	r := rand.New(rand.NewPCG(seed, 0xb12))
 	return nodetest.SimConfig{
-		Seed: seed, Nodes: a.nodes, Byzantine: a.byz,
+		Seed: seed, Nodes: a.nodes, DA: a.da, Byzantine: a.byz,
 		FaultPeriod: time.Duration(1000+r.IntN(3000)) * time.Millisecond,
 		Recovery:    recoveryBound(a.nodes) + time.Second,
 		StopAfter:   5,
@@ -85,6 +89,12 @@ func TestSimulationByzantine(t *testing.T) {
 			}
 			if _, ok := a.byz[3].(nodetest.FabricatedHighQC); ok && honest.InvalidQCs == 0 {
 				t.Errorf("over %d seeds no fabricated qc reached a node that checked it (%d forged)", *simByzSeeds, b.Forged)
+			}
+			if _, ok := a.byz[3].(nodetest.BadShares); ok && honest.BadShares == 0 {
+				t.Errorf("over %d seeds no bad share reached a node that checked it (%d forged)", *simByzSeeds, b.Forged)
+			}
+			if _, ok := a.byz[3].(nodetest.WrongPayload); ok && honest.InvalidMessages == 0 {
+				t.Errorf("over %d seeds no DA member refused a payload that does not match its commitment (%d forged)", *simByzSeeds, b.Forged)
 			}
 			t.Logf("over %d seeds: Byzantine nodes forged %d, replayed %d and withheld %d messages; honest nodes counted %d invalid messages, "+
 				"%d invalid qcs, %d bad vote signatures (%d single checks), %d future votes dropped, %d certificate checks refused",
@@ -130,6 +140,7 @@ func runSeeds(t *testing.T, seeds int, mk func(uint64) (nodetest.SimConfig, stri
 		honest.SingleVoteChecks += h.SingleVoteChecks
 		honest.FutureVotesDropped += h.FutureVotesDropped
 		honest.CertificateChecksRefused += h.CertificateChecksRefused
+		honest.BadShares += h.BadShares
 		byzantine.Forged += b.Forged
 		byzantine.Replayed += b.Replayed
 		byzantine.Withheld += b.Withheld
@@ -162,6 +173,7 @@ func honestStats(cfg nodetest.SimConfig, res *nodetest.SimResult) nodetest.SimNo
 			s.SingleVoteChecks += n.SingleVoteChecks
 			s.FutureVotesDropped += n.FutureVotesDropped
 			s.CertificateChecksRefused += n.CertificateChecksRefused
+			s.BadShares += n.BadShares
 		}
 	}
 	return s

@@ -50,6 +50,16 @@ type config struct {
 	genesis   func(*genesis.Genesis)
 	l1        l1.Client
 	l1Opts    []l1.TrackerOption
+	open      func(i int) (storage.Store, error)
+}
+
+// Storage gives the nodes stores of their own instead of memory stores:
+// open is called for node i at every (re)start, and the store is closed
+// when the node crashes or stops (so open must find the same data again,
+// e.g. a SQLite file in a directory of tb.TempDir()). Store returns nil
+// for such a network, and WipeStore is not available.
+func Storage(open func(i int) (storage.Store, error)) Option {
+	return func(c *config) { c.open = open }
 }
 
 // Nodes sets the number of nodes (default 4).
@@ -107,6 +117,8 @@ type Network struct {
 	mu     sync.Mutex
 	nodes  []*node.Node // nil while crashed
 	stores []*mem.Store
+	// opened are the stores of a network with Storage, nil while crashed.
+	opened []storage.Store
 	ids    []network.PeerID
 	byz    []Behaviour
 	// coalition is what the network's Colluding members share.
@@ -135,11 +147,13 @@ func New(tb testing.TB, opts ...Option) *Network {
 		}
 	}
 	n := &Network{tb: tb, cfg: cfg, Genesis: g, Keys: ks, Hub: memnet.NewHub(),
-		nodes: make([]*node.Node, cfg.nodes), stores: make([]*mem.Store, cfg.nodes), byz: make([]Behaviour, cfg.nodes),
+		nodes: make([]*node.Node, cfg.nodes), stores: make([]*mem.Store, cfg.nodes), opened: make([]storage.Store, cfg.nodes), byz: make([]Behaviour, cfg.nodes),
 		coalition: &coalition{}}
 	for i := range ks {
 		n.ids = append(n.ids, node.PeerID(ks[i].Staking.PubKey()))
-		n.stores[i] = mem.New()
+		if cfg.open == nil {
+			n.stores[i] = mem.New()
+		}
 	}
 	tb.Cleanup(n.Stop)
 	for i := range ks {
@@ -170,7 +184,7 @@ func (n *Network) APIURL(i int) string {
 	return "http://" + nd.APIAddr().String()
 }
 
-// Store returns node i's store.
+// Store returns node i's memory store (nil for a network with Storage).
 func (n *Network) Store(i int) *mem.Store { return n.stores[i] }
 
 // PeerID returns node i's network identity.
@@ -186,9 +200,19 @@ func (n *Network) start(i int) error {
 		transport = &byzantine{Transport: tr, behaviour: b, ids: n.ids,
 			ctx: byzContext{key: n.Keys[i].Staking, genesis: n.Genesis.Commitment(), self: i, n: len(n.ids), coalition: n.coalition}}
 	}
-	n.stores[i].Reopen()
+	var st storage.Store = n.stores[i]
+	if n.cfg.open != nil {
+		if st, err = n.cfg.open(i); err != nil {
+			return fmt.Errorf("open the store of node %d: %w", i, err)
+		}
+		n.mu.Lock()
+		n.opened[i] = st
+		n.mu.Unlock()
+	} else {
+		n.stores[i].Reopen()
+	}
 	opts := []node.Option{
-		node.WithStorage(n.stores[i]), node.WithNetwork(transport),
+		node.WithStorage(st), node.WithNetwork(transport),
 		node.WithConsensusConfig(n.cfg.consensus), node.WithMempool(n.cfg.mempool),
 	}
 	if n.cfg.logger != nil {
@@ -270,7 +294,19 @@ func (n *Network) Crash(i int) {
 		n.tb.Errorf("nodetest: stop node %d: %v", i, err)
 	}
 	// The "disk" outlives the process: keep the store readable for checks.
-	n.stores[i].Reopen()
+	if n.cfg.open == nil {
+		n.stores[i].Reopen()
+		return
+	}
+	n.mu.Lock()
+	st := n.opened[i]
+	n.opened[i] = nil
+	n.mu.Unlock()
+	if st != nil {
+		if err := st.Close(); err != nil {
+			n.tb.Errorf("nodetest: close the store of node %d: %v", i, err)
+		}
+	}
 }
 
 // WipeStore gives crashed node i an empty store, as a node joining late or
@@ -280,6 +316,9 @@ func (n *Network) WipeStore(i int) {
 	n.tb.Helper()
 	if n.Node(i) != nil {
 		n.tb.Fatalf("nodetest: wipe the store of node %d: it is running", i)
+	}
+	if n.cfg.open != nil {
+		n.tb.Fatalf("nodetest: wipe the store of node %d: not available with Storage", i)
 	}
 	n.stores[i] = mem.New()
 }
@@ -390,7 +429,7 @@ func (n *Network) WaitForTransaction(c types.Commitment, nodes ...int) storage.T
 		found := 0
 		idx := n.running(nodes)
 		for _, i := range idx {
-			l, err := n.stores[i].TransactionByHash(context.Background(), c)
+			l, err := n.blockStore(i).TransactionByHash(context.Background(), c)
 			if err == nil {
 				loc = l
 				found++
@@ -417,7 +456,7 @@ func (n *Network) Chains(nodes ...int) [][]types.Block {
 	}
 	var out [][]types.Block
 	for _, i := range nodes {
-		out = append(out, storeChain(n.tb, n.stores[i]))
+		out = append(out, storeChain(n.tb, n.blockStore(i)))
 	}
 	return out
 }
@@ -468,4 +507,18 @@ func CheckSameChain(chains ...[]types.Block) error {
 		}
 	}
 	return nil
+}
+
+// blockStore returns node i's store: its memory store, or the store Storage
+// opened for it (which must be running).
+func (n *Network) blockStore(i int) storage.BlockStore {
+	if n.cfg.open == nil {
+		return n.stores[i]
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.opened[i] == nil {
+		n.tb.Fatalf("nodetest: node %d is down: its store is closed", i)
+	}
+	return n.opened[i]
 }

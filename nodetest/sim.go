@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/gospresso/gospresso/consensus"
@@ -23,6 +24,8 @@ import (
 type SimConfig struct {
 	Seed  uint64
 	Nodes int // default 4
+	// DA lists the DA committee's members; nil means every node.
+	DA []int
 	// FaultPeriod is the simulated time during which faults happen; after
 	// it every fault heals and the network runs fault-free for Recovery.
 	FaultPeriod, Recovery time.Duration // defaults 20s, 10s
@@ -90,6 +93,8 @@ type SimNodeStats struct {
 	// sum the replica's counters (consensus.Stats) over its incarnations.
 	InvalidMessages, InvalidQCs, RejectedProposals, BadVoteSignatures uint64
 	SingleVoteChecks, FutureVotesDropped, CertificateChecksRefused    uint64
+	// BadShares counts VID shares that failed their check (consensus.Stats).
+	BadShares uint64
 	// Crashes counts the crashes of the fault schedule; Halts the halts on
 	// an injected store fault (StoreFaults lists those faults); Restarts
 	// the restarts from the store that followed either.
@@ -188,7 +193,9 @@ func readChain(st storage.BlockStore) ([]types.Block, error) {
 
 type simNode struct {
 	replica *replica.Replica // nil while crashed or halted
-	store   *FaultyStore
+	// out is the replica's sender (through the node's behaviour, if any).
+	out   replica.Sender
+	store *FaultyStore
 	// byz is the node's Byzantine identity (nil for an honest node), kept
 	// across its restarts.
 	byz *byzContext
@@ -283,6 +290,11 @@ func newSim(cfg SimConfig) (*sim, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DA != nil {
+		for i := range g.StakeTable {
+			g.StakeTable[i].DA = slices.Contains(cfg.DA, i)
+		}
+	}
 	setup, err := replica.NewSetup(g)
 	if err != nil {
 		return nil, err
@@ -324,7 +336,7 @@ func (s *sim) boot(i int) error {
 	if err != nil {
 		return fmt.Errorf("node %d: %w", i, err)
 	}
-	n.replica = r
+	n.replica, n.out = r, out
 	s.schedule(i)
 	return nil
 }
@@ -515,6 +527,7 @@ func (s *sim) retire(i int, stop bool) {
 	n.stats.SingleVoteChecks += st.SingleVoteChecks
 	n.stats.FutureVotesDropped += st.FutureVotesDropped
 	n.stats.CertificateChecksRefused += st.CertificateChecksRefused
+	n.stats.BadShares += st.BadShares
 	if stop {
 		n.replica = nil
 		n.store.Close()
@@ -684,7 +697,7 @@ func (s *sim) handle(e *event) error {
 			return s.fail(e.to, err)
 		}
 		if answer != nil {
-			s.sendTo(e.to, e.from, answer)
+			n.out.Send(ctx, e.from, answer) // through a Byzantine node's behaviour too
 		}
 		if bad := n.replica.Stats().InvalidFrames; bad > 0 {
 			return fmt.Errorf("node %d: %d undecodable frames from the simulation's own replicas", e.to, bad)

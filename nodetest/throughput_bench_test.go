@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +14,8 @@ import (
 	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/nodetest"
+	"github.com/gospresso/gospresso/storage"
+	"github.com/gospresso/gospresso/storage/sqlite"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -19,15 +23,28 @@ import (
 // about a hundred fill a 1 MB block.
 const throughputTx = 10_000
 
-// BenchmarkThroughput measures 4 in-process nodes with memory stores fed
+// BenchmarkThroughput measures 4 in-process nodes with memory stores (and
+// with SQLite stores) fed
 // with 10 KB transactions, so that every block fills to max_block_size
 // (1 MB): decided payload MB/s at node 0 (`MB/s`; target ≥ 15), and the
 // latency from submitting a transaction to its block being decided at
 // node 0 (`p50-ms`, target ≤ 200; `p99-ms`). One iteration is one decided
 // block.
 func BenchmarkThroughput(b *testing.B) {
-	b.Run("store=mem", func(b *testing.B) {
-		net := nodetest.New(b, nodetest.Consensus(consensus.Config{BuilderTimeout: 100 * time.Millisecond}))
+	b.Run("store=mem", func(b *testing.B) { throughput(b) })
+	b.Run("store=sqlite", func(b *testing.B) {
+		dir := b.TempDir()
+		throughput(b, nodetest.Storage(func(i int) (storage.Store, error) {
+			return sqlite.Open(context.Background(), filepath.Join(dir, fmt.Sprintf("node%d.db", i)))
+		}))
+	})
+}
+
+// throughput runs BenchmarkThroughput's load on a 4-node network made with
+// opts.
+func throughput(b *testing.B, opts ...nodetest.Option) {
+	{
+		net := nodetest.New(b, append([]nodetest.Option{nodetest.Consensus(consensus.Config{BuilderTimeout: 100 * time.Millisecond})}, opts...)...)
 		net.WaitForHeight(2)
 		ctx, cancel := context.WithCancel(b.Context())
 		var load sync.WaitGroup
@@ -95,5 +112,5 @@ func BenchmarkThroughput(b *testing.B) {
 			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 		}
-	})
+	}
 }

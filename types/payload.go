@@ -63,6 +63,24 @@ func (t NsTable) Entries(payloadLen int) ([]NsEntry, error) {
 	return entries, nil
 }
 
+// PayloadLen returns the length of the payload the table describes (its
+// last end offset: a valid table covers its payload exactly), after
+// checking the table as Entries does.
+func (t NsTable) PayloadLen() (uint64, error) {
+	b := t.Bytes
+	var end uint32
+	if len(b) >= 12 {
+		k := binary.LittleEndian.Uint32(b)
+		if k > 0 && uint64(len(b)-4) == uint64(k)*8 {
+			end = binary.LittleEndian.Uint32(b[len(b)-4:])
+		}
+	}
+	if _, err := t.Entries(int(end)); err != nil {
+		return 0, err
+	}
+	return uint64(end), nil
+}
+
 // Commit returns the reference namespace-table commitment (docs/data.md,
 // "Commitments"; tag NSTABLE).
 func (t NsTable) Commit() Commitment {
@@ -159,6 +177,10 @@ func (p Payload) Namespace(ns uint64) ([]Transaction, error) {
 	}
 	return decodeNamespace(ns, p.Raw[entries[i].Start:entries[i].End])
 }
+
+// NamespaceTransactions decodes b, the bytes of namespace ns in a block
+// payload (as a namespace proof proves them), into its transactions.
+func NamespaceTransactions(ns uint64, b []byte) ([]Transaction, error) { return decodeNamespace(ns, b) }
 
 func decodeNamespace(ns uint64, b []byte) ([]Transaction, error) {
 	if len(b) < 4 {

@@ -288,7 +288,7 @@ func TestQueries(t *testing.T) {
 
 			pl, err := c.Payload(ctx, h)
 			check(t, fmt.Sprintf("Payload(%d)", h), err)
-			if pl.Height != h || pl.BlockHash.String() != blockHash || pl.Hash.String() != payloadHash.Tagged(types.TagPayload).String() ||
+			if pl.Height != h || pl.BlockHash.String() != blockHash || pl.Hash.String() != payloadHash.Tagged(want.Leaf.Header.PayloadTag()).String() ||
 				pl.Size != blk.Size || !bytes.Equal(pl.Data.Raw, want.Payload.Raw) {
 				t.Errorf("Payload(%d) = height %d, block %s, hash %s, size %d", h, pl.Height, pl.BlockHash, pl.Hash, pl.Size)
 			}

@@ -16,18 +16,40 @@ import (
 // names. The caller sends rd.Messages only after save returns nil.
 func save(ctx context.Context, st storage.ConsensusStore, rd *consensus.Ready) error {
 	for _, p := range rd.Proposals {
-		data, err := consensus.Encode(p)
-		if err != nil {
-			return fmt.Errorf("encode proposal for view %d: %w", p.Leaf.View, err)
+		if err := saveMessage(ctx, st, p.Leaf.View, "proposal", p); err != nil {
+			return err
 		}
-		if err := st.SaveProposal(ctx, storage.StoredProposal{View: p.Leaf.View, Data: data}); err != nil {
-			return fmt.Errorf("save proposal for view %d: %w", p.Leaf.View, err)
+	}
+	// DA proposals and VID shares are kept beside the proposals, in the
+	// same stored form (a consensus message), until their view is decided.
+	for _, m := range rd.DA {
+		switch m := m.(type) {
+		case *consensus.DAProposal:
+			if err := saveMessage(ctx, st, m.View, "DA proposal", m); err != nil {
+				return err
+			}
+		case *consensus.VIDShare:
+			if err := saveMessage(ctx, st, m.View, "VID share", m); err != nil {
+				return err
+			}
 		}
 	}
 	if rd.Safety != nil {
 		if err := st.SaveSafety(ctx, *rd.Safety); err != nil {
 			return fmt.Errorf("save safety state: %w", err)
 		}
+	}
+	return nil
+}
+
+// saveMessage stores a consensus message of view v with the proposals.
+func saveMessage(ctx context.Context, st storage.ConsensusStore, v types.ViewNumber, what string, m consensus.Message) error {
+	data, err := consensus.Encode(m)
+	if err != nil {
+		return fmt.Errorf("encode %s for view %d: %w", what, v, err)
+	}
+	if err := st.SaveProposal(ctx, storage.StoredProposal{View: v, Data: data}); err != nil {
+		return fmt.Errorf("save %s for view %d: %w", what, v, err)
 	}
 	return nil
 }
@@ -108,8 +130,11 @@ func load(ctx context.Context, st Store, genesis types.Block, commitment [32]byt
 		if err != nil {
 			return nil, types.Block{}, fmt.Errorf("replica: stored proposal for view %d: %w", sp.View, err)
 		}
-		if p, ok := m.(*consensus.Proposal); ok {
-			state.Proposals = append(state.Proposals, p)
+		switch m := m.(type) {
+		case *consensus.Proposal:
+			state.Proposals = append(state.Proposals, m)
+		case *consensus.DAProposal, *consensus.VIDShare:
+			state.DA = append(state.DA, m)
 		}
 	}
 	return state, last, nil

@@ -208,7 +208,7 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	r.engine, err = consensus.New(consensus.Params{
 		Config: cfg.Consensus, StakeTable: cfg.Setup.Table, Key: cfg.Key,
 		Genesis: cfg.Setup.Commitment, GenesisLeaf: g.Leaf, GenesisPayload: g.Payload,
-		Validator: r.ledger, Builder: r.ledger,
+		Validator: r.ledger, Builder: r.ledger, VID: cfg.Setup.Rules.VIDScheme(),
 		Restore: restore, Now: now, Logger: log,
 	})
 	if err != nil {
@@ -386,14 +386,19 @@ func (r *Replica) apply(ctx context.Context) error {
 	if err := save(wctx, r.store, &rd); err != nil {
 		return r.halt(err)
 	}
-	// The proposals the engine took are servable once stored.
-	if len(rd.Proposals) > 0 {
-		held := make([]consensus.FetchedLeaf, len(rd.Proposals))
-		for i, p := range rd.Proposals {
-			held[i] = consensus.FetchedLeaf{Leaf: p.Leaf, Payload: p.Payload}
+	// The leaves whose payloads the engine holds are servable once stored.
+	var held []consensus.FetchedLeaf
+	for _, p := range rd.Proposals {
+		if l, ok := r.engine.Leaf(p.Leaf.Commit()); ok {
+			held = append(held, l)
 		}
-		r.fetch.hold(held...)
 	}
+	for _, c := range rd.Payloads {
+		if l, ok := r.engine.Leaf(c); ok {
+			held = append(held, l)
+		}
+	}
+	r.fetch.hold(held...)
 	for _, o := range rd.Messages {
 		data, err := EncodeMessage(o.Msg)
 		if err != nil {

@@ -86,15 +86,29 @@ func NewSetup(gen *genesis.Genesis, opts ...SetupOption) (*Setup, error) {
 	if err != nil {
 		return nil, err
 	}
+	stakes := make([]uint64, len(gen.StakeTable))
+	for i, e := range gen.StakeTable {
+		stakes[i] = e.Stake
+	}
+	vidParams, err := chain.VIDParams(stakes)
+	if err != nil {
+		return nil, fmt.Errorf("replica: %w", err)
+	}
+	rules := chain.Rules{Version: gen.BaseVersion, ChainConfig: gen.ChainConfig, VID: vidParams}
 	st := state.Genesis(gen.Accounts)
 	var empty types.Payload
+	emptyCommit, err := rules.PayloadCommitment(&empty)
+	if err != nil {
+		return nil, fmt.Errorf("replica: genesis payload: %w", err)
+	}
 	h := types.Header{
-		Version:           gen.BaseVersion,
-		ChainConfig:       gen.ChainConfig,
-		Timestamp:         gen.Timestamp,
-		L1Finalized:       l1Fin,
-		PayloadCommitment: chain.PayloadCommitment(&empty),
-		BuilderCommitment: chain.PayloadCommitment(&empty),
+		Version:              gen.BaseVersion,
+		ChainConfig:          gen.ChainConfig,
+		Timestamp:            gen.Timestamp,
+		L1Finalized:          l1Fin,
+		PayloadCommitment:    emptyCommit,
+		PayloadCommitmentTag: types.TagAvidM,
+		BuilderCommitment:    chain.BuilderCommitment(&empty),
 	}
 	if l1Fin != nil {
 		h.L1Head = l1Fin.Number
@@ -106,7 +120,7 @@ func NewSetup(gen *genesis.Genesis, opts ...SetupOption) (*Setup, error) {
 		Genesis:      gen,
 		Commitment:   commitment,
 		Table:        table,
-		Rules:        chain.Rules{Version: gen.BaseVersion, ChainConfig: gen.ChainConfig},
+		Rules:        rules,
 		GenesisBlock: types.Block{Leaf: leaf, Payload: empty, QC: types.GenesisQC(&leaf)},
 		Verifier:     consensus.NewVerifier(table, commitment, &leaf),
 		GenesisState: st,

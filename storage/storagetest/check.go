@@ -188,8 +188,10 @@ func checkBlock(ctx context.Context, st storage.Store, b, prev *types.Block) (ui
 	if !bytes.Equal(b.Leaf.Header.NsTable.Bytes, b.Payload.NsTable.Bytes) {
 		return 0, fmt.Errorf("payload namespace table differs from the header's")
 	}
-	if pc := chain.PayloadCommitment(&b.Payload); pc != b.Leaf.Header.PayloadCommitment {
-		return 0, fmt.Errorf("payload commitment %s, header says %s", pc.Short(), b.Leaf.Header.PayloadCommitment.Short())
+	// The builder commitment hashes the payload bytes whatever the
+	// network's VID parameters are: a stored payload must still match it.
+	if bc := chain.BuilderCommitment(&b.Payload); bc != b.Leaf.Header.BuilderCommitment {
+		return 0, fmt.Errorf("payload's builder commitment %s, header says %s", bc.Short(), b.Leaf.Header.BuilderCommitment.Short())
 	}
 	txs, err := b.Payload.Transactions()
 	if err != nil {

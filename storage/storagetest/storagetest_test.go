@@ -59,7 +59,7 @@ func TestChain(t *testing.T) {
 		if b.Leaf.Header.Timestamp != p.Leaf.Header.Timestamp+1 {
 			t.Errorf("block %d: timestamp %d after %d", i, b.Leaf.Header.Timestamp, p.Leaf.Header.Timestamp)
 		}
-		if chain.PayloadCommitment(&b.Payload) != b.Leaf.Header.PayloadCommitment || !bytes.Equal(b.Payload.NsTable.Bytes, b.Leaf.Header.NsTable.Bytes) {
+		if chain.BuilderCommitment(&b.Payload) != b.Leaf.Header.BuilderCommitment || !bytes.Equal(b.Payload.NsTable.Bytes, b.Leaf.Header.NsTable.Bytes) {
 			t.Errorf("block %d: header does not commit to the payload", i)
 		}
 		txs, err := b.Payload.Transactions()

@@ -1,0 +1,86 @@
+package chain
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/gospresso/gospresso/chain/vid"
+	"github.com/gospresso/gospresso/types"
+)
+
+// VIDScheme implements consensus.VID with package vid: a member's share, as
+// the engine carries it, is the encoded common data followed by the
+// member's encoded shards (EncodeVIDShare).
+type VIDScheme struct {
+	params vid.Params
+}
+
+// Disperse implements consensus.VID.
+func (s *VIDScheme) Disperse(p *types.Payload) (types.Commitment, [][]byte, error) {
+	c, common, shares, err := vid.Disperse(s.params, *p)
+	if err != nil {
+		return types.Commitment{}, nil, err
+	}
+	cb, err := vid.EncodeCommon(common)
+	if err != nil {
+		return types.Commitment{}, nil, err
+	}
+	out := make([][]byte, len(shares))
+	for i, sh := range shares {
+		if out[i], err = encodeVIDShare(cb, sh); err != nil {
+			return types.Commitment{}, nil, err
+		}
+	}
+	return c, out, nil
+}
+
+// VerifyShare implements consensus.VID.
+func (s *VIDScheme) VerifyShare(c types.Commitment, member int, share []byte) error {
+	common, sh, err := DecodeVIDShare(share)
+	if err != nil {
+		return err
+	}
+	return vid.VerifyShare(s.params, c, common, sh, member)
+}
+
+// EncodeVIDShare is the form a member's share travels and is stored in:
+// u32 length of the encoded common data, the common data
+// (vid.EncodeCommon), then the member's shards (vid.EncodeShare).
+func EncodeVIDShare(common vid.Common, share vid.Share) ([]byte, error) {
+	cb, err := vid.EncodeCommon(common)
+	if err != nil {
+		return nil, err
+	}
+	return encodeVIDShare(cb, share)
+}
+
+func encodeVIDShare(common []byte, share vid.Share) ([]byte, error) {
+	sb, err := vid.EncodeShare(share)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, 4+len(common)+len(sb))
+	out = binary.BigEndian.AppendUint32(out, uint32(len(common)))
+	out = append(out, common...)
+	return append(out, sb...), nil
+}
+
+// DecodeVIDShare parses EncodeVIDShare's form.
+func DecodeVIDShare(b []byte) (vid.Common, vid.Share, error) {
+	if len(b) < 4 {
+		return vid.Common{}, vid.Share{}, fmt.Errorf("%w: VID share of %d bytes, want at least 4", vid.ErrMalformed, len(b))
+	}
+	n := binary.BigEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return vid.Common{}, vid.Share{}, fmt.Errorf("%w: VID share names %d bytes of common data, %d follow", vid.ErrMalformed, n, len(b)-4)
+	}
+	common, err := vid.DecodeCommon(b[4 : 4+n])
+	if err != nil {
+		return vid.Common{}, vid.Share{}, err
+	}
+	sh, err := vid.DecodeShare(b[4+n:])
+	if err != nil {
+		return vid.Common{}, vid.Share{}, err
+	}
+	return common, sh, nil
+}
