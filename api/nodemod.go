@@ -1,6 +1,10 @@
 package api
 
 import (
+	"fmt"
+
+	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/chain/vid"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
 )
@@ -89,26 +93,58 @@ func (n nodeModule) Register(r *Router, b Backend) error {
 	r.Get("payloads/size/{from}/{to}", size(true, true))
 	r.Get("payloads/total-size", size(false, false))
 
-	noShares := func(*Request) (any, error) {
-		return nil, notFound("VID shares are not dispersed yet: this node stores full payloads (see availability/payload)")
+	// This node's VID share of a block: computed from the stored payload
+	// (every node stores every decided payload, docs/protocol.md, "Data
+	// availability"), so it is the share the block's leader sent it.
+	share := func(req *Request, blk types.Block, err error, what string) (any, error) {
+		if err != nil {
+			return nil, objectErr(err, "%s", what)
+		}
+		info := b.Info()
+		if info.NodeIndex < 0 {
+			return nil, notFound("this node is not in the stake table: it holds no VID shares")
+		}
+		params, err := vidParams(info)
+		if err != nil {
+			return nil, err
+		}
+		_, common, shares, err := vid.Disperse(params, blk.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("VID share of block %d: %w", blk.Height(), err)
+		}
+		data, err := chain.EncodeVIDShare(common, shares[info.NodeIndex])
+		if err != nil {
+			return nil, fmt.Errorf("VID share of block %d: %w", blk.Height(), err)
+		}
+		return VidShare{V1: VidShareV1{NodeIndex: uint64(info.NodeIndex), Data: data}}, nil
 	}
 	r.Get("vid/share/{height}", func(req *Request) (any, error) {
-		if _, err := req.Uint64("height"); err != nil {
+		h, err := req.Uint64("height")
+		if err != nil {
 			return nil, err
 		}
-		return noShares(req)
+		blk, err := b.Store().BlockByHeight(req.Context(), h)
+		return share(req, blk, err, fmt.Sprintf("block %d", h))
 	})
 	r.Get("vid/share/hash/{hash}", func(req *Request) (any, error) {
-		if _, err := req.Commitment("hash", types.TagBlock); err != nil {
+		c, err := req.Commitment("hash", types.TagBlock)
+		if err != nil {
 			return nil, err
 		}
-		return noShares(req)
+		blk, err := b.Store().BlockByHash(req.Context(), c)
+		return share(req, blk, err, "block "+req.Param("hash"))
 	})
 	r.Get("vid/share/payload-hash/{payload-hash}", func(req *Request) (any, error) {
-		if _, err := req.Commitment("payload-hash", types.TagPayload, types.TagAvidM); err != nil {
+		c, err := req.Commitment("payload-hash", types.TagPayload, types.TagAvidM)
+		if err != nil {
 			return nil, err
 		}
-		return noShares(req)
+		qs, err := query()
+		if err != nil {
+			return nil, err
+		}
+		blk, err := qs.BlockByPayloadHash(req.Context(), c)
+		return share(req, blk, err, "block with payload hash "+req.Param("payload-hash"))
 	})
 
 	r.Get("sync-status", func(req *Request) (any, error) {

@@ -53,6 +53,20 @@ type VidCommonV1 struct {
 	NsRoots           []b64  `json:"ns_roots"`
 }
 
+// VidShare is a node's VID share of a block (node module, vid/share
+// routes): Data is the share as chain.EncodeVIDShare lays it out (the
+// common data, then the node's shards with their Merkle proofs), which
+// chain.DecodeVIDShare reads.
+type VidShare struct {
+	V1 VidShareV1 `json:"V1"`
+}
+
+// VidShareV1 is the share of the node at NodeIndex in the stake table.
+type VidShareV1 struct {
+	NodeIndex uint64 `json:"node_index"`
+	Data      b64    `json:"data"`
+}
+
 // VidCommonQueryData is the VID common data of a block.
 type VidCommonQueryData struct {
 	Height      uint64             `json:"height"`

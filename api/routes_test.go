@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/gospresso/gospresso/api"
+	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/chain/vid"
 	"github.com/gospresso/gospresso/lightclient"
 	"github.com/gospresso/gospresso/node"
@@ -158,18 +159,34 @@ func TestRoutes(t *testing.T) {
 			t.Fatalf("submitted %d transactions, the chain holds %d", total, l.mustCount(t))
 		}
 
-		// VID shares are not dispersed: a 404 that says so.
+		// This node's VID share, by height, block hash and payload hash:
+		// one share, which checks against the header's payload commitment.
 		hash := blockHashOf(&txBlk).String()
-		ph := txBlk.Leaf.Header.PayloadCommitment.Tagged(types.TagPayload).String()
+		ph := txBlk.Leaf.Header.PayloadCommitment.Tagged(types.TagAvidM).String()
+		var first []byte
 		for pat, path := range map[string]string{
 			"vid/share/{height}":                    fmt.Sprint(txh),
 			"vid/share/hash/{hash}":                 "hash/" + hash,
 			"vid/share/payload-hash/{payload-hash}": "payload-hash/" + ph,
 		} {
-			if msg := c.expectError(http.MethodGet, "/v0/node/vid/share/"+path, http.StatusNotFound); !strings.Contains(msg, "VID") {
-				t.Errorf("vid/share: %q", msg)
+			raw := c.get("/v0/node/vid/share/" + path)
+			if first == nil {
+				first = raw
+			} else if !bytes.Equal(raw, first) {
+				t.Fatalf("vid/share/%s differs from another route's share", path)
 			}
 			cov.mark("GET", 0, "node", pat)
+		}
+		var share api.VidShare
+		if err := json.Unmarshal(first, &share); err != nil {
+			t.Fatal(err)
+		}
+		params, err := chain.VIDParams([]uint64{1, 1, 1, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (chain.Rules{VID: params}).VIDScheme().VerifyShare(txBlk.Leaf.Header.PayloadCommitment, int(share.V1.NodeIndex), share.V1.Data); err != nil {
+			t.Fatalf("vid/share of node %d does not check against the header: %v", share.V1.NodeIndex, err)
 		}
 
 		var ss api.SyncStatus

@@ -309,20 +309,21 @@ func (e *Engine) dataReady(en *entry) bool {
 		return true
 	}
 	v, c := en.leaf.View, en.leaf.Header.PayloadCommitment
-	if dac, ok := e.da.certs[v]; !ok || dac.Payload != c {
+	dac, ok := e.da.certs[v]
+	if !ok || dac.Payload != c {
 		return false
 	}
 	sh, ok := e.da.shares[v]
 	if !ok {
 		return false
 	}
+	if sh.msg.Commitment != c {
+		delete(e.da.shares, v)
+		e.stats.InvalidMessages++
+		e.fault(e.leader(v), fmt.Errorf("%w: VID share for view %d is for payload %s, the proposal's is %s", ErrInvalidMessage, v, sh.msg.Commitment.Short(), c.Short()))
+		return false
+	}
 	if !sh.verified {
-		if sh.msg.Commitment != c {
-			delete(e.da.shares, v)
-			e.stats.InvalidMessages++
-			e.fault(e.leader(v), fmt.Errorf("%w: VID share for view %d is for payload %s, the proposal's is %s", ErrInvalidMessage, v, sh.msg.Commitment.Short(), c.Short()))
-			return false
-		}
 		if err := e.vid.VerifyShare(c, e.self, sh.msg.Share); err != nil {
 			delete(e.da.shares, v)
 			e.stats.InvalidMessages++
@@ -332,7 +333,9 @@ func (e *Engine) dataReady(en *entry) bool {
 			return false
 		}
 		sh.verified = true
-		e.ready.DA = append(e.ready.DA, sh.msg)
+		// Stored before the vote that depends on them, so a restarted
+		// node still holds what let it vote.
+		e.ready.DA = append(e.ready.DA, sh.msg, &Certificates{DA: dac})
 	}
 	return true
 }
@@ -417,7 +420,13 @@ func (e *Engine) restoreDA(msgs []Message) {
 			}
 		case *VIDShare:
 			if _, ok := e.da.shares[m.View]; !ok {
-				e.da.shares[m.View] = &ownShare{msg: m}
+				e.da.shares[m.View] = &ownShare{msg: m, verified: true} // checked before it was stored
+			}
+		case *Certificates:
+			// Verified before it was stored.
+			if c := m.DA; c != nil {
+				e.da.certs[c.View] = c
+				e.verify.good.add(certCommit(func(w *writer) { encodeDAC(w, c) }))
 			}
 		}
 	}

@@ -56,8 +56,8 @@ type State struct {
 	Anchor    FetchedLeaf
 	AnchorQC  types.QuorumCertificate
 	Proposals []*Proposal
-	// DA holds the stored DA proposals and VID shares (*DAProposal,
-	// *VIDShare).
+	// DA holds the stored DA proposals, VID shares and DA certificates
+	// (*DAProposal, *VIDShare, *Certificates with DA set).
 	DA []Message
 }
 
@@ -77,8 +77,9 @@ const Broadcast = -1
 // or an invalid certificate, for the caller to report (for example to a
 // transport that scores peers); it needs no ordering.
 //
-// DA lists DA proposals and verified VID shares (*DAProposal, *VIDShare) to
-// persist with the proposals. Payloads names the held leaves whose payload
+// DA lists DA proposals, verified VID shares and the DA certificates they
+// were checked with (*DAProposal, *VIDShare, *Certificates) to persist
+// with the proposals. Payloads names the held leaves whose payload
 // arrived in this step (so a caller serving leaves to peers can serve
 // them); it needs no ordering either.
 type Ready struct {

@@ -32,6 +32,12 @@ func save(ctx context.Context, st storage.ConsensusStore, rd *consensus.Ready) e
 			if err := saveMessage(ctx, st, m.View, "VID share", m); err != nil {
 				return err
 			}
+		case *consensus.Certificates:
+			if m.DA != nil {
+				if err := saveMessage(ctx, st, m.DA.View, "DA certificate", m); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if rd.Safety != nil {
@@ -133,7 +139,7 @@ func load(ctx context.Context, st Store, genesis types.Block, commitment [32]byt
 		switch m := m.(type) {
 		case *consensus.Proposal:
 			state.Proposals = append(state.Proposals, m)
-		case *consensus.DAProposal, *consensus.VIDShare:
+		case *consensus.DAProposal, *consensus.VIDShare, *consensus.Certificates:
 			state.DA = append(state.DA, m)
 		}
 	}
