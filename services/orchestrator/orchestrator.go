@@ -502,10 +502,26 @@ func (o *Orchestrator) Config() NetworkConfig {
 	defer o.mu.Unlock()
 	o.updateLocked(time.Now())
 	s := &o.set
+	// The DA committee: the nodes that registered with --is-da, or every
+	// node when none did (as the reference, whose da_staked_committee_size
+	// is N).
+	anyDA := false
+	for _, m := range o.members {
+		anyDA = anyDA || m.reg.DA
+	}
+	committee := o.numNodes
+	if anyDA {
+		committee = 0
+		for _, m := range o.members {
+			if m.reg.DA {
+				committee++
+			}
+		}
+	}
 	c := NetworkConfig{
 		Started:               o.started,
 		NumNodesWithStake:     o.numNodes,
-		DAStakedCommitteeSize: o.numNodes,
+		DAStakedCommitteeSize: committee,
 		StakeTable:            make([]StakeTableEntry, len(o.members)),
 		BootstrapNodes:        make([]string, len(o.members)),
 		NextViewTimeoutMS:     uint64(s.nextViewTimeout.Milliseconds()),
@@ -520,7 +536,7 @@ func (o *Orchestrator) Config() NetworkConfig {
 	}
 	for i, m := range o.members {
 		c.StakeTable[i] = StakeTableEntry{
-			StakingKey: m.reg.StakingKey, StateKey: m.reg.StateKey, Stake: 1, DA: true,
+			StakingKey: m.reg.StakingKey, StateKey: m.reg.StateKey, Stake: 1, DA: m.reg.DA || !anyDA,
 			ProofOfPossession: m.reg.ProofOfPossession, Libp2pAddress: m.reg.Libp2pAddress,
 		}
 		c.BootstrapNodes[i] = m.reg.Libp2pAddress

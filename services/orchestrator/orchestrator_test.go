@@ -181,7 +181,7 @@ func TestNoJoiningAfterStart(t *testing.T) {
 }
 
 // The network config lists the registered nodes in registration order,
-// each with stake 1 and on the DA committee, their addresses as the
+// each with stake 1 and on the DA committee if it asked to be, their addresses as the
 // bootstrap list, and the parameters of the options; it converts to a
 // checked genesis stake table once the start signal was given.
 func TestNetworkConfig(t *testing.T) {
@@ -222,14 +222,14 @@ func TestNetworkConfig(t *testing.T) {
 		regs = append(regs, r)
 	}
 	c := s.config(t)
-	if !c.Started || c.StartThresholdNodes != 3 || c.NumNodesWithStake != 4 || c.DAStakedCommitteeSize != 4 {
+	if !c.Started || c.StartThresholdNodes != 3 || c.NumNodesWithStake != 4 || c.DAStakedCommitteeSize != 2 {
 		t.Fatalf("config after 3 of 4 (threshold 2:3, no delay): %+v", c)
 	}
 	if len(c.StakeTable) != 3 || len(c.BootstrapNodes) != 3 {
 		t.Fatalf("%d entries, %d bootstrap nodes, want 3", len(c.StakeTable), len(c.BootstrapNodes))
 	}
 	for j, r := range regs {
-		want := orchestrator.StakeTableEntry{StakingKey: r.StakingKey, StateKey: r.StateKey, Stake: 1, DA: true,
+		want := orchestrator.StakeTableEntry{StakingKey: r.StakingKey, StateKey: r.StateKey, Stake: 1, DA: r.DA,
 			ProofOfPossession: r.ProofOfPossession, Libp2pAddress: r.Libp2pAddress}
 		if c.StakeTable[j] != want || c.BootstrapNodes[j] != r.Libp2pAddress {
 			t.Errorf("entry %d: %+v, bootstrap %s; want %+v", j, c.StakeTable[j], c.BootstrapNodes[j], want)
@@ -246,7 +246,7 @@ func TestNetworkConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	for j, e := range table {
-		if e.StakingKey != regs[j].StakingKey || e.StateKey != regs[j].StateKey || e.Stake != 1 || !e.DA ||
+		if e.StakingKey != regs[j].StakingKey || e.StateKey != regs[j].StateKey || e.Stake != 1 || e.DA != regs[j].DA ||
 			e.ProofOfPossession != regs[j].ProofOfPossession || e.Libp2pAddress != regs[j].Libp2pAddress {
 			t.Errorf("genesis entry %d: %+v", j, e)
 		}
@@ -565,3 +565,28 @@ fee_recipient = '0x0000000000000000000000000000000000000000'
 [header]
 timestamp = "2024-01-01T00:00:00Z"
 `
+
+// When no node registers with --is-da, every node is on the DA committee
+// (the reference's da_staked_committee_size is N); as soon as one does,
+// only those that did are.
+func TestDACommitteeWithoutIsDA(t *testing.T) {
+	ks := testKeys(t, 3)
+	o := newOrchestrator(t, 3, orchestrator.WithStartDelay(0))
+	s := serve(t, o)
+	for i, k := range ks {
+		r, err := orchestrator.NewRegistration(k, false, addr(t, k, 2000+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.mustRegister(t, r, i, orchestrator.OutcomeRegistered)
+	}
+	c := s.config(t)
+	if c.DAStakedCommitteeSize != 3 {
+		t.Fatalf("DA committee of %d without any --is-da, want all 3", c.DAStakedCommitteeSize)
+	}
+	for i, e := range c.StakeTable {
+		if !e.DA {
+			t.Errorf("entry %d is off the DA committee although no node asked to be on it", i)
+		}
+	}
+}
