@@ -87,8 +87,8 @@ func (e *Engine) holdVote(member uint32, k voteKey) bool {
 }
 
 // forgetVote takes member's vote out of the vote set k (dropping the set
-// if nothing else is in it) and, for a quorum vote, forgets the leaf it
-// named, so the member's state for that view is gone.
+// if nothing else is in it) and, for a quorum or DA vote, forgets the
+// leaf or payload it named, so the member's state for that view is gone.
 func (e *Engine) forgetVote(member uint32, k voteKey) {
 	if set, ok := e.votes[k]; ok {
 		e.dropVote(set, int(member))
@@ -96,8 +96,11 @@ func (e *Engine) forgetVote(member uint32, k voteKey) {
 			delete(e.votes, k)
 		}
 	}
-	if k.kind == kindQuorumVote {
+	switch k.kind {
+	case kindQuorumVote:
 		delete(e.voteLeaf, memberView{view: k.view, member: member})
+	case kindDAVote:
+		delete(e.da.votedFor, memberView{view: k.view, member: member})
 	}
 }
 

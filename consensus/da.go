@@ -220,36 +220,11 @@ func (e *Engine) onDAVote(from int, m *DAVote) error {
 	if !e.table.IsDA(int(m.Signer)) {
 		return fmt.Errorf("%w: DA vote from member %d, which is not in the DA committee", ErrInvalidMessage, m.Signer)
 	}
-	mv := memberView{view: m.View, member: m.Signer}
 	k := voteKey{kind: kindDAVote, view: m.View, leaf: m.Payload}
-	if c, voted := e.da.votedFor[mv]; voted {
-		if c != m.Payload {
-			return fmt.Errorf("%w: member %d DA-voted for payloads %s and %s in view %d", ErrInvalidMessage, m.Signer, c.Short(), m.Payload.Short(), m.View)
-		}
-	} else {
-		if !e.holdVote(m.Signer, k) {
-			return nil // counted in FutureVotesDropped
-		}
-		e.da.votedFor[mv] = m.Payload
+	set, sig, err := e.collectSame(e.da.votedFor, k, m.Signer, newVoteSig(m.Signature, m.raw), thresholdDA)
+	if set == nil || err != nil {
+		return err
 	}
-	set := e.voteSet(k)
-	if set.banned[m.Signer] {
-		return fmt.Errorf("%w: member %d already sent a bad DA vote signature in view %d", ErrInvalidMessage, m.Signer, m.View)
-	}
-	if set.done || set.signers.Has(int(m.Signer)) {
-		return nil
-	}
-	set.signers.Set(int(m.Signer))
-	vs := newVoteSig(m.Signature, m.raw)
-	set.sigs[m.Signer] = &vs
-	if !e.table.reaches(set.signers, thresholdDA) {
-		return nil
-	}
-	sig, ok := e.aggregateSame(set, kindDAVote, m.View, m.Payload, thresholdDA)
-	if !ok {
-		return nil
-	}
-	set.done = true
 	dac := &DACert{View: m.View, Payload: m.Payload, Signers: cloneBits(set.signers), Signature: sig.Bytes()}
 	e.verify.good.add(certCommit(func(w *writer) { encodeDAC(w, dac) }))
 	e.send(Broadcast, &Certificates{DA: dac})

@@ -1005,41 +1005,54 @@ func (e *Engine) onVote(from int, m *Vote) error {
 	if stale, err := e.admitVote(from, m.Signer, "quorum vote", m.View, e.leader(m.View+1)); stale || err != nil {
 		return err
 	}
-	mv := memberView{view: m.View, member: m.Signer}
 	k := voteKey{kind: kindQuorumVote, view: m.View, leaf: m.Leaf}
-	if leaf, voted := e.voteLeaf[mv]; voted {
-		if leaf != m.Leaf {
-			return fmt.Errorf("%w: member %d voted for leaf %s and for leaf %s in view %d", ErrInvalidMessage, m.Signer, leaf.Short(), m.Leaf.Short(), m.View)
-		}
-	} else {
-		if !e.holdVote(m.Signer, k) {
-			return nil // counted in FutureVotesDropped
-		}
-		e.voteLeaf[mv] = m.Leaf
+	set, sig, err := e.collectSame(e.voteLeaf, k, m.Signer, newVoteSig(m.Signature, m.raw), thresholdSuccess)
+	if set == nil || err != nil {
+		return err
 	}
-	set := e.voteSet(k)
-	if set.banned[m.Signer] {
-		return fmt.Errorf("%w: member %d already sent a bad vote signature in view %d", ErrInvalidMessage, m.Signer, m.View)
-	}
-	if set.done || set.signers.Has(int(m.Signer)) {
-		return nil
-	}
-	set.signers.Set(int(m.Signer))
-	vs := newVoteSig(m.Signature, m.raw)
-	set.sigs[m.Signer] = &vs
-	if !e.table.reaches(set.signers, thresholdSuccess) {
-		return nil
-	}
-	sig, ok := e.aggregateSame(set, kindQuorumVote, m.View, m.Leaf, thresholdSuccess)
-	if !ok {
-		return nil
-	}
-	set.done = true
 	qc := types.QuorumCertificate{View: m.View, Leaf: m.Leaf, Signers: cloneBits(set.signers), Signature: sig.Bytes()}
 	e.verify.remember(qc.Commit())
 	e.onQC(&qc, from)
 	e.tryPropose()
 	return nil
+}
+
+// collectSame adds a member's vote over one message (a quorum or DA vote)
+// to the vote set k. named records, per member and view, the data the
+// member's vote named: a vote naming other data than the member's earlier
+// one in the view is refused before any set is allocated for it. It
+// returns the set and the aggregate signature once the set first reaches
+// thr with valid votes, else a nil set.
+func (e *Engine) collectSame(named map[memberView]types.Commitment, k voteKey, signer uint32, vs voteSig, thr threshold) (*voteSet, keys.Signature, error) {
+	mv := memberView{view: k.view, member: signer}
+	if c, voted := named[mv]; voted {
+		if c != k.leaf {
+			return nil, keys.Signature{}, fmt.Errorf("%w: member %d voted for %s and for %s in view %d", ErrInvalidMessage, signer, c.Short(), k.leaf.Short(), k.view)
+		}
+	} else {
+		if !e.holdVote(signer, k) {
+			return nil, keys.Signature{}, nil // counted in FutureVotesDropped
+		}
+		named[mv] = k.leaf
+	}
+	set := e.voteSet(k)
+	if set.banned[signer] {
+		return nil, keys.Signature{}, fmt.Errorf("%w: member %d already sent a bad vote signature in view %d", ErrInvalidMessage, signer, k.view)
+	}
+	if set.done || set.signers.Has(int(signer)) {
+		return nil, keys.Signature{}, nil
+	}
+	set.signers.Set(int(signer))
+	set.sigs[signer] = &vs
+	if !e.table.reaches(set.signers, thr) {
+		return nil, keys.Signature{}, nil
+	}
+	sig, ok := e.aggregateSame(set, k.kind, k.view, k.leaf, thr)
+	if !ok {
+		return nil, keys.Signature{}, nil
+	}
+	set.done = true
+	return set, sig, nil
 }
 
 func cloneBits(b types.Bitmap) types.Bitmap { return append(types.Bitmap(nil), b...) }
