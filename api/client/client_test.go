@@ -521,12 +521,19 @@ func TestQueries(t *testing.T) {
 				t.Errorf("StakeTable entry %d = %+v", i, e)
 			}
 		}
-		_, err = c.VidShare(ctx, 0)
-		wantErr(t, "VidShare", err, client.ErrNotFound)
-		_, err = c.VidShareByHash(ctx, chain[0].Leaf.Header.Commit())
-		wantErr(t, "VidShareByHash", err, client.ErrNotFound)
-		_, err = c.VidShareByPayloadHash(ctx, chain[0].Leaf.Header.PayloadCommitment)
-		wantErr(t, "VidShareByPayloadHash", err, client.ErrNotFound)
+		// The node's share of a block, by height, block hash and payload
+		// hash: one share, and the node's own.
+		share, err := c.VidShare(ctx, 1)
+		check(t, "VidShare", err)
+		byBlock, err := c.VidShareByHash(ctx, chain[1].Leaf.Header.Commit())
+		check(t, "VidShareByHash", err)
+		byPayload, err := c.VidShareByPayloadHash(ctx, chain[1].Leaf.Header.PayloadCommitment)
+		check(t, "VidShareByPayloadHash", err)
+		if len(share.V1.Data) == 0 || !bytes.Equal(share.V1.Data, byBlock.V1.Data) || !bytes.Equal(share.V1.Data, byPayload.V1.Data) {
+			t.Fatal("VidShare by height, block hash and payload hash: not one share")
+		}
+		_, err = c.VidShare(ctx, 1<<40)
+		wantErr(t, "VidShare of a block not decided", err, client.ErrNotFound)
 	})
 
 	t.Run("catchup, config, state signatures, Merkle state, events", func(t *testing.T) {

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/types"
@@ -103,21 +102,21 @@ func (c *Client) StakeTable(ctx context.Context) ([]api.StakeTableEntry, error) 
 	return getList[api.StakeTableEntry](ctx, c, nd("stake-table", "current"))
 }
 
-// VidShare returns this node's VID share of the block at height
-// (node/vid/share/{height}), undecoded: its shape is the reference's.
-// Until VID dispersal exists (docs/api.md) the node answers ErrNotFound.
-func (c *Client) VidShare(ctx context.Context, height uint64) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, nd("vid", "share", dec(height)))
+// VidShare returns the node's VID share of the block at height
+// (node/vid/share/{height}); chain.DecodeVIDShare reads its data. A node
+// outside the stake table answers ErrNotFound.
+func (c *Client) VidShare(ctx context.Context, height uint64) (api.VidShare, error) {
+	return getValue[api.VidShare](ctx, c, nd("vid", "share", dec(height)))
 }
 
 // VidShareByHash is VidShare for the block whose hash is hash
 // (node/vid/share/hash/{BLOCK~...}).
-func (c *Client) VidShareByHash(ctx context.Context, hash types.Commitment) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, nd("vid", "share", "hash", tagged(hash, types.TagBlock)))
+func (c *Client) VidShareByHash(ctx context.Context, hash types.Commitment) (api.VidShare, error) {
+	return getValue[api.VidShare](ctx, c, nd("vid", "share", "hash", tagged(hash, types.TagBlock)))
 }
 
 // VidShareByPayloadHash is VidShare for the block whose payload commitment
 // is hash (node/vid/share/payload-hash/{HASH~...}).
-func (c *Client) VidShareByPayloadHash(ctx context.Context, hash types.Commitment) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, nd("vid", "share", "payload-hash", tagged(hash, types.TagPayload)))
+func (c *Client) VidShareByPayloadHash(ctx context.Context, hash types.Commitment) (api.VidShare, error) {
+	return getValue[api.VidShare](ctx, c, nd("vid", "share", "payload-hash", tagged(hash, types.TagPayload)))
 }
