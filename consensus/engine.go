@@ -139,6 +139,10 @@ type Stats struct {
 	// an invalid certificate, had used its checks for the view.
 	CertificateChecksRefused uint64
 	ViewsDecided             uint64
+	// ConflictingDecides counts certified two-chains that decided a leaf
+	// conflicting with the decided chain (each halts the node; see
+	// checkConflict).
+	ConflictingDecides uint64
 	// BadShares counts VID shares that failed their check against the
 	// proposal's payload commitment (their sender, the leader, is
 	// reported in Ready.Faulty).
@@ -691,7 +695,11 @@ func (e *Engine) checkDecide(p *entry, from int) {
 		return
 	}
 	j := p.leaf.JustifyQC
-	if p.leaf.View != j.View+1 || j.View <= e.anchor.leaf.View {
+	if p.leaf.View != j.View+1 {
+		return
+	}
+	if j.View <= e.anchor.leaf.View {
+		e.checkConflict(&j, p.leaf.Height()-1)
 		return
 	}
 	g, ok := e.leaves[p.leaf.Parent]
@@ -704,6 +712,26 @@ func (e *Engine) checkDecide(p *entry, from int) {
 		g.qc = &qc
 	}
 	e.decide(g, from)
+}
+
+// checkConflict halts the node when a certified two-chain decides leaf
+// j.Leaf, of view j.View ≤ the anchor's and of the given height, and that
+// leaf provably is not on the decided chain: it is another leaf than the
+// anchor in the anchor's view, or it is not below the anchor's height
+// (a leaf of a lower view at or above the anchor's height cannot be its
+// ancestor). That takes more than a third of the stake signing against the
+// rules, so the node stops rather than follow either chain
+// (docs/protocol.md, "Voting and deciding"). A leaf of a lower view below
+// the anchor's height may be its ancestor: the engine, which keeps no
+// decided leaves but the anchor, does not judge it.
+func (e *Engine) checkConflict(j *types.QuorumCertificate, height uint64) {
+	a := e.anchor
+	if j.Leaf == a.commit || (j.View < a.leaf.View && height < a.leaf.Height()) || j.IsGenesis() {
+		return
+	}
+	e.stats.ConflictingDecides++
+	e.halt(fmt.Errorf("%w: a certified two-chain decides leaf %s (view %d, height %d), which conflicts with the decided leaf %s (view %d, height %d)",
+		ErrSafetyViolation, j.Leaf.Short(), j.View, height, a.commit.Short(), a.leaf.View, a.leaf.Height()))
 }
 
 // decide commits G and its undecided ancestors, in height order.

@@ -79,6 +79,9 @@ func newMetrics(n *Node) (*metrics, error) {
 	counter("bad_vote_signatures", "Votes whose signature failed its check; the sender's further votes to that vote set are ignored.", func(s snapshot) float64 {
 		return float64(s.BadVoteSignatures)
 	})
+	counter("conflicting_decides", "Certified two-chains that decided a leaf conflicting with the decided chain: more than a third of the stake broke the rules, and the node halted.", func(s snapshot) float64 {
+		return float64(s.ConflictingDecides)
+	})
 	counter("bad_vid_shares", "VID shares from a view's leader that failed their check against the proposal's payload commitment (the leader is reported).", func(s snapshot) float64 {
 		return float64(s.BadShares)
 	})
