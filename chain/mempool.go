@@ -128,6 +128,16 @@ func (m *Mempool) Add(tx types.Transaction, now time.Time) (bool, error) {
 	return true, nil
 }
 
+// Known reports whether tx is pending or was decided recently.
+func (m *Mempool) Known(tx *types.Transaction) bool {
+	h := KeyOf(tx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, pending := m.pending[h]
+	_, recent := m.recent[h]
+	return pending || recent
+}
+
 // Len returns the number of pending transactions.
 func (m *Mempool) Len() int {
 	m.mu.Lock()

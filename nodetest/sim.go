@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/node/replica"
@@ -66,8 +67,11 @@ type SimResult struct {
 	Chains [][]types.Block
 	// HeightAtHeal is the highest height decided when faults stopped.
 	HeightAtHeal uint64
-	// Submitted lists the transactions submitted.
-	Submitted []types.Commitment
+	// Submitted lists the transactions submitted (each once, however
+	// often its client retried it); the first SubmittedAtHeal of them
+	// were submitted before faults healed.
+	Submitted       []types.Commitment
+	SubmittedAtHeal int
 	// Steps counts the events processed.
 	Steps int
 	// Recovery is, over the nodes that are not Byzantine, the longest
@@ -99,7 +103,10 @@ type SimNodeStats struct {
 	// an injected store fault (StoreFaults lists those faults); Restarts
 	// the restarts from the store that followed either.
 	Crashes, Halts, Restarts int
-	StoreFaults              []StoreFault
+	// Retries counts the submissions clients repeated at the node after
+	// it restarted (every transaction first submitted to it).
+	Retries     int
+	StoreFaults []StoreFault
 	// RestartHeight is the height the node's last restart resumed from;
 	// CaughtUp reports whether it decided a block above it afterwards
 	// (true for a node never restarted).
@@ -140,7 +147,7 @@ func Simulate(cfg SimConfig) (*SimResult, error) {
 	if err := s.run(); err != nil {
 		return nil, fmt.Errorf("nodetest: simulation seed %d: %w", cfg.Seed, err)
 	}
-	res := &SimResult{HeightAtHeal: s.heightAtHeal, Submitted: s.submitted, Steps: s.steps, Recovered: true, Frames: s.frames}
+	res := &SimResult{HeightAtHeal: s.heightAtHeal, Submitted: s.submitted, SubmittedAtHeal: s.atHeal, Steps: s.steps, Recovered: true, Frames: s.frames}
 	for i, n := range s.nodes {
 		if !n.crashed() {
 			s.retire(i, false)
@@ -266,8 +273,13 @@ type sim struct {
 	healed       bool // heightAtHeal is set: decides above it count as recovery
 	done         bool // StopAfter reached
 	submitted    []types.Commitment
-	steps        int
-	frames       [][]uint64
+	atHeal       int
+	// sentTo holds, per node, the transactions clients submitted to it:
+	// after the node restarts, its clients retry every one of them, as a
+	// client whose request timed out does (it cannot know what was lost).
+	sentTo [][]types.Transaction
+	steps  int
+	frames [][]uint64
 	// votes and proposals are the quorum votes and proposals honest nodes
 	// sent, to catch one sending two for a view (after a restart, say).
 	votes     map[memberView]types.Commitment
@@ -301,6 +313,7 @@ func newSim(cfg SimConfig) (*sim, error) {
 	}
 	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)), now: start, start: start,
 		healAt: start.Add(cfg.FaultPeriod), faulty: true, setup: setup, keys: ks}
+	s.sentTo = make([][]types.Transaction, cfg.Nodes)
 	s.votes = make(map[memberView]types.Commitment)
 	s.proposals = make(map[types.ViewNumber]types.Commitment)
 	k := &coalition{}
@@ -572,12 +585,31 @@ func (s *sim) restart(i int) {
 		n.stats.Restarts++
 		n.stats.RestartHeight = n.replica.Height()
 		n.stats.CaughtUp = false
+		s.retry(i)
 		return
 	}
 	if err := s.fail(i, err); err != nil {
 		// A store the simulation wrote itself fails to load: a bug,
 		// reported with the seed by run.
 		panic(err)
+	}
+}
+
+// retry resubmits, at restarted node i, every transaction its clients
+// submitted to it before. A full mempool refuses some (the client would
+// back off and try again later; the simulation does not); any other
+// refusal is a bug.
+func (s *sim) retry(i int) {
+	n := s.nodes[i]
+	for _, tx := range s.sentTo[i] {
+		_, err := n.replica.Submit(context.Background(), tx, s.now)
+		switch {
+		case err == nil:
+			n.stats.Retries++
+		case errors.Is(err, chain.ErrMempoolFull):
+		default:
+			panic(fmt.Errorf("node %d: retry of a transaction: %w", i, err))
+		}
 	}
 }
 
@@ -659,6 +691,7 @@ func (s *sim) endFaults() {
 		}
 	}
 	s.healed = true
+	s.atHeal = len(s.submitted)
 }
 
 func (s *sim) handle(e *event) error {
@@ -680,6 +713,7 @@ func (s *sim) handle(e *event) error {
 			return fmt.Errorf("node %d: submit: %w", i, err)
 		}
 		s.submitted = append(s.submitted, c)
+		s.sentTo[i] = append(s.sentTo[i], tx)
 		return s.tickLive(i)
 	case evTick:
 		n := s.nodes[e.to]

@@ -253,7 +253,7 @@ func (r *Replica) Deliver(ctx context.Context, from int, data []byte, now time.T
 		return nil, nil
 	}
 	if tx := f.Transaction; tx != nil {
-		if added, err := r.mempool.Add(*tx, now); err == nil && added {
+		if added, err := r.admit(ctx, *tx, now); err == nil && added {
 			r.engine.Tick(now) // a waiting leader may propose now
 		}
 		return nil, r.apply(ctx)
@@ -287,12 +287,15 @@ func (r *Replica) NextDeadline() time.Time { return r.engine.NextDeadline() }
 
 // Submit admits tx to the mempool and gossips it to the other members, so
 // the coming leaders include it; it returns the transaction's commitment.
-// A transaction that is already pending or was recently decided is
-// accepted again with no further effect. A full mempool refuses with
-// chain.ErrMempoolFull. Submit is safe to call concurrently with the driving
-// goroutine (it touches only the mempool, which has its own lock, and the
-// Sender); the driver should Tick soon after, so a leader waiting for
-// transactions proposes.
+// Submitting is idempotent (docs/protocol.md, "Transactions"): a
+// transaction that is already pending, or already decided (in the blocks
+// the store keeps, or among the mempool's recently decided ones), is
+// answered with its commitment and not admitted again, so a client that
+// retries after a timeout or a node restart never gets it sequenced twice.
+// A full mempool refuses with chain.ErrMempoolFull. Submit is safe to call
+// concurrently with the driving goroutine (it touches only the mempool,
+// which has its own lock, the store, and the Sender); the driver should
+// Tick soon after, so a leader waiting for transactions proposes.
 func (r *Replica) Submit(ctx context.Context, tx types.Transaction, now time.Time) (types.Commitment, error) {
 	if err := tx.Validate(); err != nil {
 		return types.Commitment{}, err
@@ -300,7 +303,7 @@ func (r *Replica) Submit(ctx context.Context, tx types.Transaction, now time.Tim
 	if limit := r.setup.Rules.ChainConfig.MaxBlockSize; uint64(len(tx.Payload))+8 > limit {
 		return types.Commitment{}, fmt.Errorf("%w: %d bytes cannot fit a block of max_block_size %d", chain.ErrTransactionTooLarge, len(tx.Payload), limit)
 	}
-	added, err := r.mempool.Add(tx, now)
+	added, err := r.admit(ctx, tx, now)
 	if err != nil {
 		return types.Commitment{}, err
 	}
@@ -308,6 +311,28 @@ func (r *Replica) Submit(ctx context.Context, tx types.Transaction, now time.Tim
 		r.sender.Broadcast(ctx, TopicTransactions, EncodeTransaction(tx))
 	}
 	return tx.Commit(), nil
+}
+
+// admit adds tx to the mempool unless it is pending, or decided: recently
+// (the mempool remembers) or in any block the store keeps (looked up by
+// commitment; such a transaction is then remembered as recently decided).
+// The store is read before the mempool is written: a decide that lands in
+// between has already told the mempool (apply tells it before it stores the
+// blocks), so the transaction is refused either way.
+func (r *Replica) admit(ctx context.Context, tx types.Transaction, now time.Time) (bool, error) {
+	if r.mempool.Known(&tx) {
+		return false, nil
+	}
+	_, err := r.store.TransactionByHash(ctx, tx.Commit())
+	switch {
+	case err == nil:
+		r.mempool.Decided([]types.Transaction{tx})
+		return false, nil
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrPruned):
+	default:
+		return false, fmt.Errorf("replica: look the transaction up in the store: %w", err)
+	}
+	return r.mempool.Add(tx, now)
 }
 
 // Pending returns the number of transactions in the mempool and their
