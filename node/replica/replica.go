@@ -253,7 +253,7 @@ func (r *Replica) Deliver(ctx context.Context, from int, data []byte, now time.T
 		return nil, nil
 	}
 	if tx := f.Transaction; tx != nil {
-		if added, err := r.admit(ctx, *tx, now); err == nil && added {
+		if added, err := r.admit(ctx, *tx, tx.Commit(), now); err == nil && added {
 			r.engine.Tick(now) // a waiting leader may propose now
 		}
 		return nil, r.apply(ctx)
@@ -303,27 +303,29 @@ func (r *Replica) Submit(ctx context.Context, tx types.Transaction, now time.Tim
 	if limit := r.setup.Rules.ChainConfig.MaxBlockSize; uint64(len(tx.Payload))+8 > limit {
 		return types.Commitment{}, fmt.Errorf("%w: %d bytes cannot fit a block of max_block_size %d", chain.ErrTransactionTooLarge, len(tx.Payload), limit)
 	}
-	added, err := r.admit(ctx, tx, now)
+	c := tx.Commit()
+	added, err := r.admit(ctx, tx, c, now)
 	if err != nil {
 		return types.Commitment{}, err
 	}
 	if added {
 		r.sender.Broadcast(ctx, TopicTransactions, EncodeTransaction(tx))
 	}
-	return tx.Commit(), nil
+	return c, nil
 }
 
-// admit adds tx to the mempool unless it is pending, or decided: recently
+// admit adds tx, whose commitment is c, to the mempool unless it is
+// pending, or decided: recently
 // (the mempool remembers) or in any block the store keeps (looked up by
 // commitment; such a transaction is then remembered as recently decided).
 // The store is read before the mempool is written: a decide that lands in
 // between has already told the mempool (apply tells it before it stores the
 // blocks), so the transaction is refused either way.
-func (r *Replica) admit(ctx context.Context, tx types.Transaction, now time.Time) (bool, error) {
+func (r *Replica) admit(ctx context.Context, tx types.Transaction, c types.Commitment, now time.Time) (bool, error) {
 	if r.mempool.Known(&tx) {
 		return false, nil
 	}
-	_, err := r.store.TransactionByHash(ctx, tx.Commit())
+	_, err := r.store.TransactionByHash(ctx, c)
 	switch {
 	case err == nil:
 		r.mempool.Decided([]types.Transaction{tx})
