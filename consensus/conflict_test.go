@@ -52,24 +52,7 @@ func TestConflictingDecideAtTheAnchorsViewHalts(t *testing.T) {
 	p := h.childOf(&b, 2, qcB, 1)
 	qcP := h.qcBy(2, p.Commit(), 1, 2, 3)
 
-	e := h.engine(0, &consensus.State{
-		Safety: types.SafetyState{View: 2, LastVotedView: 1, HighQC: qcA},
-		Anchor: consensus.FetchedLeaf{Leaf: a}, AnchorQC: qcA,
-	})
-	e.Ready()
-	// The certificate for P names a leaf the node lacks: it fetches it.
-	e.Step(3, &consensus.Certificates{QC: &qcP})
-	var req *consensus.FetchRequest
-	for _, o := range e.Ready().Messages {
-		if r, ok := o.Msg.(*consensus.FetchRequest); ok && r.Leaf == p.Commit() {
-			req = r
-		}
-	}
-	if req == nil {
-		t.Fatal("no fetch request for the certified leaf P")
-	}
-	e.Step(3, &consensus.FetchResponse{ID: req.ID, Leaves: []consensus.FetchedLeaf{{Leaf: p}, {Leaf: b}}})
-	rd := e.Ready()
+	e, rd := h.decideByFetch(a, qcA, qcP, p, b)
 	if !errors.Is(rd.Halt, consensus.ErrSafetyViolation) || !errors.Is(e.Halted(), consensus.ErrSafetyViolation) {
 		t.Fatalf("the conflicting decide did not halt the node: ready halt %v, engine %v", rd.Halt, e.Halted())
 	}
@@ -96,6 +79,18 @@ func TestDecideOfTheAnchorAgainDoesNotHalt(t *testing.T) {
 	qcA := h.qcBy(1, a.Commit(), 0, 1, 2)
 	p := h.childOf(&a, 2, qcA, 1)
 	qcP := h.qcBy(2, p.Commit(), 1, 2, 3)
+	e, rd := h.decideByFetch(a, qcA, qcP, p, a)
+	if rd.Halt != nil || e.Stats().ConflictingDecides != 0 {
+		t.Fatalf("deciding the anchor again halted the node: %v", rd.Halt)
+	}
+}
+
+// decideByFetch gives an engine whose decided leaf is a (certified by
+// qcA) a certificate qcP for a leaf it lacks, then answers its fetch with
+// leaves (the certified leaf first, then its parent), and returns what the
+// engine did.
+func (h *harness) decideByFetch(a types.Leaf, qcA, qcP types.QuorumCertificate, leaves ...types.Leaf) (*consensus.Engine, consensus.Ready) {
+	h.t.Helper()
 	e := h.engine(0, &consensus.State{
 		Safety: types.SafetyState{View: 2, LastVotedView: 1, HighQC: qcA},
 		Anchor: consensus.FetchedLeaf{Leaf: a}, AnchorQC: qcA,
@@ -104,15 +99,17 @@ func TestDecideOfTheAnchorAgainDoesNotHalt(t *testing.T) {
 	e.Step(3, &consensus.Certificates{QC: &qcP})
 	var req *consensus.FetchRequest
 	for _, o := range e.Ready().Messages {
-		if r, ok := o.Msg.(*consensus.FetchRequest); ok && r.Leaf == p.Commit() {
+		if r, ok := o.Msg.(*consensus.FetchRequest); ok && r.Leaf == qcP.Leaf {
 			req = r
 		}
 	}
 	if req == nil {
-		t.Fatal("no fetch request for the certified leaf P")
+		h.t.Fatal("no fetch request for the certified leaf")
 	}
-	e.Step(3, &consensus.FetchResponse{ID: req.ID, Leaves: []consensus.FetchedLeaf{{Leaf: p}, {Leaf: a}}})
-	if rd := e.Ready(); rd.Halt != nil || e.Stats().ConflictingDecides != 0 {
-		t.Fatalf("deciding the anchor again halted the node: %v", rd.Halt)
+	resp := &consensus.FetchResponse{ID: req.ID}
+	for _, l := range leaves {
+		resp.Leaves = append(resp.Leaves, consensus.FetchedLeaf{Leaf: l})
 	}
+	e.Step(3, resp)
+	return e, e.Ready()
 }
