@@ -214,7 +214,6 @@ func Encode(m Message) ([]byte, error) {
 		w.view(m.View)
 		w.fixed(m.Commitment[:])
 		encodePayload(w, &m.Payload)
-		w.fixed(m.Signature.Bytes())
 	case *DAVote:
 		w.view(m.View)
 		w.fixed(m.Payload[:])
@@ -327,7 +326,6 @@ func Decode(b []byte) (Message, error) {
 	case msgDAProposal:
 		p := &DAProposal{View: r.view(), Commitment: r.commit()}
 		decodePayload(r, &p.Payload)
-		p.Signature = decodeSig(r)
 		m = p
 	case msgDAVote:
 		v := &DAVote{View: r.view(), Payload: r.commit(), Signer: r.u32()}

@@ -35,7 +35,7 @@ func sampleMessages(t testing.TB) []consensus.Message {
 		&consensus.HeaderRequest{ID: 10, Leaf: types.Commitment{4}, StopHeight: 3},
 		&consensus.HeaderResponse{ID: 10, Leaves: []types.Leaf{prop.Leaf, prop2.Leaf}},
 		&consensus.FetchUnavailable{ID: 11, FirstHeight: 1000},
-		&consensus.DAProposal{View: 5, Commitment: types.Commitment{5}, Payload: types.Payload{Raw: []byte{1, 2, 3}, NsTable: types.NsTable{Bytes: []byte{1, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0}}}, Signature: sig},
+		&consensus.DAProposal{View: 5, Commitment: types.Commitment{5}, Payload: types.Payload{Raw: []byte{1, 2, 3}, NsTable: types.NsTable{Bytes: []byte{1, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0}}}},
 		&consensus.DAVote{View: 5, Payload: types.Commitment{5}, Signer: 2, Signature: sig},
 		&consensus.VIDShare{View: 5, Commitment: types.Commitment{5}, Share: []byte{1, 2, 3, 4}},
 		&consensus.Certificates{DA: &consensus.DACert{View: 5, Payload: types.Commitment{5}, Signers: types.Bitmap{0x07}, Signature: sig.Bytes()}},

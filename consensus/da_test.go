@@ -89,16 +89,16 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 	if len(daVotes) != 1 || votes(rd) != 0 {
 		t.Fatalf("member 3 sent %d DA votes and %d quorum votes on the DA proposal, want 1 and 0", len(daVotes), votes(rd))
 	}
-	// A second DA proposal for view 1, validly signed by the leader, is
-	// refused as equivocation.
+	// A second DA proposal for view 1 from the leader is refused as
+	// equivocation, and one from another member as not the leader's.
 	other, _ := types.EncodePayload([]types.Transaction{{Namespace: 9, Payload: []byte("other")}})
 	oc, _ := h.rules.PayloadCommitment(&other)
-	forged := &consensus.DAProposal{View: 1, Commitment: oc, Payload: other,
-		Signature: consensus.SignDAProposal(h.keys[leader].Staking, h.genesis, 1, oc)}
+	forged := &consensus.DAProposal{View: 1, Commitment: oc, Payload: other}
 	before := r.Stats().InvalidMessages
 	step(r, leader, forged)
-	if r.Stats().InvalidMessages != before+1 {
-		t.Fatal("a second DA proposal for the view was not refused")
+	step(r, 0, forged)
+	if r.Stats().InvalidMessages != before+2 {
+		t.Fatal("a second DA proposal for the view, or one from another member than the leader, was not refused")
 	}
 
 	// The leader forms the DA certificate from 3 of the 4 DA votes (its

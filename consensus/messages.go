@@ -268,14 +268,14 @@ const MaxFetchBytes = 4 << 20
 
 // DAProposal is the leader's proposal of a block payload to the DA
 // committee (docs/protocol.md, "Data availability"). Commitment is the
-// payload commitment the leader's quorum proposal of View carries; the
-// leader signs (View, Commitment), so the proposal can be checked before
-// the payload is hashed.
+// payload commitment the leader's quorum proposal of View carries. It is
+// sent to each member directly and taken only from View's leader; the
+// payload is used only once it matches the signed quorum proposal's
+// header.
 type DAProposal struct {
 	View       types.ViewNumber
 	Commitment types.Commitment
 	Payload    types.Payload
-	Signature  keys.Signature
 }
 
 func (*DAProposal) msgType() msgType { return msgDAProposal }

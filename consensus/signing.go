@@ -78,10 +78,3 @@ func SignTimeoutVote(k keys.StakingKey, genesis [32]byte, view, highView types.V
 func SignViewSyncVote(k keys.StakingKey, genesis [32]byte, phase Phase, round types.ViewNumber, relay uint64, highView types.ViewNumber) keys.Signature {
 	return k.Sign(digest(phase.kind(), genesis, round, viewSyncData(relay, highView)))
 }
-
-// SignDAProposal signs a DA proposal of view for the payload with
-// commitment c, as the view's leader does. Tests use it to build
-// equivocating leaders.
-func SignDAProposal(k keys.StakingKey, genesis [32]byte, view types.ViewNumber, c types.Commitment) keys.Signature {
-	return k.Sign(digest(kindDAProposal, genesis, view, c))
-}
