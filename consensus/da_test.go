@@ -147,3 +147,34 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 		t.Fatal("the leader that sent a corrupted share was not reported")
 	}
 }
+
+// TestDuplicateMessagesCostNoPairing: a proposal, a DA certificate and a
+// quorum certificate delivered again (a relay's copy, a re-send) cost no
+// signature check the second time.
+func TestDuplicateMessagesCostNoPairing(t *testing.T) {
+	h := newHarness(t, 4)
+	const leader = 1
+	engines := make([]*consensus.Engine, 4)
+	for i := range engines {
+		engines[i] = h.daEngine(i)
+		engines[i].Ready()
+	}
+	engines[leader].Tick(h.now.Add(20 * time.Millisecond))
+	lr := engines[leader].Ready()
+	prop := sent[*consensus.Proposal](lr, 3)[0]
+	r := engines[3]
+	r.Step(leader, prop)
+	r.Ready()
+	first := r.Stats().SignatureChecks
+	if first == 0 {
+		t.Fatal("the proposal cost no signature check")
+	}
+	for range 3 {
+		r.Step(leader, prop)
+		r.Step(2, prop)
+	}
+	r.Ready()
+	if got := r.Stats().SignatureChecks; got != first {
+		t.Fatalf("6 copies of a checked proposal cost %d more signature checks, want 0", got-first)
+	}
+}

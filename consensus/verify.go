@@ -22,8 +22,8 @@ type verifier struct {
 	// that failed their signature check.
 	good, bad commitSet
 	// checks counts the aggregate signature checks of certificates (each a
-	// pairing product), for tests.
-	checks uint64
+	// pairing product), for tests; singles the single signature checks.
+	checks, singles uint64
 }
 
 // Sizes of the verifier's caches: verified certificates, and certificates
@@ -98,9 +98,27 @@ func (v *verifier) verifySingle(k kind, view types.ViewNumber, data types.Commit
 	if err != nil {
 		return err
 	}
+	// A copy of a message already checked (a relayed, re-sent or replayed
+	// proposal) costs a hash, not a pairing.
+	c := certCommit(func(w *writer) {
+		w.u8(byte(k))
+		w.view(view)
+		w.fixed(data[:])
+		w.u32(signer)
+		w.fixed(sig.Bytes())
+	})
+	if v.good.has(c) {
+		return nil
+	}
+	if v.bad.has(c) {
+		return fmt.Errorf("%w: bad signature from member %d on view %d (seen before)", ErrInvalidMessage, signer, view)
+	}
+	v.singles++
 	if !key.Verify(digest(k, v.genesis, view, data), sig) {
+		v.bad.add(c)
 		return fmt.Errorf("%w: bad signature from member %d on view %d", ErrInvalidMessage, signer, view)
 	}
+	v.good.add(c)
 	return nil
 }
 
