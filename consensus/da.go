@@ -215,6 +215,12 @@ func (e *Engine) tryDAVote(en *entry) {
 // onDAVote collects DA votes as leader of their view; at the DA threshold
 // it forms the DA certificate and broadcasts it.
 func (e *Engine) onDAVote(from int, m *DAVote) error {
+	if m.View < e.view {
+		// Late (its certificate was formed, or its view given up): not a
+		// sign that the sender is behind, which its quorum vote would be,
+		// so it is not answered with the move certificate.
+		return nil
+	}
 	if stale, err := e.admitVote(from, m.Signer, "DA vote", m.View, e.leader(m.View)); stale || err != nil {
 		return err
 	}

@@ -844,8 +844,13 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	if err := spend(e.certAllowance(from)); err != nil {
 		return err
 	}
-	// The node's own proposal, handed to itself, needs no check.
+	// The node's own proposal, handed to itself, needs no check. Another's
+	// signature and justify QC are checked in one pairing product when both
+	// are new (docs/protocol.md, "Signature checks").
 	if from != e.self || e.self < 0 {
+		if j := &p.Leaf.JustifyQC; j.View < v && p.Leaf.Parent == j.Leaf {
+			e.verify.batchProposal(v, commit, uint32(e.leader(v)), p.Signature, j)
+		}
 		if err := e.certChecked(from, e.verify.verifySingle(kindProposal, v, commit, uint32(e.leader(v)), p.Signature)); err != nil {
 			return err
 		}
@@ -1044,6 +1049,12 @@ func (e *Engine) admitVote(from int, signer uint32, what string, view types.View
 }
 
 func (e *Engine) onVote(from int, m *Vote) error {
+	if m.View+1 == e.view && e.leader(e.view) == e.self && e.moveCert.QC != nil && e.moveCert.QC.View == m.View {
+		// A vote that came after this node formed the view's QC from
+		// others: its proposal for the next view carries that QC to the
+		// sender, so answering with the QC would only cost both a check.
+		return nil
+	}
 	if stale, err := e.admitVote(from, m.Signer, "quorum vote", m.View, e.leader(m.View+1)); stale || err != nil {
 		return err
 	}

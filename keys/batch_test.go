@@ -1,0 +1,54 @@
+package keys_test
+
+import (
+	"testing"
+
+	"github.com/gospresso/gospresso/keys"
+)
+
+// TestVerifyBatch: a batch of a single signature and an aggregate over
+// another message verifies; a batch with either one wrong (another
+// signature, a signer missing, another message, an extra signature added)
+// fails, and so does an empty one.
+func TestVerifyBatch(t *testing.T) {
+	var ks []keys.StakingKey
+	for i := range 4 {
+		k, err := keys.DeriveKeys([32]byte{31: 5}, uint64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks = append(ks, k.Staking)
+	}
+	m1, m2 := []byte("proposal"), []byte("quorum vote")
+	single := ks[0].Sign(m1)
+	var sigs []keys.Signature
+	var pubs []keys.StakingPubKey
+	for _, k := range ks[1:] {
+		sigs = append(sigs, k.Sign(m2))
+		pubs = append(pubs, k.PubKey())
+	}
+	agg, err := keys.AggregateSignatures(sigs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []keys.Check{{Pubs: []keys.StakingPubKey{ks[0].PubKey()}, Msg: m1, Sig: single}, {Pubs: pubs, Msg: m2, Sig: agg}}
+	if !keys.VerifyBatch(good) {
+		t.Fatal("a valid batch does not verify")
+	}
+	extra := ks[0].Sign([]byte("something else"))
+	padded, err := keys.AggregateSignatures([]keys.Signature{single, extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, batch := range map[string][]keys.Check{
+		"wrong single":    {{Pubs: []keys.StakingPubKey{ks[0].PubKey()}, Msg: m1, Sig: extra}, good[1]},
+		"wrong aggregate": {good[0], {Pubs: pubs[1:], Msg: m2, Sig: agg}},
+		"wrong message":   {good[0], {Pubs: pubs, Msg: m1, Sig: agg}},
+		"extra signature": {{Pubs: []keys.StakingPubKey{ks[0].PubKey()}, Msg: m1, Sig: padded}, good[1]},
+		"empty":           {},
+	} {
+		if keys.VerifyBatch(batch) {
+			t.Errorf("%s: a bad batch verified", name)
+		}
+	}
+}
