@@ -3,6 +3,7 @@ package nodetest_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/nodetest"
 	"github.com/gospresso/gospresso/types"
@@ -29,33 +31,11 @@ func BenchmarkNetwork(b *testing.B) {
 			net := nodetest.New(b, nodetest.Nodes(n), nodetest.Consensus(consensus.Config{BuilderTimeout: 100 * time.Millisecond}))
 			net.WaitForHeight(2)
 			ctx, cancel := context.WithCancel(b.Context())
-			var load sync.WaitGroup
-			defer load.Wait()
+			ld := newLoad(100, 1, 64, 200*time.Microsecond)
+			defer ld.wait()
 			defer cancel()
-
-			var mu sync.Mutex
-			submitted := make(map[types.Commitment]time.Time)
+			ld.start(ctx, b, net)
 			var latencies []time.Duration
-			load.Add(1)
-			go func() { // load: top the mempool up whenever it runs low
-				defer load.Done()
-				for seq := uint64(0); ctx.Err() == nil; {
-					for pending(net) < 64 {
-						payload := make([]byte, 100)
-						binary.BigEndian.PutUint64(payload, seq)
-						i := int(seq) % net.Len()
-						seq++
-						tx := types.Transaction{Namespace: 1, Payload: payload}
-						mu.Lock()
-						submitted[tx.Commit()] = time.Now()
-						mu.Unlock()
-						if _, err := net.Node(i).SubmitTransaction(ctx, tx); err != nil {
-							return
-						}
-					}
-					time.Sleep(200 * time.Microsecond)
-				}
-			}()
 			start0 := net.Node(0).BlockHeight()
 			startView := net.Node(0).Stats().LastDecidedView
 			b.ResetTimer()
@@ -66,14 +46,7 @@ func BenchmarkNetwork(b *testing.B) {
 					b.Fatal(err)
 				}
 				now := time.Now()
-				txs, _ := blk.Payload.Transactions()
-				mu.Lock()
-				for _, tx := range txs {
-					if at, ok := submitted[tx.Commit()]; ok {
-						latencies = append(latencies, now.Sub(at))
-					}
-				}
-				mu.Unlock()
+				latencies = append(latencies, ld.decided(&blk, now)...)
 				if blk.Height() >= start0+uint64(b.N) {
 					break
 				}
@@ -168,4 +141,69 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// load keeps an in-process network busy: while node 0 has fewer than low
+// transactions pending, it submits transactions of size bytes round-robin
+// to the nodes (peers receive them by gossip), in namespaces 1 to
+// namespaces, and remembers when it submitted each for latencies.
+type load struct {
+	size, namespaces, low int
+	pause                 time.Duration
+	done                  sync.WaitGroup
+
+	mu        sync.Mutex
+	submitted map[types.Commitment]time.Time
+}
+
+func newLoad(size, namespaces, low int, pause time.Duration) *load {
+	return &load{size: size, namespaces: namespaces, low: low, pause: pause, submitted: make(map[types.Commitment]time.Time)}
+}
+
+// start runs the load until ctx ends. A mempool that gossip filled refuses
+// a submission: the load is then ahead of the network, as intended; any
+// other refusal fails the benchmark.
+func (l *load) start(ctx context.Context, b *testing.B, net *nodetest.Network) {
+	l.done.Add(1)
+	go func() {
+		defer l.done.Done()
+		for seq := uint64(0); ctx.Err() == nil; {
+			for pending(net) < l.low && ctx.Err() == nil {
+				payload := make([]byte, l.size)
+				binary.BigEndian.PutUint64(payload, seq)
+				i := int(seq) % net.Len()
+				seq++
+				tx := types.Transaction{Namespace: 1 + seq%uint64(l.namespaces), Payload: payload}
+				l.mu.Lock()
+				l.submitted[tx.Commit()] = time.Now()
+				l.mu.Unlock()
+				if _, err := net.Node(i).SubmitTransaction(ctx, tx); err != nil && !errors.Is(err, chain.ErrMempoolFull) {
+					if ctx.Err() == nil {
+						b.Errorf("submit to node %d: %v", i, err)
+					}
+					return
+				}
+			}
+			time.Sleep(l.pause)
+		}
+	}()
+}
+
+// wait waits for the load to stop (after its context ended).
+func (l *load) wait() { l.done.Wait() }
+
+// decided returns the submit-to-decide latencies of blk's transactions
+// that the load submitted, decided at now, and forgets them.
+func (l *load) decided(blk *types.Block, now time.Time) []time.Duration {
+	txs, _ := blk.Payload.Transactions()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []time.Duration
+	for _, tx := range txs {
+		if at, ok := l.submitted[tx.Commit()]; ok {
+			out = append(out, now.Sub(at))
+			delete(l.submitted, tx.Commit())
+		}
+	}
+	return out
 }

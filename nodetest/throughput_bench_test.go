@@ -2,21 +2,16 @@ package nodetest_test
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/consensus"
 	"github.com/gospresso/gospresso/nodetest"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/storage/sqlite"
-	"github.com/gospresso/gospresso/types"
 )
 
 // throughputTx is the transaction size of BenchmarkThroughput: 10 KB, so
@@ -47,38 +42,13 @@ func throughput(b *testing.B, opts ...nodetest.Option) {
 		net := nodetest.New(b, append([]nodetest.Option{nodetest.Consensus(consensus.Config{BuilderTimeout: 100 * time.Millisecond})}, opts...)...)
 		net.WaitForHeight(2)
 		ctx, cancel := context.WithCancel(b.Context())
-		var load sync.WaitGroup
-		defer load.Wait()
-		defer cancel()
-
-		var mu sync.Mutex
-		submitted := make(map[types.Commitment]time.Time)
+		// Three blocks' worth waiting: a leader leaves out the
+		// transactions of the two undecided blocks it extends.
 		blockTxs := int(net.Genesis.ChainConfig.MaxBlockSize / throughputTx)
-		load.Add(1)
-		go func() { // load: keep three blocks' worth of transactions waiting (submitted round-robin; peers receive them by gossip)
-			defer load.Done()
-			for seq := uint64(0); ctx.Err() == nil; {
-				for pending(net) < 3*blockTxs && ctx.Err() == nil {
-					payload := make([]byte, throughputTx)
-					binary.BigEndian.PutUint64(payload, seq)
-					i := int(seq) % net.Len()
-					seq++
-					tx := types.Transaction{Namespace: 1 + seq%4, Payload: payload}
-					mu.Lock()
-					submitted[tx.Commit()] = time.Now()
-					mu.Unlock()
-					// A mempool that gossip filled refuses it: the
-					// load is then ahead of the network, as intended.
-					if _, err := net.Node(i).SubmitTransaction(ctx, tx); err != nil && !errors.Is(err, chain.ErrMempoolFull) {
-						if ctx.Err() == nil {
-							b.Errorf("submit to node %d: %v", i, err)
-						}
-						return
-					}
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}()
+		ld := newLoad(throughputTx, 4, 3*blockTxs, time.Millisecond)
+		defer ld.wait()
+		defer cancel()
+		ld.start(ctx, b, net)
 		start := net.Node(0).BlockHeight()
 		var latencies []time.Duration
 		var bytes uint64
@@ -90,15 +60,7 @@ func throughput(b *testing.B, opts ...nodetest.Option) {
 			}
 			now := time.Now()
 			bytes += blk.Payload.Size()
-			txs, _ := blk.Payload.Transactions()
-			mu.Lock()
-			for _, tx := range txs {
-				if at, ok := submitted[tx.Commit()]; ok {
-					latencies = append(latencies, now.Sub(at))
-					delete(submitted, tx.Commit())
-				}
-			}
-			mu.Unlock()
+			latencies = append(latencies, ld.decided(&blk, now)...)
 			if blk.Height() >= start+uint64(b.N) {
 				break
 			}
