@@ -100,8 +100,10 @@ type TransactionQueryData struct {
 
 // TransactionProof places a transaction in its block's payload: its
 // namespace's position in the namespace table and its position in the
-// namespace. It is gospresso's own shape and not yet a cryptographic proof
-// against the payload commitment (that comes with VID).
+// namespace. It is gospresso's own shape and positional only; to check a
+// transaction against the header, fetch its namespace
+// (block/{height}/namespace/{ns}) and verify that answer with
+// VerifyNamespace.
 type TransactionProof struct {
 	NsIndex uint64 `json:"ns_index"`
 	TxIndex uint64 `json:"tx_index"`

@@ -9,7 +9,7 @@ import (
 	"github.com/gospresso/gospresso/types"
 )
 
-var simRetrySeeds = 8
+const simRetrySeeds = 8
 
 // TestSimulationClientRetries runs crashes (and message loss, and
 // partitions) with clients that retry every transaction at the node they
