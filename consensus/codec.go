@@ -451,18 +451,16 @@ func decodeTC(r *reader, c *TimeoutCert) {
 	c.Signature = r.bytes()
 }
 
+// A DA certificate is laid out as a QC is, its payload commitment in the
+// leaf's place.
 func encodeDAC(w *writer, c *DACert) {
-	w.view(c.View)
-	w.fixed(c.Payload[:])
-	w.bytes(c.Signers)
-	w.bytes(c.Signature)
+	encodeQC(w, &types.QuorumCertificate{View: c.View, Leaf: c.Payload, Signers: c.Signers, Signature: c.Signature})
 }
 
 func decodeDAC(r *reader, c *DACert) {
-	c.View = r.view()
-	c.Payload = r.commit()
-	c.Signers = r.bytes()
-	c.Signature = r.bytes()
+	var q types.QuorumCertificate
+	decodeQC(r, &q)
+	*c = DACert{View: q.View, Payload: q.Leaf, Signers: q.Signers, Signature: q.Signature}
 }
 
 func encodeVSC(w *writer, c *ViewSyncCert) {

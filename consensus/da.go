@@ -191,11 +191,17 @@ func (e *Engine) takePayload(en *entry, m *DAProposal) {
 		e.log.Warn("DA proposal does not match its header", "view", uint64(m.View), "err", err)
 		return
 	}
-	en.payload, en.hasPayload = m.Payload, true
-	e.ready.Payloads = append(e.ready.Payloads, en.commit)
+	e.setPayload(en, m.Payload)
 	e.tryDAVote(en)
 	e.retryVote(en)
 	e.retryDecide()
+}
+
+// setPayload gives en its checked payload and reports the leaf servable
+// (Ready.Payloads).
+func (e *Engine) setPayload(en *entry, p types.Payload) {
+	en.payload, en.hasPayload = p, true
+	e.ready.Payloads = append(e.ready.Payloads, en.commit)
 }
 
 // tryDAVote votes, as a DA committee member, for the payload of proposal
@@ -233,7 +239,7 @@ func (e *Engine) onDAVote(from int, m *DAVote) error {
 		return err
 	}
 	dac := &DACert{View: m.View, Payload: m.Payload, Signers: cloneBits(set.signers), Signature: sig.Bytes()}
-	e.verify.good.add(certCommit(func(w *writer) { encodeDAC(w, dac) }))
+	e.verify.good.add(dac.commit())
 	e.send(Broadcast, &Certificates{DA: dac})
 	e.onDAC(dac)
 	return nil
@@ -408,7 +414,7 @@ func (e *Engine) restoreDA(msgs []Message) {
 			// Verified before it was stored.
 			if c := m.DA; c != nil {
 				e.da.certs[c.View] = c
-				e.verify.good.add(certCommit(func(w *writer) { encodeDAC(w, c) }))
+				e.verify.good.add(c.commit())
 			}
 		}
 	}

@@ -203,8 +203,7 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 			e.leaves[commits[i]] = en
 			added = append(added, en)
 		} else if !en.hasPayload {
-			en.payload, en.hasPayload = l.Payload, true
-			e.ready.Payloads = append(e.ready.Payloads, en.commit)
+			e.setPayload(en, l.Payload)
 			e.tryDAVote(en)
 		}
 		if q, ok := e.pendingQC[commits[i]]; ok && en.qc == nil {

@@ -369,7 +369,7 @@ func (v *Verifier) VerifyQC(q *types.QuorumCertificate) error {
 // allow (nil allows everything) before it. Outcomes are remembered like a
 // timeout certificate's.
 func (v *verifier) verifyDAC(c *DACert, allow func() bool) error {
-	cc := certCommit(func(w *writer) { encodeDAC(w, c) })
+	cc := c.commit()
 	err := v.cachedCheck(cc, func() error {
 		if err := v.checkSigners(c.Signers, thresholdDA); err != nil {
 			return err
@@ -395,3 +395,6 @@ func (v *verifier) verifyDAC(c *DACert, allow func() bool) error {
 	}
 	return nil
 }
+
+// commit is what the verifier remembers a DA certificate by.
+func (c *DACert) commit() types.Commitment { return certCommit(func(w *writer) { encodeDAC(w, c) }) }
