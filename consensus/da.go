@@ -215,7 +215,7 @@ func (e *Engine) tryDAVote(en *entry) {
 	e.da.lastVoted = v
 	c := dp.Commitment
 	e.send(e.leader(v), &DAVote{View: v, Payload: c, Signer: uint32(e.self),
-		Signature: e.key.Sign(digest(kindDAVote, e.verify.genesis, v, c))})
+		Signature: e.verify.sign(e.key, kindDAVote, v, c)})
 }
 
 // onDAVote collects DA votes as leader of their view; at the DA threshold

@@ -980,7 +980,7 @@ func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit type
 	e.lastVoted = v
 	e.stats.LastVotedView = v
 	e.dirty = true
-	sig := e.key.Sign(digest(kindQuorumVote, e.verify.genesis, v, commit))
+	sig := e.verify.sign(e.key, kindQuorumVote, v, commit)
 	vote := &Vote{View: v, Leaf: commit, Signer: uint32(e.self), Signature: sig}
 	e.voted(vote)
 	e.send(e.leader(v+1), vote)
@@ -1125,7 +1125,6 @@ func (e *Engine) voteSet(k voteKey) *voteSet {
 // and check once; only if that fails check each vote and drop the bad ones.
 // It returns the aggregate if the valid votes still reach the threshold.
 func (e *Engine) aggregateSame(set *voteSet, k kind, view types.ViewNumber, data types.Commitment, thr threshold) (keys.Signature, bool) {
-	msg := digest(k, e.verify.genesis, view, data)
 	for range 2 {
 		idx, sigs := e.parseVotes(set, view)
 		if !e.table.reaches(set.signers, thr) {
@@ -1139,7 +1138,7 @@ func (e *Engine) aggregateSame(set *voteSet, k kind, view types.ViewNumber, data
 		if err == nil {
 			e.voteChecks++
 		}
-		if err == nil && keys.VerifyAggregate(pubs, msg, agg) {
+		if err == nil && e.verify.holds(pubs, k, view, data, agg) {
 			for _, i := range idx {
 				set.verified[uint32(i)] = true
 			}
@@ -1152,7 +1151,7 @@ func (e *Engine) aggregateSame(set *voteSet, k kind, view types.ViewNumber, data
 				continue
 			}
 			e.stats.SingleVoteChecks++
-			if pubs[j].Verify(msg, sigs[j]) {
+			if e.verify.holds(pubs[j:j+1], k, view, data, sigs[j]) {
 				set.verified[uint32(i)] = true
 				continue
 			}
@@ -1328,7 +1327,7 @@ func (e *Engine) tryPropose() {
 	leaf := types.Leaf{View: v, Parent: parent.commit, Header: header, JustifyQC: e.highQC}
 	commit := leaf.Commit()
 	prop := &Proposal{Leaf: leaf, Payload: payload, TC: tc, Finalize: fin,
-		Signature: e.key.Sign(digest(kindProposal, e.verify.genesis, v, commit))}
+		Signature: e.verify.sign(e.key, kindProposal, v, commit)}
 	if e.vid != nil {
 		// The payload goes to the DA committee and as shares to every
 		// member, ahead of the proposal (docs/protocol.md, "Data

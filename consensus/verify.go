@@ -21,9 +21,63 @@ type verifier struct {
 	// good and bad are the commitments of certificates that verified and
 	// that failed their signature check.
 	good, bad commitSet
+	// points are the messages recently hashed to G2, by what they sign:
+	// a node hashes each vote message once, to sign it and to check the
+	// certificate the votes form.
+	points pointCache
 	// checks counts the aggregate signature checks of certificates (each a
 	// pairing product), for tests; singles the single signature checks.
 	checks, singles uint64
+}
+
+// pointKey names a signed message: its kind, view and data (the genesis
+// is the verifier's).
+type pointKey struct {
+	kind kind
+	view types.ViewNumber
+	data types.Commitment
+}
+
+// pointCache is a map of hashed messages bounded by FIFO eviction.
+type pointCache struct {
+	m     map[pointKey]*keys.Point
+	order []pointKey
+	next  int
+}
+
+// pointCacheSize bounds the hashed messages a verifier keeps: those of
+// the last few views, a handful each.
+const pointCacheSize = 64
+
+// point returns the message of kind k, view and data hashed to G2, from
+// the cache when it was hashed recently.
+func (v *verifier) point(k kind, view types.ViewNumber, data types.Commitment) *keys.Point {
+	c := &v.points
+	key := pointKey{k, view, data}
+	if p, ok := c.m[key]; ok {
+		return p
+	}
+	if c.m == nil {
+		c.m, c.order = make(map[pointKey]*keys.Point, pointCacheSize), make([]pointKey, pointCacheSize)
+	}
+	p := keys.HashMessage(digest(k, v.genesis, view, data))
+	delete(c.m, c.order[c.next])
+	c.order[c.next] = key
+	c.next = (c.next + 1) % len(c.order)
+	c.m[key] = p
+	return p
+}
+
+// sign signs the message of kind k, view and data with key, hashing it
+// through the cache so that checking its certificate later hashes nothing.
+func (v *verifier) sign(key keys.StakingKey, k kind, view types.ViewNumber, data types.Commitment) keys.Signature {
+	return key.SignPoint(v.point(k, view, data))
+}
+
+// holds reports whether sig is the aggregate signature of every key in
+// pubs over the message of kind k, view and data: one pairing check.
+func (v *verifier) holds(pubs []keys.StakingPubKey, k kind, view types.ViewNumber, data types.Commitment, sig keys.Signature) bool {
+	return keys.VerifyBatch([]keys.Check{{Pubs: pubs, Point: v.point(k, view, data), Sig: sig}})
 }
 
 // Sizes of the verifier's caches: verified certificates, and certificates
@@ -108,7 +162,7 @@ func (v *verifier) verifySingle(k kind, view types.ViewNumber, data types.Commit
 		return fmt.Errorf("%w: bad signature from member %d on view %d (seen before)", ErrInvalidMessage, signer, view)
 	}
 	v.singles++
-	if !key.Verify(digest(k, v.genesis, view, data), sig) {
+	if !v.holds([]keys.StakingPubKey{key}, k, view, data, sig) {
 		v.bad.add(c)
 		return fmt.Errorf("%w: bad signature from member %d on view %d", ErrInvalidMessage, signer, view)
 	}
@@ -151,8 +205,8 @@ func (v *verifier) batchProposal(view types.ViewNumber, commit types.Commitment,
 	}
 	v.checks++
 	if keys.VerifyBatch([]keys.Check{
-		{Pubs: []keys.StakingPubKey{key}, Msg: digest(kindProposal, v.genesis, view, commit), Sig: sig},
-		{Pubs: v.keysOf(j.Signers), Msg: digest(kindQuorumVote, v.genesis, j.View, j.Leaf), Sig: qsig},
+		{Pubs: []keys.StakingPubKey{key}, Point: v.point(kindProposal, view, commit), Sig: sig},
+		{Pubs: v.keysOf(j.Signers), Point: v.point(kindQuorumVote, j.View, j.Leaf), Sig: qsig},
 	}) {
 		v.good.add(sc)
 		v.good.add(qc)
@@ -192,7 +246,7 @@ func (v *verifier) checkQC(q *types.QuorumCertificate, allow func() bool) error 
 	}
 	pubs := v.keysOf(q.Signers)
 	v.checks++
-	if !keys.VerifyAggregate(pubs, digest(kindQuorumVote, v.genesis, q.View, q.Leaf), sig) {
+	if !v.holds(pubs, kindQuorumVote, q.View, q.Leaf, sig) {
 		v.bad.add(c)
 		return fmt.Errorf("%w: qc for view %d: aggregate signature does not verify", ErrInvalidCertificate, q.View)
 	}
@@ -385,7 +439,7 @@ func (v *verifier) verifyDAC(c *DACert, allow func() bool) error {
 			return fmt.Errorf("%w: %w: %v", ErrInvalidCertificate, errBadSig, err)
 		}
 		v.checks++
-		if !keys.VerifyAggregate(v.keysOf(c.Signers), digest(kindDAVote, v.genesis, c.View, c.Payload), sig) {
+		if !v.holds(v.keysOf(c.Signers), kindDAVote, c.View, c.Payload, sig) {
 			return fmt.Errorf("%w: %w: aggregate signature does not verify", ErrInvalidCertificate, errBadSig)
 		}
 		return nil

@@ -32,8 +32,10 @@ func TestVerifyBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := []keys.Check{{Pubs: []keys.StakingPubKey{ks[0].PubKey()}, Msg: m1, Sig: single}, {Pubs: pubs, Msg: m2, Sig: agg}}
-	if !keys.VerifyBatch(good) {
-		t.Fatal("a valid batch does not verify")
+	for _, batch := range [][]keys.Check{good, hashed(good), good[:1], hashed(good[1:]), {good[0], hashed(good[1:])[0]}} {
+		if !keys.VerifyBatch(batch) {
+			t.Fatalf("a valid batch of %d checks does not verify", len(batch))
+		}
 	}
 	extra := ks[0].Sign([]byte("something else"))
 	padded, err := keys.AggregateSignatures([]keys.Signature{single, extra})
@@ -50,5 +52,44 @@ func TestVerifyBatch(t *testing.T) {
 		if keys.VerifyBatch(batch) {
 			t.Errorf("%s: a bad batch verified", name)
 		}
+		if len(batch) > 0 && keys.VerifyBatch(hashed(batch)) {
+			t.Errorf("%s, messages hashed beforehand: a bad batch verified", name)
+		}
+		// The bad check alone, unweighted.
+		if len(batch) > 0 {
+			bad := batch[:1]
+			if name == "wrong aggregate" || name == "wrong message" {
+				bad = batch[1:]
+			}
+			if keys.VerifyBatch(bad) || keys.VerifyBatch(hashed(bad)) {
+				t.Errorf("%s: the bad check alone verified", name)
+			}
+		}
+	}
+}
+
+// hashed returns the checks with their messages hashed beforehand.
+func hashed(checks []keys.Check) []keys.Check {
+	out := make([]keys.Check, len(checks))
+	for i, c := range checks {
+		c.Point, c.Msg = keys.HashMessage(c.Msg), nil
+		out[i] = c
+	}
+	return out
+}
+
+// TestSignPoint: signing a hashed message gives the signature of the
+// message.
+func TestSignPoint(t *testing.T) {
+	k, err := keys.DeriveKeys([32]byte{31: 6}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("quorum vote")
+	if got, want := k.Staking.SignPoint(keys.HashMessage(msg)), k.Staking.Sign(msg); got != want {
+		t.Fatalf("SignPoint gives %s, Sign %s", got, want)
+	}
+	if !(keys.StakingKey{}).SignPoint(keys.HashMessage(msg)).IsZero() || !k.Staking.SignPoint(nil).IsZero() {
+		t.Fatal("signing with no key or no point gives a signature")
 	}
 }
