@@ -81,6 +81,10 @@ type Ledger struct {
 	account types.Address
 	log     *slog.Logger
 
+	// vid computes (and remembers) payload commitments; the consensus
+	// engine disperses and checks DA proposals with the same one.
+	vid *VIDScheme
+
 	leaves map[types.Commitment]*ledgerLeaf
 	// base is the last decided leaf whose state is known; decided the last
 	// decided leaf (above base while its state waits on the L1).
@@ -142,7 +146,7 @@ func NewLedger(cfg LedgerConfig) (*Ledger, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	l := &Ledger{
-		rules: cfg.Rules, mempool: cfg.Mempool, l1: cfg.L1, key: cfg.BuilderKey, log: log,
+		rules: cfg.Rules, mempool: cfg.Mempool, l1: cfg.L1, key: cfg.BuilderKey, log: log, vid: cfg.Rules.VIDScheme(),
 		leaves:   make(map[types.Commitment]*ledgerLeaf),
 		rejected: make(map[string]uint64),
 	}
@@ -366,18 +370,15 @@ func (l *Ledger) ValidatePayload(leaf *types.Leaf, p *types.Payload) error {
 	if n := l.leaves[c]; n != nil && n.payloadOK {
 		return nil
 	}
-	// The block this ledger built last is checked by its builder
-	// commitment (a SHA-256 of the payload): the header it built commits
-	// to exactly those bytes, and a hash costs a fraction of a dispersal.
-	own := l.built.state != nil && l.built.header == h.Commit() && BuilderCommitment(p) == h.BuilderCommitment
-	if !own {
-		pc, err := l.rules.PayloadCommitment(p)
-		if err != nil {
-			return brokenBy(RulePayloadCommitment, err)
-		}
-		if pc != h.PayloadCommitment {
-			return broken(RulePayloadCommitment, "payload commitment %s, header says %s", pc.Short(), h.PayloadCommitment.Short())
-		}
+	// The commitment is remembered for the payloads of the last few views
+	// (VIDScheme): the block this ledger built, a payload a DA proposal
+	// brought, cost a SHA-256 here, not a dispersal.
+	pc, err := l.vid.Commit(p)
+	if err != nil {
+		return brokenBy(RulePayloadCommitment, err)
+	}
+	if pc != h.PayloadCommitment {
+		return broken(RulePayloadCommitment, "payload commitment %s, header says %s", pc.Short(), h.PayloadCommitment.Short())
 	}
 	l.record(leaf, c)
 	if n := l.leaves[c]; n != nil {
@@ -385,6 +386,11 @@ func (l *Ledger) ValidatePayload(leaf *types.Leaf, p *types.Payload) error {
 	}
 	return nil
 }
+
+// VIDScheme returns the dispersal scheme of the ledger's rules, sharing
+// the ledger's memory of payload commitments: the one to give the
+// consensus engine (consensus.Params.VID).
+func (l *Ledger) VIDScheme() *VIDScheme { return l.vid }
 
 // ValidateProposal implements consensus.Validator: every rule of
 // docs/data.md, "Header and leaf validation", in its order. A rule that needs data the
@@ -606,7 +612,7 @@ func (l *Ledger) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pay
 	if !ok {
 		return types.Header{}, types.Payload{}, fmt.Errorf("chain: base_fee × %d bytes overflows 256 bits", payload.Size())
 	}
-	payloadCommit, err := l.rules.PayloadCommitment(&payload)
+	payloadCommit, err := l.vid.Commit(&payload)
 	if err != nil {
 		return types.Header{}, types.Payload{}, fmt.Errorf("chain: build payload: %w", err)
 	}

@@ -68,4 +68,4 @@ func (r Rules) PayloadCommitment(p *types.Payload) (types.Commitment, error) {
 
 // VIDScheme returns the dispersal the consensus engine's DA path uses
 // under these rules.
-func (r Rules) VIDScheme() *VIDScheme { return &VIDScheme{params: r.vid()} }
+func (r Rules) VIDScheme() *VIDScheme { return newVIDScheme(r.vid()) }

@@ -3,6 +3,7 @@ package chain
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/gospresso/gospresso/chain/vid"
 	"github.com/gospresso/gospresso/types"
@@ -10,9 +11,59 @@ import (
 
 // VIDScheme implements consensus.VID with package vid: a member's share, as
 // the engine carries it, is the encoded common data followed by the
-// member's encoded shards (EncodeVIDShare).
+// member's encoded shards (EncodeVIDShare). It remembers the commitments
+// it computed for the last few payloads, by their builder commitment (a
+// SHA-256, a fraction of a dispersal's cost): a DA member checks a payload
+// when its DA proposal arrives and again when its header does, and a
+// leader commits to the block it builds and checks it as a proposal. It is
+// safe for concurrent use.
 type VIDScheme struct {
 	params vid.Params
+
+	mu    sync.Mutex
+	memo  map[types.Commitment]types.Commitment // builder → payload commitment
+	order []types.Commitment
+	next  int
+}
+
+// vidMemoSize bounds the commitments a VIDScheme remembers: those of the
+// payloads of the last few views.
+const vidMemoSize = 16
+
+func newVIDScheme(p vid.Params) *VIDScheme {
+	return &VIDScheme{params: p, memo: make(map[types.Commitment]types.Commitment, vidMemoSize), order: make([]types.Commitment, vidMemoSize)}
+}
+
+// Commit implements consensus.VID: the payload commitment of p (the
+// header's payload_commitment, tag AvidMCommit), remembered.
+func (s *VIDScheme) Commit(p *types.Payload) (types.Commitment, error) {
+	b := BuilderCommitment(p)
+	s.mu.Lock()
+	c, ok := s.memo[b]
+	s.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := vid.Commit(s.params, *p)
+	if err != nil {
+		return types.Commitment{}, fmt.Errorf("chain: payload commitment: %w", err)
+	}
+	s.remember(b, c)
+	return c, nil
+}
+
+// remember records c as the payload commitment of the payload whose
+// builder commitment is b.
+func (s *VIDScheme) remember(b, c types.Commitment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.memo[b]; ok {
+		return
+	}
+	delete(s.memo, s.order[s.next])
+	s.order[s.next] = b
+	s.next = (s.next + 1) % len(s.order)
+	s.memo[b] = c
 }
 
 // Disperse implements consensus.VID.

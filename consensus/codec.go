@@ -176,6 +176,10 @@ func Encode(m Message) ([]byte, error) {
 			encodeVSC(w, m.Finalize)
 		}
 		w.fixed(m.Signature.Bytes())
+		w.flag(m.DA != nil)
+		if m.DA != nil {
+			encodeDAC(w, m.DA)
+		}
 	case *Vote:
 		w.view(m.View)
 		w.fixed(m.Leaf[:])
@@ -287,6 +291,10 @@ func Decode(b []byte) (Message, error) {
 			decodeVSC(r, p.Finalize)
 		}
 		p.Signature = decodeSig(r)
+		if r.flag() {
+			p.DA = &DACert{}
+			decodeDAC(r, p.DA)
+		}
 		m = p
 	case msgVote:
 		v := &Vote{View: r.view(), Leaf: r.commit(), Signer: r.u32()}

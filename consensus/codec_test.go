@@ -24,6 +24,7 @@ func sampleMessages(t testing.TB) []consensus.Message {
 	tc := &consensus.TimeoutCert{View: 4, HighQC: qc, Signers: types.Bitmap{0x0f}, HighViews: []types.ViewNumber{0, 0, 0, 0}, Signature: sig.Bytes()}
 	prop2.TC = tc
 	prop2.Finalize = &consensus.ViewSyncCert{Phase: consensus.PhaseFinalize, Round: 5, Relay: 1, HighQC: qc, Signers: types.Bitmap{0x07}, HighViews: []types.ViewNumber{1, 2, 3}, Signature: sig.Bytes()}
+	prop2.DA = &consensus.DACert{View: prop2.Leaf.View, Payload: prop2.Leaf.Header.PayloadCommitment, Signers: types.Bitmap{0x07}, Signature: sig.Bytes()}
 	return []consensus.Message{
 		prop, &prop2,
 		&consensus.Vote{View: 3, Leaf: types.Commitment{7}, Signer: 2, Signature: sig},

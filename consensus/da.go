@@ -7,12 +7,15 @@ import (
 )
 
 // The DA path (docs/protocol.md, "Data availability"): the leader of view v
-// sends the payload to the DA committee only (DAProposal), one VID share to
-// each member (VIDShare) and its quorum proposal, without the payload, to
-// everyone. DA members that hold a payload matching the proposal's payload
-// commitment vote for it (DAVote, to the leader of v), whose certificate
-// (DACert) the leader broadcasts. A replica votes for the quorum proposal
-// only once it holds the DA certificate and its own verified share. A node
+// sends the payload to the DA committee only (DAProposal) and one VID
+// share to each member (VIDShare). A DA member checks the payload against
+// the commitment the DA proposal names and votes for it (DAVote, to the
+// leader of v). At the DA threshold the leader forms the DA certificate
+// (DACert) and only then broadcasts its quorum proposal, without the
+// payload and with the certificate, so that a replica checks the
+// proposal's signature, its justify QC and the certificate in one pairing
+// product. A replica votes for the quorum proposal only once it holds the
+// DA certificate of its payload and its own verified share. A node
 // without the payload of a block being decided fetches it from its peers
 // before it delivers the block: every node ends up with every payload,
 // but the leader uploads it to the committee only.
@@ -20,6 +23,8 @@ import (
 // VID is the dispersal scheme the DA path uses (package chain/vid through
 // the node). Shares are opaque to the engine.
 type VID interface {
+	// Commit computes the payload commitment of p.
+	Commit(p *types.Payload) (types.Commitment, error)
 	// Disperse computes the payload commitment of p and one encoded share
 	// per stake-table member, in table order.
 	Disperse(p *types.Payload) (types.Commitment, [][]byte, error)
@@ -43,10 +48,13 @@ type daState struct {
 	shares map[types.ViewNumber]*ownShare
 	// votedFor is the payload each DA member's vote of a view named.
 	votedFor map[memberView]types.Commitment
-	// lastVoted is the highest view this node DA-voted in; a restarted
-	// node takes it from its stored DA proposals (it stores one before it
-	// votes for it).
-	lastVoted types.ViewNumber
+	// voted are the views this node DA-voted in; a restarted node takes
+	// them from its stored DA proposals (it stores one before it votes for
+	// it).
+	voted map[types.ViewNumber]bool
+	// published is the last view whose proposal this node, as its leader,
+	// broadcast with its DA certificate.
+	published types.ViewNumber
 	// waiting is the highest decided leaf whose delivery waits for
 	// payloads being fetched.
 	waiting *entry
@@ -54,7 +62,8 @@ type daState struct {
 
 func newDAState() daState {
 	return daState{props: make(map[types.ViewNumber]*DAProposal), certs: make(map[types.ViewNumber]*DACert),
-		shares: make(map[types.ViewNumber]*ownShare), votedFor: make(map[memberView]types.Commitment)}
+		shares: make(map[types.ViewNumber]*ownShare), votedFor: make(map[memberView]types.Commitment),
+		voted: make(map[types.ViewNumber]bool)}
 }
 
 // prune forgets what belongs to views before keep.
@@ -77,6 +86,11 @@ func (d *daState) prune(keep types.ViewNumber) {
 	for k := range d.votedFor {
 		if k.view < keep {
 			delete(d.votedFor, k)
+		}
+	}
+	for v := range d.voted {
+		if v < keep {
+			delete(d.voted, v)
 		}
 	}
 }
@@ -126,12 +140,14 @@ func (e *Engine) disperse(v types.ViewNumber, c types.Commitment, payload *types
 	return nil
 }
 
-// onDAProposal takes the payload of a view from its leader. It carries no
-// signature of its own: it is taken only from the view's leader (senders
-// are authenticated by the transport), and only the payload that the
-// leader's signed quorum proposal commits to is ever used or voted for
-// (takePayload), so a signature would cost a pairing per view and protect
-// nothing more.
+// onDAProposal takes the payload of a view from its leader, checks it
+// against the commitment it names, and DA-votes for it (tryDAVote). It
+// carries no signature of its own: it is taken only from the view's leader
+// (senders are authenticated by the transport), a DA vote vouches only
+// that the payload with that commitment is held, whoever sent it, and only
+// the payload that the leader's signed quorum proposal commits to is ever
+// used (takePayload); a signature would cost a pairing per view and
+// protect nothing more.
 func (e *Engine) onDAProposal(from int, m *DAProposal) error {
 	if e.vid == nil {
 		return fmt.Errorf("%w: DA proposal, and this network runs without a DA layer", ErrInvalidMessage)
@@ -155,6 +171,18 @@ func (e *Engine) onDAProposal(from int, m *DAProposal) error {
 		}
 		return nil
 	}
+	if from != e.self {
+		// One commitment per view and leader: the DA proposal of another
+		// commitment is refused above, unchecked.
+		c, err := e.vid.Commit(&m.Payload)
+		if err != nil {
+			return fmt.Errorf("%w: DA proposal for view %d: %v", ErrInvalidMessage, v, err)
+		}
+		if c != m.Commitment {
+			e.log.Warn("DA proposal does not match its commitment", "view", uint64(v), "peer", from)
+			return fmt.Errorf("%w: DA proposal for view %d names commitment %s, its payload's is %s", ErrInvalidMessage, v, m.Commitment.Short(), c.Short())
+		}
+	}
 	e.da.props[v] = m
 	if e.isDA() || from == e.self {
 		// Stored before this node votes for it, so a restart neither
@@ -162,6 +190,7 @@ func (e *Engine) onDAProposal(from int, m *DAProposal) error {
 		// restarted leader can send it again).
 		e.ready.DA = append(e.ready.DA, m)
 	}
+	e.tryDAVote(v)
 	if en != nil {
 		e.takePayload(en, m)
 	}
@@ -178,8 +207,8 @@ func (e *Engine) proposalOf(v types.ViewNumber) *entry {
 }
 
 // takePayload gives en the payload of DA proposal m when it is the one
-// en's header commits to, then does what waited for it: the DA vote, the
-// quorum vote, a decide.
+// en's header commits to, then does what waited for it: the quorum vote, a
+// decide.
 func (e *Engine) takePayload(en *entry, m *DAProposal) {
 	if en.hasPayload || en.leaf.Header.PayloadCommitment != m.Commitment {
 		return
@@ -192,7 +221,6 @@ func (e *Engine) takePayload(en *entry, m *DAProposal) {
 		return
 	}
 	e.setPayload(en, m.Payload)
-	e.tryDAVote(en)
 	e.retryVote(en)
 	e.retryDecide()
 }
@@ -204,22 +232,24 @@ func (e *Engine) setPayload(en *entry, p types.Payload) {
 	e.ready.Payloads = append(e.ready.Payloads, en.commit)
 }
 
-// tryDAVote votes, as a DA committee member, for the payload of proposal
-// en once it holds it, at most once per view.
-func (e *Engine) tryDAVote(en *entry) {
-	v := en.leaf.View
+// tryDAVote votes, as a DA committee member, for the checked payload of
+// view v's DA proposal, at most once per view. A member votes for the
+// next view's payload too: it learns that the view began (the previous
+// view's QC) only from the quorum proposal, which follows the DA
+// certificate.
+func (e *Engine) tryDAVote(v types.ViewNumber) {
 	dp, ok := e.da.props[v]
-	if !e.isDA() || !ok || !en.hasPayload || v <= e.da.lastVoted || v < daKeep(e.view) || dp.Commitment != en.leaf.Header.PayloadCommitment {
+	if !e.isDA() || !ok || e.da.voted[v] || v < daKeep(e.view) || v > e.view+1 {
 		return
 	}
-	e.da.lastVoted = v
+	e.da.voted[v] = true
 	c := dp.Commitment
 	e.send(e.leader(v), &DAVote{View: v, Payload: c, Signer: uint32(e.self),
 		Signature: e.verify.sign(e.key, kindDAVote, v, c)})
 }
 
 // onDAVote collects DA votes as leader of their view; at the DA threshold
-// it forms the DA certificate and broadcasts it.
+// it forms the DA certificate and publishes the view's proposal with it.
 func (e *Engine) onDAVote(from int, m *DAVote) error {
 	if m.View < e.view {
 		// Late (its certificate was formed, or its view given up): not a
@@ -240,9 +270,22 @@ func (e *Engine) onDAVote(from int, m *DAVote) error {
 	}
 	dac := &DACert{View: m.View, Payload: m.Payload, Signers: cloneBits(set.signers), Signature: sig.Bytes()}
 	e.verify.good.add(dac.commit())
-	e.send(Broadcast, &Certificates{DA: dac})
 	e.onDAC(dac)
 	return nil
+}
+
+// publish broadcasts this node's proposal of view v, as its leader, with
+// the view's DA certificate, once it holds both.
+func (e *Engine) publish(v types.ViewNumber) {
+	own, ok := e.ownProps[v]
+	dac, have := e.da.certs[v]
+	if !ok || !have || v <= e.da.published || dac.Payload != own.Leaf.Header.PayloadCommitment {
+		return
+	}
+	e.da.published = v
+	p := *own
+	p.DA = dac
+	e.send(Broadcast, &p)
 }
 
 // onDAC takes a verified DA certificate.
@@ -254,6 +297,7 @@ func (e *Engine) onDAC(c *DACert) {
 		return
 	}
 	e.da.certs[c.View] = c
+	e.publish(c.View)
 	if en := e.proposalOf(c.View); en != nil {
 		e.retryVote(en)
 	}
@@ -400,7 +444,7 @@ func (e *Engine) restoreDA(msgs []Message) {
 			if _, ok := e.da.props[m.View]; !ok {
 				e.da.props[m.View] = m
 			}
-			e.da.lastVoted = max(e.da.lastVoted, m.View)
+			e.da.voted[m.View] = true
 			if en := e.proposalOf(m.View); en != nil && !en.hasPayload && en.leaf.Header.PayloadCommitment == m.Commitment {
 				if e.validator.ValidatePayload(&en.leaf, &m.Payload) == nil {
 					en.payload, en.hasPayload = m.Payload, true

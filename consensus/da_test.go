@@ -48,57 +48,84 @@ func sent[T consensus.Message](r consensus.Ready, to int) []T {
 	return out
 }
 
+// step hands e one message and returns what it did.
+func step(e *consensus.Engine, from int, m consensus.Message) consensus.Ready {
+	e.Step(from, m)
+	return e.Ready()
+}
+
+// daPublish runs the DA votes of view 1 after daViewOne: the DA proposal
+// to members voters, their DA votes to the leader. It returns the
+// proposal the leader then publishes (nil if none) and the DA votes.
+func daPublish(engines []*consensus.Engine, leader int, lr consensus.Ready, voters ...int) (*consensus.Proposal, []*consensus.DAVote) {
+	var daVotes []*consensus.DAVote
+	for _, i := range voters {
+		for _, dp := range sent[*consensus.DAProposal](lr, i) {
+			daVotes = append(daVotes, sent[*consensus.DAVote](step(engines[i], leader, dp), leader)...)
+		}
+	}
+	// The leader's own DA vote is in lr, addressed to itself.
+	own := sent[*consensus.DAVote](lr, leader)
+	var prop *consensus.Proposal
+	for _, v := range append(own, daVotes...) {
+		for _, p := range sent[*consensus.Proposal](step(engines[leader], int(v.Signer), v), consensus.Broadcast) {
+			prop = p
+		}
+	}
+	return prop, daVotes
+}
+
 // TestDAPathVoteNeedsCertificateAndShare scripts view 1 of a 4-member
 // network with the DA path on: the leader sends the DA proposal to the
-// committee, a share to each member and a proposal without payload; a
-// replica votes only once it holds the proposal, its checked share and the
-// DA certificate the leader formed from the committee's DA votes; a
-// corrupted share gets no vote and reports the leader; a second DA
-// proposal for the view is refused.
+// committee and a share to each member; a DA member checks the payload
+// against its commitment and DA-votes before any quorum proposal; the
+// leader forms the DA certificate from the committee's DA votes and only
+// then publishes its proposal, without the payload and with the
+// certificate; a replica votes once it holds the proposal and its checked
+// share; a corrupted share gets no vote and reports the leader; a DA
+// proposal whose payload is not its commitment's, or a second one for the
+// view, or one from another member, is refused.
 func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 	h := newHarness(t, 4)
 	const leader = 1 // leads view 1
 	engines, lr := h.daViewOne(leader)
-	props := sent[*consensus.Proposal](lr, 3)
-	if len(props) != 1 || props[0].Payload.Size() != 0 || len(props[0].Payload.NsTable.Bytes) != 0 {
-		t.Fatalf("leader sent %d proposals to member 3, want 1 without its payload", len(props))
+	if props := sent[*consensus.Proposal](lr, 3); len(props) != 0 {
+		t.Fatalf("leader sent %d proposals before it held the DA certificate, want 0", len(props))
 	}
-	prop := props[0]
 	if len(lr.DA) == 0 {
 		t.Fatal("the leader did not store its DA proposal before sending it")
 	}
+	dps := sent[*consensus.DAProposal](lr, 3)
+	if len(dps) != 1 {
+		t.Fatalf("leader sent member 3 %d DA proposals, want 1", len(dps))
+	}
+	dp := dps[0]
 
-	// Replica 3 (its votes go to member 2, the next leader): the proposal
-	// alone, then its share, get no vote.
+	// Member 2 first gets a DA proposal whose payload is not the one its
+	// commitment names: refused, no DA vote.
+	other, _ := types.EncodePayload([]types.Transaction{{Namespace: 9, Payload: []byte("other")}})
+	oc, _ := h.rules.PayloadCommitment(&other)
+	wrong := &consensus.DAProposal{View: 1, Commitment: dp.Commitment, Payload: other}
+	if rd := step(engines[2], leader, wrong); len(sent[*consensus.DAVote](rd, leader)) != 0 || engines[2].Stats().InvalidMessages != 1 {
+		t.Fatal("a DA proposal whose payload does not match its commitment was not refused")
+	}
+
+	// Replica 3 (its votes go to member 2, the next leader): its share
+	// gets no vote; the DA proposal gets a DA vote and no quorum vote.
 	r := engines[3]
-	step := func(e *consensus.Engine, from int, m consensus.Message) consensus.Ready {
-		e.Step(from, m)
-		return e.Ready()
-	}
-	if rd := step(r, leader, prop); votes(rd) != 0 {
-		t.Fatal("voted with the proposal alone")
-	}
 	shares := sent[*consensus.VIDShare](lr, 3)
 	if len(shares) != 1 {
 		t.Fatalf("leader sent member 3 %d shares, want 1", len(shares))
 	}
 	if rd := step(r, leader, shares[0]); votes(rd) != 0 {
-		t.Fatal("voted without the DA certificate")
+		t.Fatal("voted with a share alone")
 	}
-	// The DA proposal makes member 3 (a DA member) DA-vote.
-	dps := sent[*consensus.DAProposal](lr, 3)
-	if len(dps) != 1 || dps[0].Commitment != prop.Leaf.Header.PayloadCommitment {
-		t.Fatalf("leader sent member 3 %d DA proposals, want 1 for the proposal's payload", len(dps))
-	}
-	rd := step(r, leader, dps[0])
-	daVotes := sent[*consensus.DAVote](rd, leader)
-	if len(daVotes) != 1 || votes(rd) != 0 {
-		t.Fatalf("member 3 sent %d DA votes and %d quorum votes on the DA proposal, want 1 and 0", len(daVotes), votes(rd))
+	rd := step(r, leader, dp)
+	if n := len(sent[*consensus.DAVote](rd, leader)); n != 1 || votes(rd) != 0 {
+		t.Fatalf("member 3 sent %d DA votes and %d quorum votes on the DA proposal, want 1 and 0", n, votes(rd))
 	}
 	// A second DA proposal for view 1 from the leader is refused as
 	// equivocation, and one from another member as not the leader's.
-	other, _ := types.EncodePayload([]types.Transaction{{Namespace: 9, Payload: []byte("other")}})
-	oc, _ := h.rules.PayloadCommitment(&other)
 	forged := &consensus.DAProposal{View: 1, Commitment: oc, Payload: other}
 	before := r.Stats().InvalidMessages
 	step(r, leader, forged)
@@ -108,66 +135,90 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 	}
 
 	// The leader forms the DA certificate from 3 of the 4 DA votes (its
-	// own, member 3's and member 2's).
-	for _, i := range []int{2} {
-		e := engines[i]
-		step(e, leader, prop)
-		for _, dp := range sent[*consensus.DAProposal](lr, i) {
-			for _, v := range sent[*consensus.DAVote](step(e, leader, dp), leader) {
-				daVotes = append(daVotes, v)
-			}
-		}
+	// own, member 3's and member 2's) and publishes its proposal with it.
+	r.Step(leader, dp) // again: no second DA vote
+	if n := len(sent[*consensus.DAVote](r.Ready(), leader)); n != 0 {
+		t.Fatalf("member 3 DA-voted %d more times for a DA proposal delivered again", n)
 	}
-	var dac *consensus.DACert
+	ownDP := sent[*consensus.DAProposal](lr, 3)[0]
+	var daVotes []*consensus.DAVote
+	daVotes = append(daVotes, sent[*consensus.DAVote](rd, leader)...)
+	daVotes = append(daVotes, sent[*consensus.DAVote](step(engines[2], leader, ownDP), leader)...)
+	daVotes = append(daVotes, sent[*consensus.DAVote](lr, leader)...)
+	var prop *consensus.Proposal
 	for _, v := range daVotes {
-		for _, c := range sent[*consensus.Certificates](step(engines[leader], int(v.Signer), v), 3) {
-			if c.DA != nil {
-				dac = c.DA
-			}
+		for _, p := range sent[*consensus.Proposal](step(engines[leader], int(v.Signer), v), consensus.Broadcast) {
+			prop = p
 		}
 	}
-	if dac == nil || dac.Payload != prop.Leaf.Header.PayloadCommitment {
-		t.Fatal("the leader formed no DA certificate from 3 DA votes")
+	if prop == nil || prop.DA == nil || prop.DA.Payload != prop.Leaf.Header.PayloadCommitment {
+		t.Fatal("the leader published no proposal with its DA certificate after 3 DA votes")
 	}
-	rd = step(r, leader, &consensus.Certificates{DA: dac})
+	if prop.Payload.Size() != 0 || len(prop.Payload.NsTable.Bytes) != 0 {
+		t.Fatal("the published proposal carries its payload")
+	}
+	rd = step(r, leader, prop)
 	if votes(rd) != 1 {
-		t.Fatalf("member 3 cast %d quorum votes with proposal, share and DA certificate, want 1", votes(rd))
+		t.Fatalf("member 3 cast %d quorum votes with proposal, DA certificate and share, want 1", votes(rd))
 	}
 	if !slices.ContainsFunc(rd.DA, func(m consensus.Message) bool { _, ok := m.(*consensus.VIDShare); return ok }) {
 		t.Fatal("member 3 voted without storing its checked share")
 	}
 
-	// Member 0 gets the proposal, the DA certificate and a corrupted
-	// share: no vote, a bad share counted and the leader reported.
+	// Member 0 gets the proposal without its certificate: no vote; then
+	// a corrupted share and the certificate: no vote, a bad share counted
+	// and the leader reported.
 	e0 := engines[0]
-	step(e0, leader, prop)
+	bare := *prop
+	bare.DA = nil
+	step(e0, leader, &bare)
 	sh := *sent[*consensus.VIDShare](lr, 0)[0]
 	sh.Share = slices.Clone(sh.Share)
 	sh.Share[len(sh.Share)-1] ^= 1
-	step(e0, leader, &sh)
-	rd = step(e0, leader, &consensus.Certificates{DA: dac})
+	if rd := step(e0, leader, &sh); votes(rd) != 0 {
+		t.Fatal("voted without the DA certificate")
+	}
+	rd = step(e0, leader, &consensus.Certificates{DA: prop.DA})
 	if votes(rd) != 0 || e0.Stats().BadShares != 1 {
 		t.Fatalf("member 0 with a corrupted share: %d votes, %d bad shares, want 0 and 1", votes(rd), e0.Stats().BadShares)
 	}
 	if !slices.ContainsFunc(rd.Faulty, func(f consensus.Fault) bool { return f.Member == leader }) {
 		t.Fatal("the leader that sent a corrupted share was not reported")
 	}
+
+	// A proposal whose DA certificate is another payload's is refused.
+	e2 := engines[2]
+	mixed := *prop
+	dac := *prop.DA
+	dac.Payload = oc
+	mixed.DA = &dac
+	before = e2.Stats().InvalidMessages
+	if rd := step(e2, leader, &mixed); votes(rd) != 0 || e2.Stats().InvalidMessages != before+1 {
+		t.Fatal("a proposal with the DA certificate of another payload was not refused")
+	}
 }
 
 // TestDuplicateMessagesCostNoPairing: a proposal delivered again (re-sent
 // by its leader, or relayed by another member) costs no signature check
-// after the first.
+// after the first, and the first costs one pairing product for its
+// signature, justify QC and DA certificate together.
 func TestDuplicateMessagesCostNoPairing(t *testing.T) {
 	h := newHarness(t, 4)
 	const leader = 1
 	engines, lr := h.daViewOne(leader)
-	prop := sent[*consensus.Proposal](lr, 3)[0]
-	r := engines[3]
+	prop, _ := daPublish(engines, leader, lr, 2, 3)
+	if prop == nil {
+		t.Fatal("the leader published no proposal")
+	}
+	r := engines[0]
+	// A certificate past genesis to batch with: the proposal's justify is
+	// the genesis QC, so the batch is the signature and the DA
+	// certificate.
 	r.Step(leader, prop)
 	r.Ready()
 	first := r.Stats().SignatureChecks
-	if first == 0 {
-		t.Fatal("the proposal cost no signature check")
+	if first != 1 {
+		t.Fatalf("the proposal with its DA certificate cost %d signature checks, want 1 product", first)
 	}
 	for range 3 {
 		r.Step(leader, prop)

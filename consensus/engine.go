@@ -625,6 +625,8 @@ func (e *Engine) enterView(v types.ViewNumber) {
 	}
 	e.pruneHeld()
 	e.da.prune(daKeep(v))
+	e.tryDAVote(v)
+	e.tryDAVote(v + 1)
 	for w := range e.ownProps {
 		if w+e.table.pruneWindow() < v {
 			delete(e.ownProps, w)
@@ -841,17 +843,21 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		return nil
 	}
 	commit := p.Leaf.Commit()
+	if p.DA != nil && (e.vid == nil || p.DA.View != v || p.DA.Payload != p.Leaf.Header.PayloadCommitment) {
+		return fmt.Errorf("%w: proposal for view %d carries a DA certificate for view %d and payload %s, not its own",
+			ErrInvalidMessage, v, p.DA.View, p.DA.Payload.Short())
+	}
 	if err := spend(e.certAllowance(from)); err != nil {
 		return err
 	}
 	// The node's own proposal, handed to itself, needs no check. Another's
-	// signature and justify QC are checked in one pairing product when both
-	// are new (docs/protocol.md, "Signature checks").
+	// signature, justify QC and DA certificate are checked in one pairing
+	// product when they are new (docs/protocol.md, "Signature checks").
 	if from != e.self || e.self < 0 {
 		if j := &p.Leaf.JustifyQC; j.View < v && p.Leaf.Parent == j.Leaf {
-			e.verify.batchProposal(v, commit, uint32(e.leader(v)), p.Signature, j)
+			e.verify.batchProposal(v, commit, uint32(e.leader(v)), p.Signature, j, p.DA)
 		}
-		if err := e.certChecked(from, e.verify.verifySingle(kindProposal, v, commit, uint32(e.leader(v)), p.Signature)); err != nil {
+		if err := e.certChecked(from, e.verify.verifySingle(kindQuorumVote, v, commit, uint32(e.leader(v)), p.Signature)); err != nil {
 			return err
 		}
 	}
@@ -862,6 +868,11 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	}
 	if err := e.checkQC(from, j); err != nil {
 		return err
+	}
+	if p.DA != nil {
+		if err := e.certChecked(from, e.verify.verifyDAC(p.DA, e.certAllowance(from))); err != nil {
+			return err
+		}
 	}
 	if p.TC != nil {
 		if err := e.checkTC(from, p.TC); err != nil {
@@ -918,6 +929,9 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	}
 	if p.Finalize != nil {
 		e.onFinalize(p.Finalize, from)
+	}
+	if p.DA != nil {
+		e.onDAC(p.DA)
 	}
 	if e.halted != nil {
 		return nil
@@ -980,7 +994,12 @@ func (e *Engine) maybeVote(leaf *types.Leaf, payload *types.Payload, commit type
 	e.lastVoted = v
 	e.stats.LastVotedView = v
 	e.dirty = true
-	sig := e.verify.sign(e.key, kindQuorumVote, v, commit)
+	var sig keys.Signature
+	if own, ok := e.ownProps[v]; ok && own.Leaf.Commit() == commit {
+		sig = own.Signature // a leader's proposal signature is its vote
+	} else {
+		sig = e.verify.sign(e.key, kindQuorumVote, v, commit)
+	}
 	vote := &Vote{View: v, Leaf: commit, Signer: uint32(e.self), Signature: sig}
 	e.voted(vote)
 	e.send(e.leader(v+1), vote)
@@ -1267,14 +1286,19 @@ func (e *Engine) tryPropose() {
 	if own, ok := e.ownProps[v]; ok {
 		// A restarted leader re-sends its stored proposal, never a new one
 		// (and, with a DA layer, the stored payload and its shares).
-		if dp, ok := e.da.props[v]; ok && e.vid != nil && dp.Commitment == own.Leaf.Header.PayloadCommitment {
+		e.proposed = v
+		if e.vid == nil {
+			e.send(Broadcast, own)
+			e.send(e.self, own)
+			return
+		}
+		if dp, ok := e.da.props[v]; ok && dp.Commitment == own.Leaf.Header.PayloadCommitment {
 			if err := e.disperse(v, dp.Commitment, &dp.Payload); err != nil {
 				e.log.Warn("Failed to publish proposal", "view", uint64(v), "err", err)
 			}
 		}
-		e.proposed = v
-		e.send(Broadcast, own)
 		e.send(e.self, own)
+		e.publish(v) // with the DA certificate, when this node holds it
 		return
 	}
 	var tc *TimeoutCert
@@ -1327,11 +1351,11 @@ func (e *Engine) tryPropose() {
 	leaf := types.Leaf{View: v, Parent: parent.commit, Header: header, JustifyQC: e.highQC}
 	commit := leaf.Commit()
 	prop := &Proposal{Leaf: leaf, Payload: payload, TC: tc, Finalize: fin,
-		Signature: e.verify.sign(e.key, kindProposal, v, commit)}
+		Signature: e.verify.sign(e.key, kindQuorumVote, v, commit)}
 	if e.vid != nil {
 		// The payload goes to the DA committee and as shares to every
-		// member, ahead of the proposal (docs/protocol.md, "Data
-		// availability").
+		// member; the proposal follows with the DA certificate (publish;
+		// docs/protocol.md, "Data availability").
 		prop.Payload = types.Payload{}
 		if err := e.disperse(v, header.PayloadCommitment, &payload); err != nil {
 			e.proposed = v
@@ -1349,7 +1373,9 @@ func (e *Engine) tryPropose() {
 	}
 	// The proposal is persisted (Ready.Proposals, via onProposal) before it is sent.
 	e.send(e.self, prop)
-	e.send(Broadcast, prop)
+	if e.vid == nil {
+		e.send(Broadcast, prop)
+	}
 }
 
 // undecidedPayloads lists the payloads from parent back to the anchor, or

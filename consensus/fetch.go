@@ -204,7 +204,6 @@ func (e *Engine) onFetchResponse(from int, m *FetchResponse) error {
 			added = append(added, en)
 		} else if !en.hasPayload {
 			e.setPayload(en, l.Payload)
-			e.tryDAVote(en)
 		}
 		if q, ok := e.pendingQC[commits[i]]; ok && en.qc == nil {
 			en.qc = q

@@ -45,6 +45,11 @@ type Proposal struct {
 	Finalize *ViewSyncCert
 	// Signature is the leader's signature over the leaf commitment.
 	Signature keys.Signature
+	// DA is the DA certificate of the leaf's payload, with which a leader
+	// on the DA path publishes its proposal (docs/protocol.md, "Data
+	// availability"); nil without a DA layer, and in proposals stored or
+	// fetched.
+	DA *DACert
 }
 
 func (*Proposal) msgType() msgType { return msgProposal }

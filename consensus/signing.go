@@ -13,7 +13,8 @@ import (
 type kind byte
 
 const (
-	kindProposal          kind = 1
+	// kindProposal (1) is retired: a leader signs its proposal with its
+	// quorum vote for it (docs/protocol.md, "What is signed").
 	kindQuorumVote        kind = 2
 	kindDAProposal        kind = 3
 	kindDAVote            kind = 4
@@ -55,10 +56,11 @@ func viewSyncData(relay uint64, highView types.ViewNumber) types.Commitment {
 	return types.Commitment(h.Sum(nil))
 }
 
-// SignProposal signs a leaf as the proposal of its view, as a leader does.
-// Tests use it to build equivocating leaders.
+// SignProposal signs a leaf as the proposal of its view, as a leader does:
+// with its quorum vote for the leaf. Tests use it to build equivocating
+// leaders.
 func SignProposal(k keys.StakingKey, genesis [32]byte, leaf *types.Leaf) keys.Signature {
-	return k.Sign(digest(kindProposal, genesis, leaf.View, leaf.Commit()))
+	return k.Sign(digest(kindQuorumVote, genesis, leaf.View, leaf.Commit()))
 }
 
 // SignVote signs a quorum vote for a leaf commitment in view.

@@ -181,35 +181,42 @@ func singleCommit(k kind, view types.ViewNumber, data types.Commitment, signer u
 	})
 }
 
-// batchProposal checks a proposal's signature and its justify QC together,
-// in one pairing product (keys.VerifyBatch), when neither is known yet, and
-// remembers both when the batch holds: the separate checks that follow are
-// then cache hits. When it fails, it remembers nothing, and the separate
-// checks find which one is bad (so a bad proposal costs one batch more).
-func (v *verifier) batchProposal(view types.ViewNumber, commit types.Commitment, leader uint32, sig keys.Signature, j *types.QuorumCertificate) {
-	sc := singleCommit(kindProposal, view, commit, leader, sig)
-	if j.IsGenesis() || v.good.has(sc) || v.bad.has(sc) {
-		return
+// batchProposal checks a proposal's signature, its justify QC and the DA
+// certificate it carries (nil for none) together, in one pairing product
+// (keys.VerifyBatch), when at least two of them are new, and remembers
+// them all when the batch holds: the separate checks that follow are then
+// cache hits. When it fails, it remembers nothing, and the separate checks
+// find which one is bad (so a bad proposal costs one batch more).
+func (v *verifier) batchProposal(view types.ViewNumber, commit types.Commitment, leader uint32, sig keys.Signature, j *types.QuorumCertificate, dac *DACert) {
+	var checks []keys.Check
+	var commits []types.Commitment
+	sc := singleCommit(kindQuorumVote, view, commit, leader, sig)
+	if key, err := v.signer(leader); err == nil && !v.good.has(sc) && !v.bad.has(sc) {
+		checks = append(checks, keys.Check{Pubs: []keys.StakingPubKey{key}, Point: v.point(kindQuorumVote, view, commit), Sig: sig})
+		commits = append(commits, sc)
 	}
-	qc := j.Commit()
-	if v.good.has(qc) || v.bad.has(qc) || v.checkSigners(j.Signers, thresholdSuccess) != nil {
-		return
+	if qc := j.Commit(); !j.IsGenesis() && !v.good.has(qc) && !v.bad.has(qc) && v.checkSigners(j.Signers, thresholdSuccess) == nil {
+		if qsig, err := keys.SignatureFromBytes(j.Signature); err == nil {
+			checks = append(checks, keys.Check{Pubs: v.keysOf(j.Signers), Point: v.point(kindQuorumVote, j.View, j.Leaf), Sig: qsig})
+			commits = append(commits, qc)
+		}
 	}
-	key, err := v.signer(leader)
-	if err != nil {
-		return
+	if dac != nil {
+		if dc := dac.commit(); !v.good.has(dc) && !v.bad.has(dc) && v.checkDACSigners(dac.Signers) == nil {
+			if dsig, err := keys.SignatureFromBytes(dac.Signature); err == nil {
+				checks = append(checks, keys.Check{Pubs: v.keysOf(dac.Signers), Point: v.point(kindDAVote, dac.View, dac.Payload), Sig: dsig})
+				commits = append(commits, dc)
+			}
+		}
 	}
-	qsig, err := keys.SignatureFromBytes(j.Signature)
-	if err != nil {
+	if len(checks) < 2 {
 		return
 	}
 	v.checks++
-	if keys.VerifyBatch([]keys.Check{
-		{Pubs: []keys.StakingPubKey{key}, Point: v.point(kindProposal, view, commit), Sig: sig},
-		{Pubs: v.keysOf(j.Signers), Point: v.point(kindQuorumVote, j.View, j.Leaf), Sig: qsig},
-	}) {
-		v.good.add(sc)
-		v.good.add(qc)
+	if keys.VerifyBatch(checks) {
+		for _, c := range commits {
+			v.good.add(c)
+		}
 	}
 }
 
@@ -425,11 +432,8 @@ func (v *Verifier) VerifyQC(q *types.QuorumCertificate) error {
 func (v *verifier) verifyDAC(c *DACert, allow func() bool) error {
 	cc := c.commit()
 	err := v.cachedCheck(cc, func() error {
-		if err := v.checkSigners(c.Signers, thresholdDA); err != nil {
+		if err := v.checkDACSigners(c.Signers); err != nil {
 			return err
-		}
-		if !v.table.onlyDA(c.Signers) {
-			return fmt.Errorf("%w: a signer is not in the DA committee", ErrInvalidCertificate)
 		}
 		if err := spend(allow); err != nil {
 			return err
@@ -446,6 +450,18 @@ func (v *verifier) verifyDAC(c *DACert, allow func() bool) error {
 	})
 	if err != nil {
 		return fmt.Errorf("DA certificate for view %d: %w", c.View, err)
+	}
+	return nil
+}
+
+// checkDACSigners checks that a DA certificate's signers are DA committee
+// members holding the DA threshold.
+func (v *verifier) checkDACSigners(signers types.Bitmap) error {
+	if err := v.checkSigners(signers, thresholdDA); err != nil {
+		return err
+	}
+	if !v.table.onlyDA(signers) {
+		return fmt.Errorf("%w: a signer is not in the DA committee", ErrInvalidCertificate)
 	}
 	return nil
 }

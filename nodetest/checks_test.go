@@ -10,12 +10,12 @@ import (
 // node's pairing checks (consensus.Stats.SignatureChecks) per decided
 // view. The protocol needs, per view (docs/protocol.md, "Signature
 // checks"): at each node other than the leader, one product for the
-// proposal's signature and its justify QC together, and one for the DA
-// certificate (2); at the leader collecting the view's DA votes and the
-// next leader collecting its quorum votes, one aggregate check each (2 per
-// view in all). So 2·(n−1) + 2 per view, 8 for n = 4 nodes, which the
-// test asserts with a margin of one view's worth for the views under way
-// at the edges of the count.
+// proposal's signature, its justify QC and its DA certificate together (1);
+// at the leader collecting the view's DA votes and the next leader
+// collecting its quorum votes, one aggregate check each (2 per view in
+// all). So (n−1) + 2 per view, 5 for n = 4 nodes, which the test asserts
+// with a margin of one view's worth for the views under way at the edges
+// of the count.
 func TestSignatureChecksPerView(t *testing.T) {
 	net := nodetest.New(t)
 	net.WaitForHeight(3)
@@ -29,7 +29,7 @@ func TestSignatureChecksPerView(t *testing.T) {
 	net.WaitForHeight(net.Node(0).BlockHeight() + 40)
 	c1, v1 := checks(), net.Node(0).Stats().LastDecidedView
 	views := uint64(v1 - v0)
-	const perView = 2*(4-1) + 2
+	const perView = (4 - 1) + 2
 	if spent := c1 - c0; spent > (views+1)*perView {
 		t.Fatalf("%d signature checks over %d decided views (%.1f a view), want at most %d a view", spent, views, float64(spent)/float64(views), perView)
 	} else {

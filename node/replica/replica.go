@@ -208,7 +208,7 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 	r.engine, err = consensus.New(consensus.Params{
 		Config: cfg.Consensus, StakeTable: cfg.Setup.Table, Key: cfg.Key,
 		Genesis: cfg.Setup.Commitment, GenesisLeaf: g.Leaf, GenesisPayload: g.Payload,
-		Validator: r.ledger, Builder: r.ledger, VID: cfg.Setup.Rules.VIDScheme(),
+		Validator: r.ledger, Builder: r.ledger, VID: r.ledger.VIDScheme(),
 		Restore: restore, Now: now, Logger: log,
 	})
 	if err != nil {
