@@ -263,6 +263,18 @@ func Encode(m Message) ([]byte, error) {
 	return w.b, nil
 }
 
+// Checkable reports, from its type byte alone, whether the encoded
+// message b is one Verifier.Precheck checks something of (a proposal or a
+// certificates message), so a caller can spare the others a trip to a
+// verification worker. It decodes nothing.
+func Checkable(b []byte) bool {
+	if len(b) < 2 || (b[0] != wireVersion && b[0] != wireVersionHeaderExt) {
+		return false
+	}
+	t := msgType(b[1])
+	return t == msgProposal || t == msgCertificates
+}
+
 // Decode parses a message produced by Encode. Any malformed input yields an
 // error wrapping ErrInvalidMessage.
 func Decode(b []byte) (Message, error) {

@@ -1,6 +1,7 @@
 package consensus_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -11,12 +12,16 @@ import (
 
 // daEngine is harness.engine with the DA path on: the VID scheme of the
 // harness's chain rules.
-func (h *harness) daEngine(i int) *consensus.Engine {
+func (h *harness) daEngine(i int) *consensus.Engine { return h.daEngineWith(i, nil) }
+
+// daEngineWith is daEngine sharing verifier v (nil: its own).
+func (h *harness) daEngineWith(i int, v *consensus.Verifier) *consensus.Engine {
 	h.t.Helper()
 	e, err := consensus.New(consensus.Params{
 		Config:     consensus.Config{NextViewTimeout: time.Second, BuilderTimeout: 10 * time.Millisecond},
 		StakeTable: h.table, Key: h.keys[i].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
 		Validator: emptyApp{h.rules}, Builder: emptyApp{h.rules}, VID: h.rules.VIDScheme(), Now: h.now,
+		Verifier: v,
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -227,5 +232,63 @@ func TestDuplicateMessagesCostNoPairing(t *testing.T) {
 	r.Ready()
 	if got := r.Stats().SignatureChecks; got != first {
 		t.Fatalf("6 copies of a checked proposal cost %d more signature checks, want 0", got-first)
+	}
+}
+
+// TestPrecheckLeavesTheEngineNoPairing: a proposal checked ahead by the
+// verifier an engine shares (Verifier.Precheck, as a node's verification
+// workers do) costs the engine no pairing; a proposal with a signature by
+// another member fails its precheck and is still refused by the engine,
+// which reports its sender; a verifier made for another network is
+// refused.
+func TestPrecheckLeavesTheEngineNoPairing(t *testing.T) {
+	h := newHarness(t, 4)
+	const leader = 1
+	engines, lr := h.daViewOne(leader)
+	prop, _ := daPublish(engines, leader, lr, 2, 3)
+	if prop == nil {
+		t.Fatal("the leader published no proposal")
+	}
+	if lo, hi, ok := consensus.Views(prop); !ok || lo != 1 || hi != 1 {
+		t.Fatalf("Views of the view-1 proposal: %d, %d, %v", lo, hi, ok)
+	}
+
+	v := consensus.NewVerifier(h.table, h.genesis, &h.leaf)
+	r := h.daEngineWith(0, v)
+	r.Ready()
+	if err := v.Precheck(prop); err != nil {
+		t.Fatalf("precheck of a valid proposal: %v", err)
+	}
+	checked := r.Stats().SignatureChecks
+	if checked != 1 {
+		t.Fatalf("the precheck cost %d checks, want 1 product", checked)
+	}
+	if rd := step(r, leader, prop); len(rd.Proposals) != 1 {
+		t.Fatal("the engine did not take the prechecked proposal")
+	}
+	if got := r.Stats().SignatureChecks; got != checked {
+		t.Fatalf("the engine spent %d checks on a prechecked proposal, want 0", got-checked)
+	}
+
+	forged := *prop
+	forged.Signature = consensus.SignProposal(h.keys[2].Staking, h.genesis, &prop.Leaf)
+	v2 := consensus.NewVerifier(h.table, h.genesis, &h.leaf)
+	r2 := h.daEngineWith(3, v2)
+	r2.Ready()
+	if err := v2.Precheck(&forged); !errors.Is(err, consensus.ErrInvalidMessage) {
+		t.Fatalf("precheck of a proposal signed by another member: %v, want ErrInvalidMessage", err)
+	}
+	rd := step(r2, leader, &forged)
+	if len(rd.Proposals) != 0 || !slices.ContainsFunc(rd.Faulty, func(f consensus.Fault) bool { return f.Member == leader }) {
+		t.Fatal("the engine took a proposal whose precheck failed, or did not report its sender")
+	}
+
+	other := newHarness(t, 5)
+	if _, err := consensus.New(consensus.Params{
+		StakeTable: h.table, Key: h.keys[0].Staking, Genesis: h.genesis, GenesisLeaf: h.leaf,
+		Validator: emptyApp{h.rules}, Builder: emptyApp{h.rules}, Now: h.now,
+		Verifier: consensus.NewVerifier(other.table, other.genesis, &other.leaf),
+	}); !errors.Is(err, consensus.ErrInvalidConfig) {
+		t.Fatalf("an engine with another network's verifier: %v, want ErrInvalidConfig", err)
 	}
 }

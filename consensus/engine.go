@@ -176,6 +176,12 @@ type Params struct {
 	// there is no DA certificate (consensus tests of the voting rules use
 	// this).
 	VID VID
+	// Verifier, when set, is the verifier the engine checks signatures
+	// with and remembers them in, shared with whoever checks messages
+	// before the engine takes them (Verifier.Precheck, from other
+	// goroutines); it must be made with this stake table, genesis and
+	// genesis leaf. When nil the engine makes its own.
+	Verifier *Verifier
 	// Restore resumes from persisted state; nil starts at genesis.
 	Restore *State
 	// Now is the engine's initial time.
@@ -354,10 +360,17 @@ func New(p Params) (*Engine, error) {
 	gen := &entry{leaf: p.GenesisLeaf, payload: p.GenesisPayload, commit: p.GenesisLeaf.Commit(), hasPayload: true}
 	gqc := types.GenesisQC(&p.GenesisLeaf)
 	gen.qc = &gqc
+	verify := newVerifier(p.StakeTable, p.Genesis, gqc)
+	if p.Verifier != nil {
+		verify = p.Verifier.v
+		if verify.table != p.StakeTable || verify.genesis != p.Genesis || verify.genesisQC.Leaf != gqc.Leaf {
+			return nil, fmt.Errorf("%w: the verifier was made for another stake table, genesis or genesis leaf", ErrInvalidConfig)
+		}
+	}
 	e := &Engine{
 		cfg: cfg, table: p.StakeTable, key: p.Key, self: self,
 		validator: p.Validator, builder: p.Builder, vid: p.VID, da: newDAState(),
-		verify: newVerifier(p.StakeTable, p.Genesis, gqc),
+		verify: verify,
 		log:    log.With("node", self),
 		now:    p.Now,
 		leaves: make(map[types.Commitment]*entry), byView: make(map[types.ViewNumber]types.Commitment),
@@ -440,7 +453,7 @@ func (e *Engine) Self() int { return e.self }
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats {
 	s := e.stats
-	s.SignatureChecks = e.verify.checks + e.verify.singles + e.voteChecks + s.SingleVoteChecks
+	s.SignatureChecks = e.verify.checks.Load() + e.verify.singles.Load() + e.voteChecks + s.SingleVoteChecks
 	s.View, s.LastVotedView = e.view, e.lastVoted
 	return s
 }

@@ -29,7 +29,7 @@ func (e *Engine) VoteSets() int { return len(e.votes) }
 
 // CertificateChecks is the number of aggregate signature checks of
 // certificates the engine's verifier has done.
-func (e *Engine) CertificateChecks() uint64 { return e.verify.checks }
+func (e *Engine) CertificateChecks() uint64 { return e.verify.checks.Load() }
 
 // EncodeRawVote is a vote's encoding with sig as its signature bytes, which
 // need not be a signature at all.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/types"
@@ -13,7 +14,9 @@ import (
 
 // verifier checks signatures and certificates against one stake table and
 // network, remembering the certificates it has already verified and those
-// that failed (docs/protocol.md, "Bounds").
+// that failed (docs/protocol.md, "Bounds"). It is safe for concurrent use:
+// the engine and a replica's verification workers (Verifier.Precheck)
+// share one, so a message checked ahead of the engine is a cache hit there.
 type verifier struct {
 	table     *StakeTable
 	genesis   [32]byte
@@ -27,7 +30,7 @@ type verifier struct {
 	points pointCache
 	// checks counts the aggregate signature checks of certificates (each a
 	// pairing product), for tests; singles the single signature checks.
-	checks, singles uint64
+	checks, singles atomic.Uint64
 }
 
 // pointKey names a signed message: its kind, view and data (the genesis
@@ -40,6 +43,7 @@ type pointKey struct {
 
 // pointCache is a map of hashed messages bounded by FIFO eviction.
 type pointCache struct {
+	mu    sync.Mutex
 	m     map[pointKey]*keys.Point
 	order []pointKey
 	next  int
@@ -54,13 +58,21 @@ const pointCacheSize = 64
 func (v *verifier) point(k kind, view types.ViewNumber, data types.Commitment) *keys.Point {
 	c := &v.points
 	key := pointKey{k, view, data}
-	if p, ok := c.m[key]; ok {
+	c.mu.Lock()
+	p, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
 		return p
 	}
+	p = keys.HashMessage(digest(k, v.genesis, view, data))
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m, c.order = make(map[pointKey]*keys.Point, pointCacheSize), make([]pointKey, pointCacheSize)
 	}
-	p := keys.HashMessage(digest(k, v.genesis, view, data))
+	if _, ok := c.m[key]; ok {
+		return p
+	}
 	delete(c.m, c.order[c.next])
 	c.order[c.next] = key
 	c.next = (c.next + 1) % len(c.order)
@@ -92,24 +104,28 @@ const (
 var errCheckRefused = errors.New("certificate check refused: sender over its budget")
 
 func newVerifier(table *StakeTable, genesis [32]byte, genesisQC types.QuorumCertificate) *verifier {
-	return &verifier{
-		table: table, genesis: genesis, genesisQC: genesisQC,
-		good: newCommitSet(verifiedCacheSize), bad: newCommitSet(failedCacheSize),
-	}
+	v := &verifier{table: table, genesis: genesis, genesisQC: genesisQC}
+	v.good.init(verifiedCacheSize)
+	v.bad.init(failedCacheSize)
+	return v
 }
 
-// commitSet is a set of commitments bounded by FIFO eviction.
+// commitSet is a set of commitments bounded by FIFO eviction, safe for
+// concurrent use.
 type commitSet struct {
+	mu    sync.Mutex
 	set   map[types.Commitment]struct{}
 	order []types.Commitment
 	next  int
 }
 
-func newCommitSet(n int) commitSet {
-	return commitSet{set: make(map[types.Commitment]struct{}, n), order: make([]types.Commitment, n)}
+func (s *commitSet) init(n int) {
+	s.set, s.order = make(map[types.Commitment]struct{}, n), make([]types.Commitment, n)
 }
 
 func (s *commitSet) add(c types.Commitment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if _, ok := s.set[c]; ok {
 		return
 	}
@@ -122,6 +138,8 @@ func (s *commitSet) add(c types.Commitment) {
 }
 
 func (s *commitSet) has(c types.Commitment) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	_, ok := s.set[c]
 	return ok
 }
@@ -161,7 +179,7 @@ func (v *verifier) verifySingle(k kind, view types.ViewNumber, data types.Commit
 	if v.bad.has(c) {
 		return fmt.Errorf("%w: bad signature from member %d on view %d (seen before)", ErrInvalidMessage, signer, view)
 	}
-	v.singles++
+	v.singles.Add(1)
 	if !v.holds([]keys.StakingPubKey{key}, k, view, data, sig) {
 		v.bad.add(c)
 		return fmt.Errorf("%w: bad signature from member %d on view %d", ErrInvalidMessage, signer, view)
@@ -186,8 +204,9 @@ func singleCommit(k kind, view types.ViewNumber, data types.Commitment, signer u
 // (keys.VerifyBatch), when at least two of them are new, and remembers
 // them all when the batch holds: the separate checks that follow are then
 // cache hits. When it fails, it remembers nothing, and the separate checks
-// find which one is bad (so a bad proposal costs one batch more).
-func (v *verifier) batchProposal(view types.ViewNumber, commit types.Commitment, leader uint32, sig keys.Signature, j *types.QuorumCertificate, dac *DACert) {
+// find which one is bad (so a bad proposal costs one batch more). tried
+// reports whether it checked a batch, ok whether the batch held.
+func (v *verifier) batchProposal(view types.ViewNumber, commit types.Commitment, leader uint32, sig keys.Signature, j *types.QuorumCertificate, dac *DACert) (tried, ok bool) {
 	var checks []keys.Check
 	var commits []types.Commitment
 	sc := singleCommit(kindQuorumVote, view, commit, leader, sig)
@@ -210,14 +229,16 @@ func (v *verifier) batchProposal(view types.ViewNumber, commit types.Commitment,
 		}
 	}
 	if len(checks) < 2 {
-		return
+		return false, false
 	}
-	v.checks++
-	if keys.VerifyBatch(checks) {
-		for _, c := range commits {
-			v.good.add(c)
-		}
+	v.checks.Add(1)
+	if !keys.VerifyBatch(checks) {
+		return true, false
 	}
+	for _, c := range commits {
+		v.good.add(c)
+	}
+	return true, true
 }
 
 // verifyQC checks a quorum certificate: the genesis certificate by value,
@@ -252,7 +273,7 @@ func (v *verifier) checkQC(q *types.QuorumCertificate, allow func() bool) error 
 		return fmt.Errorf("%w: qc for view %d: signature: %v", ErrInvalidCertificate, q.View, err)
 	}
 	pubs := v.keysOf(q.Signers)
-	v.checks++
+	v.checks.Add(1)
 	if !v.holds(pubs, kindQuorumVote, q.View, q.Leaf, sig) {
 		v.bad.add(c)
 		return fmt.Errorf("%w: qc for view %d: aggregate signature does not verify", ErrInvalidCertificate, q.View)
@@ -333,7 +354,7 @@ func (v *verifier) verifyHighViewCert(k kind, view types.ViewNumber, signers typ
 		aggs[j] = agg
 		msgs[j] = digest(k, v.genesis, view, data(hv))
 	}
-	v.checks++
+	v.checks.Add(1)
 	if !keys.VerifyAggregateDistinct(aggs, msgs, sig) {
 		return fmt.Errorf("%w: %w: aggregate signature does not verify", ErrInvalidCertificate, errBadSig)
 	}
@@ -402,12 +423,13 @@ func certCommit(encode func(w *writer)) types.Commitment {
 	return types.Commitment(sha256.Sum256(w.b))
 }
 
-// Verifier checks quorum certificates of one network outside an engine
-// (for example a node's API checking blocks fetched from peers). It is
+// Verifier checks the signatures and certificates of one network outside
+// an engine: a node's API checking blocks fetched from peers, and a
+// replica's verification workers checking messages before its engine
+// takes them (Precheck; Params.Verifier shares one with the engine). It is
 // safe for concurrent use and remembers what it verified.
 type Verifier struct {
-	mu sync.Mutex
-	v  *verifier
+	v *verifier
 }
 
 // NewVerifier returns a verifier for the network with this stake table,
@@ -419,10 +441,105 @@ func NewVerifier(table *StakeTable, genesis [32]byte, genesisLeaf *types.Leaf) *
 // VerifyQC checks a certificate: the genesis certificate by value, any
 // other by the stake of its signers and one aggregate signature check.
 // Errors wrap ErrInvalidCertificate.
-func (v *Verifier) VerifyQC(q *types.QuorumCertificate) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.v.verifyQC(q)
+func (v *Verifier) VerifyQC(q *types.QuorumCertificate) error { return v.v.verifyQC(q) }
+
+// Precheck checks the signatures and certificates m carries, ahead of the
+// engine, and remembers the outcome, so that the engine sharing this
+// verifier (Params.Verifier) finds them checked and spends no pairing on
+// them in its own goroutine (docs/protocol.md, "Signature checks"). A
+// proposal's signature, justify QC and DA certificate are checked in one
+// pairing product; a Certificates message's certificates one by one.
+// Other messages carry nothing to check ahead (votes are checked in
+// aggregate by the engine) and cost nothing. It returns an error wrapping
+// ErrInvalidMessage or ErrInvalidCertificate when a check fails; the
+// engine, which takes the message anyway, then finds which part is bad
+// and reports its sender. Precheck consults no per-member budget: the
+// caller bounds what one member can make it check.
+func (v *Verifier) Precheck(m Message) error {
+	switch m := m.(type) {
+	case *Proposal:
+		return v.v.precheckProposal(m)
+	case *Certificates:
+		if m.QC != nil {
+			if err := v.v.checkQC(m.QC, nil); err != nil {
+				return err
+			}
+		}
+		if m.DA != nil {
+			if err := v.v.verifyDAC(m.DA, nil); err != nil {
+				return err
+			}
+		}
+		if m.TC != nil {
+			if err := v.v.verifyTC(m.TC, nil); err != nil {
+				return err
+			}
+		}
+		if m.ViewSync != nil {
+			return v.v.verifyViewSync(m.ViewSync, nil)
+		}
+	}
+	return nil
+}
+
+// Views returns the views m is about, for a caller bounding prechecks to
+// the views an engine still acts on: a proposal's view, and the lowest
+// and highest views of a Certificates message's certificates. ok is false
+// for a message Precheck does nothing for.
+func Views(m Message) (lo, hi types.ViewNumber, ok bool) {
+	switch m := m.(type) {
+	case *Proposal:
+		return m.Leaf.View, m.Leaf.View, true
+	case *Certificates:
+		first := true
+		add := func(v types.ViewNumber) {
+			if first || v < lo {
+				lo = v
+			}
+			if first || v > hi {
+				hi = v
+			}
+			first = false
+		}
+		if m.QC != nil {
+			add(m.QC.View)
+		}
+		if m.DA != nil {
+			add(m.DA.View)
+		}
+		if m.TC != nil {
+			add(m.TC.View)
+		}
+		if m.ViewSync != nil {
+			add(m.ViewSync.Round)
+		}
+		return lo, hi, !first
+	}
+	return 0, 0, false
+}
+
+// precheckProposal checks what a proposal carries: its signature, justify
+// QC and DA certificate, in one product when two or more are new.
+func (v *verifier) precheckProposal(p *Proposal) error {
+	view, j := p.Leaf.View, &p.Leaf.JustifyQC
+	if j.View >= view || p.Leaf.Parent != j.Leaf {
+		return nil // malformed: the engine refuses it before any check
+	}
+	commit := p.Leaf.Commit()
+	leader := uint32(v.table.Leader(view))
+	if tried, ok := v.batchProposal(view, commit, leader, p.Signature, j, p.DA); tried && !ok {
+		return fmt.Errorf("%w: proposal for view %d: its signature and certificates do not verify together", ErrInvalidMessage, view)
+	}
+	if err := v.verifySingle(kindQuorumVote, view, commit, leader, p.Signature); err != nil {
+		return err
+	}
+	if err := v.checkQC(j, nil); err != nil {
+		return err
+	}
+	if p.DA != nil {
+		return v.verifyDAC(p.DA, nil)
+	}
+	return nil
 }
 
 // verifyDAC checks a DA certificate: its signers are DA committee members
@@ -442,7 +559,7 @@ func (v *verifier) verifyDAC(c *DACert, allow func() bool) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w: %v", ErrInvalidCertificate, errBadSig, err)
 		}
-		v.checks++
+		v.checks.Add(1)
 		if !v.holds(v.keysOf(c.Signers), kindDAVote, c.View, c.Payload, sig) {
 			return fmt.Errorf("%w: %w: aggregate signature does not verify", ErrInvalidCertificate, errBadSig)
 		}

@@ -85,6 +85,15 @@ func newMetrics(n *Node) (*metrics, error) {
 	counter("bad_vid_shares", "VID shares from a view's leader that failed their check against the proposal's payload commitment (the leader is reported).", func(s snapshot) float64 {
 		return float64(s.BadShares)
 	})
+	counter("signature_checks", "Pairing checks of signatures and certificates (each a product with one final exponentiation), on the consensus goroutine and on the verification workers.", func(s snapshot) float64 {
+		return float64(s.SignatureChecks)
+	})
+	counter("checks_ahead", "Proposals and certificates checked by the verification workers before consensus took them.", func(s snapshot) float64 {
+		return float64(s.ChecksAhead)
+	})
+	counter("checks_ahead_refused", "Proposals and certificates left to consensus to check because their sender failed a check on the workers before.", func(s snapshot) float64 {
+		return float64(s.ChecksAheadRefused)
+	})
 	counter("faulty_members", "Members caught with a bad vote signature or an invalid certificate (each reported to a scoring transport).", func(s snapshot) float64 {
 		return float64(s.Faults)
 	})

@@ -407,7 +407,18 @@ func (n *Node) run(ctx context.Context) {
 	defer close(n.done)
 	timer := n.s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
-	incoming := n.s.transport.Incoming()
+	// Messages reach the loop decoded and with their signatures checked by
+	// the verification workers, or, without workers, straight from the
+	// transport, to be decoded and checked here.
+	var checked <-chan *checkJob
+	var direct <-chan network.Envelope
+	if w := n.s.verifyWorkers(); w > 0 {
+		c := n.startChecks(ctx, n.s.transport.Incoming(), w)
+		defer c.close()
+		checked = c.out
+	} else {
+		direct = n.s.transport.Incoming()
+	}
 	for {
 		n.publish()
 		timer.Reset(max(n.replica.NextDeadline().Sub(n.s.clock.Now()), 0))
@@ -415,12 +426,26 @@ func (n *Node) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case env, ok := <-incoming:
+		case j, ok := <-checked:
+			if !ok {
+				if ctx.Err() != nil {
+					return
+				}
+				err = fmt.Errorf("%w: the network closed", ErrHalted)
+				break
+			}
+			select {
+			case <-j.done:
+			case <-ctx.Done():
+				return
+			}
+			err = n.deliver(ctx, j)
+		case env, ok := <-direct:
 			if !ok {
 				err = fmt.Errorf("%w: the network closed", ErrHalted)
 				break
 			}
-			err = n.deliver(ctx, env)
+			err = n.deliver(ctx, n.newCheckJob(env))
 		case <-timer.C():
 			err = n.replica.Tick(ctx, n.s.clock.Now())
 		case <-n.wake:
@@ -439,17 +464,17 @@ func (n *Node) run(ctx context.Context) {
 // deliver hands one network message to the replica and sends back its
 // answer, if any. Requests for missing leaves go to the fetch server
 // instead, without touching the replica.
-func (n *Node) deliver(ctx context.Context, env network.Envelope) error {
-	from, member := n.index[env.From]
-	if !member {
-		from = -1
-	}
+func (n *Node) deliver(ctx context.Context, j *checkJob) error {
+	env, from := j.env, j.from
 	if req, ok := replica.FetchRequestFrame(env.Data); ok {
 		n.routeFetch(from, env, req)
 		return nil
 	}
 	before := n.replica.Stats()
-	answer, err := n.replica.Deliver(ctx, from, env.Data, n.s.clock.Now())
+	if !j.ahead {
+		j.checked = n.replica.Check(from, env.Data)
+	}
+	answer, err := n.replica.DeliverChecked(ctx, j.checked, n.s.clock.Now())
 	if rep, ok := n.s.transport.(network.Reporter); ok {
 		after := n.replica.Stats()
 		switch {

@@ -38,12 +38,13 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 	st := mem.New()
 	for name, opts := range map[string][]node.Option{
-		"no storage":    {node.WithNetwork(tr)},
-		"no network":    {node.WithStorage(st)},
-		"storage twice": {node.WithStorage(st), node.WithStorage(st), node.WithNetwork(tr)},
-		"nil logger":    {node.WithStorage(st), node.WithNetwork(tr), node.WithLogger(nil)},
-		"nil storage":   {node.WithStorage(nil), node.WithNetwork(tr)},
-		"bad consensus": {node.WithStorage(st), node.WithNetwork(tr), node.WithConsensusConfig(consensus.Config{NextViewTimeout: -time.Second})},
+		"no storage":       {node.WithNetwork(tr)},
+		"no network":       {node.WithStorage(st)},
+		"storage twice":    {node.WithStorage(st), node.WithStorage(st), node.WithNetwork(tr)},
+		"nil logger":       {node.WithStorage(st), node.WithNetwork(tr), node.WithLogger(nil)},
+		"nil storage":      {node.WithStorage(nil), node.WithNetwork(tr)},
+		"negative workers": {node.WithStorage(st), node.WithNetwork(tr), node.WithVerifyWorkers(-1)},
+		"bad consensus":    {node.WithStorage(st), node.WithNetwork(tr), node.WithConsensusConfig(consensus.Config{NextViewTimeout: -time.Second})},
 	} {
 		n, err := node.New(g, ks[0], opts...)
 		if err == nil {

@@ -34,6 +34,8 @@ type settings struct {
 	seen      map[string]bool
 
 	stateRelay string
+	// workers is the number of verification workers; nil for the default.
+	workers *int
 
 	l1         l1.Client
 	l1Opts     []l1.TrackerOption
@@ -115,6 +117,31 @@ func WithMetrics(reg *prometheus.Registry) Option {
 		st.registry, st.gatherer = reg, reg
 		return once("WithMetrics", st)
 	}
+}
+
+// WithVerifyWorkers sets how many goroutines decode incoming messages and
+// check their signatures ahead of the goroutine that runs consensus, so
+// that a multi-core machine verifies in parallel while consensus proceeds
+// (docs/protocol.md, "Signature checks"). Messages still reach consensus
+// one at a time, in the order they arrived. Default: one per core
+// (GOMAXPROCS), at most 4. 0 checks every message on the consensus
+// goroutine itself.
+func WithVerifyWorkers(n int) Option {
+	return func(st *settings) error {
+		if n < 0 {
+			return fmt.Errorf("%w: WithVerifyWorkers(%d): want 0 or more workers", ErrInvalidOption, n)
+		}
+		st.workers = &n
+		return once("WithVerifyWorkers", st)
+	}
+}
+
+// verifyWorkers is the number of verification workers to run.
+func (st *settings) verifyWorkers() int {
+	if st.workers == nil {
+		return defaultCheckWorkers()
+	}
+	return *st.workers
 }
 
 // WithConsensusConfig sets the consensus parameters. Zero fields take the

@@ -25,45 +25,56 @@ import (
 // decided view (`cpu-ms/view`). One iteration is one decided block.
 func BenchmarkNetwork(b *testing.B) {
 	for _, n := range []int{4, 10} {
-		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
-			// The production view timeout, so the figures show the
-			// protocol's pace, not timeouts.
-			net := nodetest.New(b, nodetest.Nodes(n), nodetest.Consensus(consensus.Config{BuilderTimeout: 100 * time.Millisecond}))
-			net.WaitForHeight(2)
-			ctx, cancel := context.WithCancel(b.Context())
-			ld := newLoad(100, 1, 64, 200*time.Microsecond)
-			defer ld.wait()
-			defer cancel()
-			ld.start(ctx, b, net)
-			var latencies []time.Duration
-			start0 := net.Node(0).BlockHeight()
-			startView := net.Node(0).Stats().LastDecidedView
-			b.ResetTimer()
-			begin := time.Now()
-			cpu0 := processCPU()
-			for blk, err := range net.Node(0).Decided(ctx, start0) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				now := time.Now()
-				latencies = append(latencies, ld.decided(&blk, now)...)
-				if blk.Height() >= start0+uint64(b.N) {
-					break
-				}
-			}
-			elapsed := time.Since(begin)
-			cpu := processCPU() - cpu0
-			b.StopTimer()
-			views := net.Node(0).Stats().LastDecidedView - startView
-			b.ReportMetric(float64(views)/elapsed.Seconds(), "views/s")
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(max(views, 1)), "cpu-ms/view")
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "blocks/s")
-			if len(latencies) > 0 {
-				slices.Sort(latencies)
-				b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
-				b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
-			}
-		})
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) { benchNetwork(b, nodetest.Nodes(n)) })
+	}
+}
+
+// BenchmarkNetworkWorkers is BenchmarkNetwork/nodes=4 with each node's
+// verification workers set (node.WithVerifyWorkers): 0 checks signatures
+// on the consensus goroutine, as without a pool.
+func BenchmarkNetworkWorkers(b *testing.B) {
+	for _, w := range []int{0, 1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) { benchNetwork(b, nodetest.Nodes(4), nodetest.VerifyWorkers(w)) })
+	}
+}
+
+func benchNetwork(b *testing.B, opts ...nodetest.Option) {
+	// The production view timeout, so the figures show the
+	// protocol's pace, not timeouts.
+	net := nodetest.New(b, append(opts, nodetest.Consensus(consensus.Config{BuilderTimeout: 100 * time.Millisecond}))...)
+	net.WaitForHeight(2)
+	ctx, cancel := context.WithCancel(b.Context())
+	ld := newLoad(100, 1, 64, 200*time.Microsecond)
+	defer ld.wait()
+	defer cancel()
+	ld.start(ctx, b, net)
+	var latencies []time.Duration
+	start0 := net.Node(0).BlockHeight()
+	startView := net.Node(0).Stats().LastDecidedView
+	b.ResetTimer()
+	begin := time.Now()
+	cpu0 := processCPU()
+	for blk, err := range net.Node(0).Decided(ctx, start0) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		latencies = append(latencies, ld.decided(&blk, now)...)
+		if blk.Height() >= start0+uint64(b.N) {
+			break
+		}
+	}
+	elapsed := time.Since(begin)
+	cpu := processCPU() - cpu0
+	b.StopTimer()
+	views := net.Node(0).Stats().LastDecidedView - startView
+	b.ReportMetric(float64(views)/elapsed.Seconds(), "views/s")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(max(views, 1)), "cpu-ms/view")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "blocks/s")
+	if len(latencies) > 0 {
+		slices.Sort(latencies)
+		b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 	}
 }
 

@@ -3,6 +3,7 @@ package nodetest_test
 import (
 	"testing"
 
+	"github.com/gospresso/gospresso/node"
 	"github.com/gospresso/gospresso/nodetest"
 )
 
@@ -30,9 +31,37 @@ func TestSignatureChecksPerView(t *testing.T) {
 	c1, v1 := checks(), net.Node(0).Stats().LastDecidedView
 	views := uint64(v1 - v0)
 	const perView = (4 - 1) + 2
+	// The nodes run their default verification workers, which checked
+	// proposals and certificates ahead of consensus: counted once.
+	for i := range net.Len() {
+		if ahead := metric(t, net.Node(i), "consensus_checks_ahead"); ahead == 0 {
+			t.Errorf("node %d checked nothing ahead of consensus", i)
+		}
+	}
 	if spent := c1 - c0; spent > (views+1)*perView {
 		t.Fatalf("%d signature checks over %d decided views (%.1f a view), want at most %d a view", spent, views, float64(spent)/float64(views), perView)
 	} else {
 		t.Logf("%d signature checks over %d decided views: %.1f a view (the protocol needs %d)", spent, views, float64(spent)/float64(views), perView)
 	}
+}
+
+// metric returns the value of a node's counter or gauge called name.
+func metric(t *testing.T, nd *node.Node, name string) float64 {
+	t.Helper()
+	mfs, err := nd.Metrics().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name || len(mf.GetMetric()) == 0 {
+			continue
+		}
+		m := mf.GetMetric()[0]
+		if c := m.GetCounter(); c != nil {
+			return c.GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

@@ -51,6 +51,7 @@ type config struct {
 	l1        l1.Client
 	l1Opts    []l1.TrackerOption
 	open      func(i int) (storage.Store, error)
+	workers   *int
 }
 
 // Storage gives the nodes stores of their own instead of memory stores:
@@ -64,6 +65,10 @@ func Storage(open func(i int) (storage.Store, error)) Option {
 
 // Nodes sets the number of nodes (default 4).
 func Nodes(n int) Option { return func(c *config) { c.nodes = n } }
+
+// VerifyWorkers sets each node's number of verification workers
+// (node.WithVerifyWorkers); by default a node's own default.
+func VerifyWorkers(n int) Option { return func(c *config) { c.workers = &n } }
 
 // Seed sets the key seed (default: 32 zero bytes but the last, 1).
 func Seed(s [32]byte) Option { return func(c *config) { c.seed = s } }
@@ -220,6 +225,9 @@ func (n *Network) start(i int) error {
 	}
 	if len(n.cfg.api) > 0 {
 		opts = append(opts, node.WithAPI("127.0.0.1:0", n.cfg.api, n.cfg.apiOpts...))
+	}
+	if n.cfg.workers != nil {
+		opts = append(opts, node.WithVerifyWorkers(*n.cfg.workers))
 	}
 	if n.cfg.relay != "" {
 		opts = append(opts, node.WithStateRelay(n.cfg.relay))

@@ -123,12 +123,16 @@ type Stats struct {
 	// FetchServer itself.
 	FetchRequestsRefused, FetchRequestsNotAllowed uint64
 	FetchRequestsAnswered, FetchBytesAnswered     uint64
+	// ChecksAhead counts the messages Check checked ahead of the engine;
+	// ChecksAheadRefused those it left to the engine because their sender
+	// failed such a check before.
+	ChecksAhead, ChecksAheadRefused uint64
 }
 
 // Replica is the single-threaded core of a node (see the package
-// documentation). Only Submit and Pending may be called concurrently with
-// the goroutine driving it; every other method must be called from that one
-// goroutine.
+// documentation). Only Submit, Pending and Check may be called
+// concurrently with the goroutine driving it; every other method must be
+// called from that one goroutine.
 type Replica struct {
 	setup     *Setup
 	store     Store
@@ -149,6 +153,9 @@ type Replica struct {
 	states      storage.StateStore
 	savedHeight uint64
 	keepsBlocks *bool // whether the store keeps blocks below the last; nil until known
+	// check checks messages ahead of the engine, with the verifier the
+	// engine shares (Check).
+	check *checker
 }
 
 // Open loads the node's state from cfg.Store (a new store gets the genesis
@@ -205,15 +212,22 @@ func Open(ctx context.Context, cfg Config, now time.Time) (*Replica, error) {
 		}
 	}
 	g := cfg.Setup.GenesisBlock
+	verifier := consensus.NewVerifier(cfg.Setup.Table, cfg.Setup.Commitment, &g.Leaf)
 	r.engine, err = consensus.New(consensus.Params{
 		Config: cfg.Consensus, StakeTable: cfg.Setup.Table, Key: cfg.Key,
 		Genesis: cfg.Setup.Commitment, GenesisLeaf: g.Leaf, GenesisPayload: g.Payload,
-		Validator: r.ledger, Builder: r.ledger, VID: r.ledger.VIDScheme(),
+		Validator: r.ledger, Builder: r.ledger, VID: r.ledger.VIDScheme(), Verifier: verifier,
 		Restore: restore, Now: now, Logger: log,
 	})
 	if err != nil {
 		return nil, err
 	}
+	ahead := cfg.Consensus.MaxViewsAhead
+	if ahead == 0 {
+		ahead = consensus.DefaultConfig().MaxViewsAhead
+	}
+	r.check = newChecker(verifier, ahead)
+	r.check.view.Store(uint64(r.engine.View()))
 	// The restored proposals the engine kept are servable; the last decided
 	// block is in the store.
 	r.fetch.decided(&last.Leaf)
@@ -246,12 +260,11 @@ func (r *Replica) Deliver(ctx context.Context, from int, data []byte, now time.T
 	if r.halted != nil {
 		return nil, r.halted
 	}
-	f, err := DecodeFrame(data)
-	if err != nil {
-		r.stats.InvalidFrames++
-		r.log.Debug("undecodable message", "peer", from, "err", err)
-		return nil, nil
-	}
+	return r.DeliverChecked(ctx, r.Check(from, data), now)
+}
+
+// deliverFrame is Deliver for a decoded message.
+func (r *Replica) deliverFrame(ctx context.Context, from int, f Frame, now time.Time) ([]byte, error) {
 	if tx := f.Transaction; tx != nil {
 		if added, err := r.admit(ctx, *tx, tx.Commit(), now); err == nil && added {
 			r.engine.Tick(now) // a waiting leader may propose now
@@ -348,6 +361,7 @@ func (r *Replica) Stats() Stats {
 	fs := r.fetch.Stats()
 	s.FetchRequestsRefused, s.FetchRequestsNotAllowed = fs.Refused, fs.NotAllowed
 	s.FetchRequestsAnswered, s.FetchBytesAnswered = fs.Answered, fs.AnsweredBytes
+	s.ChecksAhead, s.ChecksAheadRefused = r.check.checked.Load(), r.check.refused.Load()
 	return s
 }
 
@@ -388,6 +402,7 @@ func (r *Replica) holdFetched(resp *consensus.FetchResponse) {
 // decided blocks. A failed write halts the replica before anything that
 // depends on it is sent.
 func (r *Replica) apply(ctx context.Context) error {
+	r.check.view.Store(uint64(r.engine.View()))
 	rd := r.engine.Ready()
 	for _, f := range rd.Faulty {
 		r.log.Debug("faulty member", "member", f.Member, "err", f.Err)
