@@ -37,7 +37,7 @@ func TestCheckAheadIsBoundedPerMember(t *testing.T) {
 	}
 	ahead := func() (uint64, uint64) { s := r.Stats(); return s.ChecksAhead, s.ChecksAheadRefused }
 
-	r.Check(-1, forged(1)) // not a member
+	r.Check(-1, forged(1))  // not a member
 	r.Check(2, forged(500)) // far beyond the window of 100 views
 	if c, _ := ahead(); c != 0 {
 		t.Fatalf("%d checks ahead of a non-member's or a far view's certificate, want 0", c)
