@@ -158,8 +158,12 @@ func (e *Engine) onDAProposal(from int, m *DAProposal) error {
 	}
 	en := e.proposalOf(v)
 	needed := en != nil && !en.hasPayload && en.leaf.Header.PayloadCommitment == m.Commitment
-	if v < daKeep(e.view) && !needed {
-		return nil // stale; not invalid
+	if (v < daKeep(e.view) || v > e.view+1) && !needed {
+		// Stale, or further ahead than an honest leader sends one (it
+		// does on entering its view, at most one view ahead of this
+		// node): not invalid, and not kept, so a leader of views ahead
+		// cannot make this node hold or hash their payloads.
+		return nil
 	}
 	if from != e.leader(v) && from != e.self {
 		return fmt.Errorf("%w: DA proposal for view %d from member %d, not the view's leader %d", ErrInvalidMessage, v, from, e.leader(v))

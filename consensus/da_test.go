@@ -115,6 +115,15 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 		t.Fatal("a DA proposal whose payload does not match its commitment was not refused")
 	}
 
+	// A DA proposal from the leader of view 3, two views ahead, is
+	// dropped unhashed: no DA vote, and its commitment (another payload's)
+	// not even found wrong.
+	ahead := &consensus.DAProposal{View: 3, Commitment: dp.Commitment, Payload: other}
+	before := engines[2].Stats().InvalidMessages
+	if rd := step(engines[2], 3, ahead); len(sent[*consensus.DAVote](rd, 3)) != 0 || engines[2].Stats().InvalidMessages != before {
+		t.Fatal("a DA proposal two views ahead was voted for or counted invalid")
+	}
+
 	// Replica 3 (its votes go to member 2, the next leader): its share
 	// gets no vote; the DA proposal gets a DA vote and no quorum vote.
 	r := engines[3]
@@ -132,7 +141,7 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 	// A second DA proposal for view 1 from the leader is refused as
 	// equivocation, and one from another member as not the leader's.
 	forged := &consensus.DAProposal{View: 1, Commitment: oc, Payload: other}
-	before := r.Stats().InvalidMessages
+	before = r.Stats().InvalidMessages
 	step(r, leader, forged)
 	step(r, 0, forged)
 	if r.Stats().InvalidMessages != before+2 {
