@@ -50,6 +50,41 @@ func TestVIDSchemeShares(t *testing.T) {
 	}
 }
 
+// TestVIDSchemeCommitRemembers: Commit is the rules' payload commitment,
+// for each of more payloads than it remembers, asked again in any order
+// (the memory is keyed by the payload's SHA-256, so two payloads never
+// share an entry), and a payload that is not one is an error.
+func TestVIDSchemeCommitRemembers(t *testing.T) {
+	params, err := chain.VIDParams([]uint64{1, 1, 1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := chain.Rules{VID: params}
+	s := rules.VIDScheme()
+	var payloads []types.Payload
+	for i := range 40 {
+		p, err := types.EncodePayload([]types.Transaction{{Namespace: uint64(i%3 + 1), Payload: []byte{byte(i)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, p)
+	}
+	for round := range 2 {
+		for i := range payloads {
+			p := &payloads[(i*7+round)%len(payloads)]
+			got, err := s.Commit(p)
+			want, _ := rules.PayloadCommitment(p)
+			if err != nil || got != want {
+				t.Fatalf("round %d: Commit = %s, %v; want %s", round, got.Short(), err, want.Short())
+			}
+		}
+	}
+	bad := types.Payload{Raw: []byte{1, 2, 3}, NsTable: types.NsTable{Bytes: []byte{9}}}
+	if _, err := s.Commit(&bad); err == nil {
+		t.Fatal("a payload with a broken namespace table got a commitment")
+	}
+}
+
 // FuzzDecodeVIDShare feeds arbitrary bytes to the share decoder and
 // checker: never a panic, and nothing but the real share checks.
 func FuzzDecodeVIDShare(f *testing.F) {
