@@ -60,24 +60,34 @@ func step(e *consensus.Engine, from int, m consensus.Message) consensus.Ready {
 }
 
 // daPublish runs the DA votes of view 1 after daViewOne: the DA proposal
-// to members voters, their DA votes to the leader. It returns the
-// proposal the leader then publishes (nil if none) and the DA votes.
-func daPublish(engines []*consensus.Engine, leader int, lr consensus.Ready, voters ...int) (*consensus.Proposal, []*consensus.DAVote) {
-	var daVotes []*consensus.DAVote
+// to members voters, their DA votes and the leader's own to the leader. It
+// returns the proposal the leader then publishes (nil if none).
+func daPublish(engines []*consensus.Engine, leader int, lr consensus.Ready, voters ...int) *consensus.Proposal {
+	daVotes := sent[*consensus.DAVote](lr, leader) // the leader's own
 	for _, i := range voters {
 		for _, dp := range sent[*consensus.DAProposal](lr, i) {
 			daVotes = append(daVotes, sent[*consensus.DAVote](step(engines[i], leader, dp), leader)...)
 		}
 	}
-	// The leader's own DA vote is in lr, addressed to itself.
-	own := sent[*consensus.DAVote](lr, leader)
 	var prop *consensus.Proposal
-	for _, v := range append(own, daVotes...) {
+	for _, v := range daVotes {
 		for _, p := range sent[*consensus.Proposal](step(engines[leader], int(v.Signer), v), consensus.Broadcast) {
 			prop = p
 		}
 	}
-	return prop, daVotes
+	return prop
+}
+
+// publishedViewOne runs view 1 with the DA path on up to the proposal its
+// leader publishes with the DA certificate (DA votes of members 2 and 3).
+func (h *harness) publishedViewOne(leader int) *consensus.Proposal {
+	h.t.Helper()
+	engines, lr := h.daViewOne(leader)
+	prop := daPublish(engines, leader, lr, 2, 3)
+	if prop == nil {
+		h.t.Fatal("the leader published no proposal")
+	}
+	return prop
 }
 
 // TestDAPathVoteNeedsCertificateAndShare scripts view 1 of a 4-member
@@ -219,15 +229,11 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 func TestDuplicateMessagesCostNoPairing(t *testing.T) {
 	h := newHarness(t, 4)
 	const leader = 1
-	engines, lr := h.daViewOne(leader)
-	prop, _ := daPublish(engines, leader, lr, 2, 3)
-	if prop == nil {
-		t.Fatal("the leader published no proposal")
-	}
-	r := engines[0]
-	// A certificate past genesis to batch with: the proposal's justify is
-	// the genesis QC, so the batch is the signature and the DA
-	// certificate.
+	prop := h.publishedViewOne(leader)
+	r := h.daEngine(0)
+	r.Ready()
+	// The proposal's justify is the genesis QC, which costs no check: the
+	// product holds its signature and its DA certificate.
 	r.Step(leader, prop)
 	r.Ready()
 	first := r.Stats().SignatureChecks
@@ -253,11 +259,7 @@ func TestDuplicateMessagesCostNoPairing(t *testing.T) {
 func TestPrecheckLeavesTheEngineNoPairing(t *testing.T) {
 	h := newHarness(t, 4)
 	const leader = 1
-	engines, lr := h.daViewOne(leader)
-	prop, _ := daPublish(engines, leader, lr, 2, 3)
-	if prop == nil {
-		t.Fatal("the leader published no proposal")
-	}
+	prop := h.publishedViewOne(leader)
 	if lo, hi, ok := consensus.Views(prop); !ok || lo != 1 || hi != 1 {
 		t.Fatalf("Views of the view-1 proposal: %d, %d, %v", lo, hi, ok)
 	}
