@@ -225,7 +225,8 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 // TestDuplicateMessagesCostNoPairing: a proposal delivered again (re-sent
 // by its leader, or relayed by another member) costs no signature check
 // after the first, and the first costs one pairing product for its
-// signature, justify QC and DA certificate together.
+// signature, justify QC and DA certificate together; another proposal for
+// the same view costs none either.
 func TestDuplicateMessagesCostNoPairing(t *testing.T) {
 	h := newHarness(t, 4)
 	const leader = 1
@@ -248,12 +249,23 @@ func TestDuplicateMessagesCostNoPairing(t *testing.T) {
 	if got := r.Stats().SignatureChecks; got != first {
 		t.Fatalf("6 copies of a checked proposal cost %d more signature checks, want 0", got-first)
 	}
+	// A second proposal for the view, validly signed by its leader
+	// (equivocation), is refused without a check.
+	second := *prop
+	second.Leaf.Header.Timestamp++
+	second.Signature = consensus.SignProposal(h.keys[leader].Staking, h.genesis, &second.Leaf)
+	invalid := r.Stats().InvalidMessages
+	if rd := step(r, leader, &second); len(rd.Proposals) != 0 || r.Stats().InvalidMessages != invalid+1 || r.Stats().SignatureChecks != first {
+		t.Fatalf("a second proposal for the view: %d stored, %d invalid, %d checks; want 0, 1, 0",
+			len(rd.Proposals), r.Stats().InvalidMessages-invalid, r.Stats().SignatureChecks-first)
+	}
 }
 
 // TestPrecheckLeavesTheEngineNoPairing: a proposal checked ahead by the
 // verifier an engine shares (Verifier.Precheck, as a node's verification
-// workers do) costs the engine no pairing; a proposal with a signature by
-// another member fails its precheck and is still refused by the engine,
+// workers do) costs the engine no pairing, and another proposal for the
+// view costs no precheck; a proposal with a signature by another member
+// fails its precheck and is still refused by the engine,
 // which reports its sender; a verifier made for another network is
 // refused.
 func TestPrecheckLeavesTheEngineNoPairing(t *testing.T) {
@@ -279,6 +291,15 @@ func TestPrecheckLeavesTheEngineNoPairing(t *testing.T) {
 	}
 	if got := r.Stats().SignatureChecks; got != checked {
 		t.Fatalf("the engine spent %d checks on a prechecked proposal, want 0", got-checked)
+	}
+
+	// A second proposal for view 1, validly signed by its leader, is not
+	// checked ahead: the engine takes one proposal per view.
+	second := *prop
+	second.Leaf.Header.Timestamp++
+	second.Signature = consensus.SignProposal(h.keys[leader].Staking, h.genesis, &second.Leaf)
+	if err := v.Precheck(&second); err != nil || r.Stats().SignatureChecks != checked {
+		t.Fatalf("precheck of a second proposal for the view: %v, %d checks; want nil and 0", err, r.Stats().SignatureChecks-checked)
 	}
 
 	forged := *prop

@@ -856,6 +856,14 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 		return nil
 	}
 	commit := p.Leaf.Commit()
+	if first, seen := e.byView[v]; seen && first != commit {
+		// One proposal per view is taken; another, whether its leader
+		// equivocated or someone forged it, is refused before any check,
+		// so a leader cannot make this node check more than one proposal
+		// of each of its views.
+		return fmt.Errorf("%w: a second proposal for view %d (leaf %s; the first was %s), dropped unchecked",
+			ErrInvalidMessage, v, commit.Short(), first.Short())
+	}
 	if p.DA != nil && (e.vid == nil || p.DA.View != v || p.DA.Payload != p.Leaf.Header.PayloadCommitment) {
 		return fmt.Errorf("%w: proposal for view %d carries a DA certificate for view %d and payload %s, not its own",
 			ErrInvalidMessage, v, p.DA.View, p.DA.Payload.Short())
@@ -913,9 +921,6 @@ func (e *Engine) onProposal(from int, p *Proposal) error {
 	}
 	if j.View+1 != v && j.View < evidenceHigh {
 		return fmt.Errorf("%w: proposal for view %d extends qc of view %d below the evidence's high qc view %d", ErrInvalidMessage, v, j.View, evidenceHigh)
-	}
-	if first, seen := e.byView[v]; seen && first != commit {
-		return fmt.Errorf("%w: leader %d equivocated in view %d", ErrInvalidMessage, e.leader(v), v)
 	}
 	if e.vid != nil {
 		if len(p.Payload.Raw) != 0 || len(p.Payload.NsTable.Bytes) != 0 {

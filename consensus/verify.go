@@ -23,11 +23,15 @@ type verifier struct {
 	genesisQC types.QuorumCertificate
 	// good and bad are the commitments of certificates that verified and
 	// that failed their signature check.
-	good, bad commitSet
+	good, bad *fifo[types.Commitment, struct{}]
 	// points are the messages recently hashed to G2, by what they sign:
 	// a node hashes each vote message once, to sign it and to check the
 	// certificate the votes form.
-	points pointCache
+	points *fifo[pointKey, *keys.Point]
+	// proposals holds the leaf of the first proposal that passed Precheck
+	// for each recent view: it checks no other for that view, as the
+	// engine takes only one.
+	proposals *fifo[types.ViewNumber, types.Commitment]
 	// checks counts the aggregate signature checks of certificates (each a
 	// pairing product), for tests; singles the single signature checks.
 	checks, singles atomic.Uint64
@@ -41,14 +45,6 @@ type pointKey struct {
 	data types.Commitment
 }
 
-// pointCache is a map of hashed messages bounded by FIFO eviction.
-type pointCache struct {
-	mu    sync.Mutex
-	m     map[pointKey]*keys.Point
-	order []pointKey
-	next  int
-}
-
 // pointCacheSize bounds the hashed messages a verifier keeps: those of
 // the last few views, a handful each.
 const pointCacheSize = 64
@@ -56,27 +52,11 @@ const pointCacheSize = 64
 // point returns the message of kind k, view and data hashed to G2, from
 // the cache when it was hashed recently.
 func (v *verifier) point(k kind, view types.ViewNumber, data types.Commitment) *keys.Point {
-	c := &v.points
 	key := pointKey{k, view, data}
-	c.mu.Lock()
-	p, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
+	if p, ok := v.points.get(key); ok {
 		return p
 	}
-	p = keys.HashMessage(digest(k, v.genesis, view, data))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m, c.order = make(map[pointKey]*keys.Point, pointCacheSize), make([]pointKey, pointCacheSize)
-	}
-	if _, ok := c.m[key]; ok {
-		return p
-	}
-	delete(c.m, c.order[c.next])
-	c.order[c.next] = key
-	c.next = (c.next + 1) % len(c.order)
-	c.m[key] = p
+	p, _ := v.points.putNew(key, keys.HashMessage(digest(k, v.genesis, view, data)))
 	return p
 }
 
@@ -92,11 +72,12 @@ func (v *verifier) holds(pubs []keys.StakingPubKey, k kind, view types.ViewNumbe
 	return keys.VerifyBatch([]keys.Check{{Pubs: pubs, Point: v.point(k, view, data), Sig: sig}})
 }
 
-// Sizes of the verifier's caches: verified certificates, and certificates
-// whose signature check failed.
+// Sizes of the verifier's caches: verified certificates, certificates
+// whose signature check failed, and views whose proposal Precheck checked.
 const (
 	verifiedCacheSize = 4096
 	failedCacheSize   = 1024
+	proposalCacheSize = 256
 )
 
 // errCheckRefused marks a certificate left unchecked because its sender is
@@ -104,44 +85,60 @@ const (
 var errCheckRefused = errors.New("certificate check refused: sender over its budget")
 
 func newVerifier(table *StakeTable, genesis [32]byte, genesisQC types.QuorumCertificate) *verifier {
-	v := &verifier{table: table, genesis: genesis, genesisQC: genesisQC}
-	v.good.init(verifiedCacheSize)
-	v.bad.init(failedCacheSize)
-	return v
+	return &verifier{table: table, genesis: genesis, genesisQC: genesisQC,
+		good: newFIFO[types.Commitment, struct{}](verifiedCacheSize), bad: newFIFO[types.Commitment, struct{}](failedCacheSize),
+		points: newFIFO[pointKey, *keys.Point](pointCacheSize), proposals: newFIFO[types.ViewNumber, types.Commitment](proposalCacheSize)}
 }
 
-// commitSet is a set of commitments bounded by FIFO eviction, safe for
+// fifo is a map bounded by first-in, first-out eviction, safe for
 // concurrent use.
-type commitSet struct {
+type fifo[K comparable, V any] struct {
 	mu    sync.Mutex
-	set   map[types.Commitment]struct{}
-	order []types.Commitment
+	m     map[K]V
+	order []K
 	next  int
+	full  bool
 }
 
-func (s *commitSet) init(n int) {
-	s.set, s.order = make(map[types.Commitment]struct{}, n), make([]types.Commitment, n)
+func newFIFO[K comparable, V any](n int) *fifo[K, V] {
+	return &fifo[K, V]{m: make(map[K]V, n), order: make([]K, n)}
 }
 
-func (s *commitSet) add(c types.Commitment) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.set[c]; ok {
-		return
-	}
-	if old := s.order[s.next]; !old.IsZero() {
-		delete(s.set, old)
-	}
-	s.order[s.next] = c
-	s.next = (s.next + 1) % len(s.order)
-	s.set[c] = struct{}{}
+func (f *fifo[K, V]) get(k K) (V, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.m[k]
+	return v, ok
 }
 
-func (s *commitSet) has(c types.Commitment) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.set[c]
+func (f *fifo[K, V]) has(k K) bool {
+	_, ok := f.get(k)
 	return ok
+}
+
+// putNew stores v under k unless k is present, evicting the oldest key
+// when full, and returns the value now stored under k and whether it is
+// v.
+func (f *fifo[K, V]) putNew(k K, v V) (V, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if have, ok := f.m[k]; ok {
+		return have, false
+	}
+	if f.full {
+		delete(f.m, f.order[f.next])
+	}
+	f.order[f.next] = k
+	f.next = (f.next + 1) % len(f.order)
+	f.full = f.full || f.next == 0
+	f.m[k] = v
+	return v, true
+}
+
+// add stores k (with the zero value) unless present.
+func (f *fifo[K, V]) add(k K) {
+	var zero V
+	f.putNew(k, zero)
 }
 
 func (v *verifier) remember(c types.Commitment) { v.good.add(c) }
@@ -448,8 +445,10 @@ func (v *Verifier) VerifyQC(q *types.QuorumCertificate) error { return v.v.verif
 // verifier (Params.Verifier) finds them checked and spends no pairing on
 // them in its own goroutine (docs/protocol.md, "Signature checks"). A
 // proposal's signature, justify QC and DA certificate are checked in one
-// pairing product; a Certificates message's certificates one by one.
-// Other messages carry nothing to check ahead (votes are checked in
+// pairing product; a Certificates message's certificates one by one. Of
+// the proposals of one view only the first that passes is checked: the
+// engine takes no other, and refuses them unchecked. Other messages carry
+// nothing to check ahead (votes are checked in
 // aggregate by the engine) and cost nothing. It returns an error wrapping
 // ErrInvalidMessage or ErrInvalidCertificate when a check fails; the
 // engine, which takes the message anyway, then finds which part is bad
@@ -526,6 +525,9 @@ func (v *verifier) precheckProposal(p *Proposal) error {
 		return nil // malformed: the engine refuses it before any check
 	}
 	commit := p.Leaf.Commit()
+	if first, ok := v.proposals.get(view); ok && first != commit {
+		return nil // the engine takes one proposal per view, and refuses this one unchecked
+	}
 	leader := uint32(v.table.Leader(view))
 	if tried, ok := v.batchProposal(view, commit, leader, p.Signature, j, p.DA); tried && !ok {
 		return fmt.Errorf("%w: proposal for view %d: its signature and certificates do not verify together", ErrInvalidMessage, view)
@@ -537,8 +539,11 @@ func (v *verifier) precheckProposal(p *Proposal) error {
 		return err
 	}
 	if p.DA != nil {
-		return v.verifyDAC(p.DA, nil)
+		if err := v.verifyDAC(p.DA, nil); err != nil {
+			return err
+		}
 	}
+	v.proposals.putNew(view, commit)
 	return nil
 }
 
