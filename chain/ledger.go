@@ -612,7 +612,8 @@ func (l *Ledger) BuildBlock(req consensus.BuildRequest) (types.Header, types.Pay
 	if !ok {
 		return types.Header{}, types.Payload{}, fmt.Errorf("chain: base_fee × %d bytes overflows 256 bits", payload.Size())
 	}
-	payloadCommit, err := l.vid.Commit(&payload)
+	// Prepare keeps the dispersal, which the engine asks for next.
+	payloadCommit, err := l.vid.Prepare(&payload)
 	if err != nil {
 		return types.Header{}, types.Payload{}, fmt.Errorf("chain: build payload: %w", err)
 	}

@@ -24,6 +24,14 @@ type VIDScheme struct {
 	memo  map[types.Commitment]types.Commitment // builder → payload commitment
 	order []types.Commitment
 	next  int
+	// built is the dispersal of the payload Prepare was last given (by
+	// its builder commitment), which Disperse hands out rather than
+	// computing it again.
+	built struct {
+		payload types.Commitment
+		commit  types.Commitment
+		shares  [][]byte
+	}
 }
 
 // vidMemoSize bounds the commitments a VIDScheme remembers: those of the
@@ -66,8 +74,36 @@ func (s *VIDScheme) remember(b, c types.Commitment) {
 	s.memo[b] = c
 }
 
+// Prepare computes the payload commitment of a payload this node is about
+// to propose, as Commit does, and keeps its dispersal: the Disperse that
+// follows hands it out instead of encoding the payload a second time. It
+// keeps one payload's shares (about three times the payload), until the
+// next Prepare.
+func (s *VIDScheme) Prepare(p *types.Payload) (types.Commitment, error) {
+	c, shares, err := s.disperse(p)
+	if err != nil {
+		return types.Commitment{}, fmt.Errorf("chain: payload commitment: %w", err)
+	}
+	b := BuilderCommitment(p)
+	s.remember(b, c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.built.payload, s.built.commit, s.built.shares = b, c, shares
+	return c, nil
+}
+
 // Disperse implements consensus.VID.
 func (s *VIDScheme) Disperse(p *types.Payload) (types.Commitment, [][]byte, error) {
+	s.mu.Lock()
+	built := s.built
+	s.mu.Unlock()
+	if built.shares != nil && built.payload == BuilderCommitment(p) {
+		return built.commit, built.shares, nil
+	}
+	return s.disperse(p)
+}
+
+func (s *VIDScheme) disperse(p *types.Payload) (types.Commitment, [][]byte, error) {
 	c, common, shares, err := vid.Disperse(s.params, *p)
 	if err != nil {
 		return types.Commitment{}, nil, err

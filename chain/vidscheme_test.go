@@ -85,6 +85,40 @@ func TestVIDSchemeCommitRemembers(t *testing.T) {
 	}
 }
 
+// TestVIDSchemePrepareKeepsTheDispersal: the dispersal of a prepared
+// payload is the one Disperse hands out, its shares check, and another
+// payload is dispersed afresh.
+func TestVIDSchemePrepareKeepsTheDispersal(t *testing.T) {
+	params, err := chain.VIDParams([]uint64{1, 1, 1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := chain.Rules{VID: params}
+	s := rules.VIDScheme()
+	p := vidPayload(t)
+	c, err := s.Prepare(&p)
+	if want, _ := rules.PayloadCommitment(&p); err != nil || c != want {
+		t.Fatalf("Prepare = %s, %v; want %s", c.Short(), err, want.Short())
+	}
+	got, shares, err := s.Disperse(&p)
+	if err != nil || got != c || len(shares) != 4 {
+		t.Fatalf("Disperse after Prepare: %s, %d shares, %v", got.Short(), len(shares), err)
+	}
+	for i, sh := range shares {
+		if err := s.VerifyShare(c, i, sh); err != nil {
+			t.Fatalf("member %d's kept share: %v", i, err)
+		}
+	}
+	other, err := types.EncodePayload([]types.Transaction{{Namespace: 5, Payload: []byte("other")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, oshares, err := s.Disperse(&other)
+	if want, _ := rules.PayloadCommitment(&other); err != nil || oc != want || s.VerifyShare(oc, 0, oshares[0]) != nil {
+		t.Fatalf("Disperse of another payload after Prepare: %s, %v; want %s with its own shares", oc.Short(), err, want.Short())
+	}
+}
+
 // FuzzDecodeVIDShare feeds arbitrary bytes to the share decoder and
 // checker: never a panic, and nothing but the real share checks.
 func FuzzDecodeVIDShare(f *testing.F) {
