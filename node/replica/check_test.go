@@ -61,3 +61,40 @@ func TestCheckAheadIsBoundedPerMember(t *testing.T) {
 		t.Fatal("the engine did not refuse the certificate that failed its check ahead")
 	}
 }
+
+// FuzzCheck hands Check arbitrary frames from a member: it never panics,
+// never checks a message it cannot decode, and the replica then takes
+// whatever it prepared without halting.
+func FuzzCheck(f *testing.F) {
+	setup, ks := testSetup(f, 4, 4)
+	signers := types.NewBitmap(4)
+	for i := range 3 {
+		signers.Set(i)
+	}
+	qc := types.QuorumCertificate{View: 1, Leaf: types.Commitment{1}, Signers: signers, Signature: ks[1].Staking.Sign([]byte("x")).Bytes()}
+	for _, m := range []consensus.Message{
+		&consensus.Certificates{QC: &qc},
+		&consensus.Certificates{DA: &consensus.DACert{View: 1, Payload: types.Commitment{2}, Signers: signers, Signature: qc.Signature}},
+		&consensus.Proposal{Leaf: types.Leaf{View: 1, Parent: setup.GenesisBlock.Leaf.Commit(), JustifyQC: types.GenesisQC(&setup.GenesisBlock.Leaf)},
+			Signature: ks[1].Staking.Sign([]byte("y"))},
+	} {
+		b, err := replica.EncodeMessage(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := replica.Open(t.Context(), replica.Config{Setup: setup, Key: ks[0].Staking, Store: mem.New(), Sender: &recorder{}, Consensus: fast}, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := r.Check(1, b)
+		if _, err := replica.DecodeFrame(b); err != nil && r.Stats().ChecksAhead != 0 {
+			t.Fatal("checked a message that does not decode")
+		}
+		if _, err := r.DeliverChecked(t.Context(), c, start); err != nil {
+			t.Fatalf("the replica halted on a fuzzed message: %v", err)
+		}
+	})
+}
