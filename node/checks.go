@@ -23,18 +23,17 @@ func defaultCheckWorkers() int { return min(runtime.GOMAXPROCS(0), maxCheckWorke
 
 // checkJob is one incoming message on its way to the run loop. A message
 // with something to check (replica.Checkable) goes to a worker, which
-// decodes and checks it (replica.Check) and closes done; any other is
-// decoded by the run loop itself (done is closed, checked unset).
+// decodes and checks it (replica.Check) and then closes done; any other is
+// decoded by the run loop itself (done is nil, checked unset).
 type checkJob struct {
 	env     network.Envelope
 	from    int
-	ahead   bool // checked by a worker
 	checked replica.Checked
 	done    chan struct{}
 }
 
-// closedDone is the done channel of a job no worker takes.
-var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+// ahead reports whether a worker checks j.
+func (j *checkJob) ahead() bool { return j.done != nil }
 
 // checks decodes incoming messages and checks their signatures on a pool
 // of workers ahead of the run loop (docs/protocol.md, "Signature checks"),
@@ -76,7 +75,7 @@ func (n *Node) startChecks(ctx context.Context, in <-chan network.Envelope, work
 			}
 			j := n.newCheckJob(env)
 			if replica.Checkable(env.Data) {
-				j.ahead, j.done = true, make(chan struct{})
+				j.done = make(chan struct{})
 				select {
 				case work <- j:
 				case <-ctx.Done():
@@ -104,7 +103,7 @@ func (n *Node) newCheckJob(env network.Envelope) *checkJob {
 	if !member {
 		from = -1
 	}
-	return &checkJob{env: env, from: from, done: closedDone}
+	return &checkJob{env: env, from: from}
 }
 
 // check decodes and checks j's message on a worker.

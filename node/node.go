@@ -434,10 +434,12 @@ func (n *Node) run(ctx context.Context) {
 				err = fmt.Errorf("%w: the network closed", ErrHalted)
 				break
 			}
-			select {
-			case <-j.done:
-			case <-ctx.Done():
-				return
+			if j.ahead() {
+				select {
+				case <-j.done:
+				case <-ctx.Done():
+					return
+				}
 			}
 			err = n.deliver(ctx, j)
 		case env, ok := <-direct:
@@ -471,7 +473,7 @@ func (n *Node) deliver(ctx context.Context, j *checkJob) error {
 		return nil
 	}
 	before := n.replica.Stats()
-	if !j.ahead {
+	if !j.ahead() {
 		j.checked = n.replica.Check(from, env.Data)
 	}
 	answer, err := n.replica.DeliverChecked(ctx, j.checked, n.s.clock.Now())
