@@ -183,8 +183,12 @@ func (e *Engine) onDAProposal(from int, m *DAProposal) error {
 			return fmt.Errorf("%w: DA proposal for view %d: %v", ErrInvalidMessage, v, err)
 		}
 		if c != m.Commitment {
+			// Only the view's leader sends one, and an honest one never
+			// sends this: it is reported.
+			err := fmt.Errorf("%w: DA proposal for view %d names commitment %s, its payload's is %s", ErrInvalidMessage, v, m.Commitment.Short(), c.Short())
 			e.log.Warn("DA proposal does not match its commitment", "view", uint64(v), "peer", from)
-			return fmt.Errorf("%w: DA proposal for view %d names commitment %s, its payload's is %s", ErrInvalidMessage, v, m.Commitment.Short(), c.Short())
+			e.fault(from, err)
+			return err
 		}
 	}
 	e.da.props[v] = m

@@ -117,12 +117,13 @@ func TestDAPathVoteNeedsCertificateAndShare(t *testing.T) {
 	dp := dps[0]
 
 	// Member 2 first gets a DA proposal whose payload is not the one its
-	// commitment names: refused, no DA vote.
+	// commitment names: refused, no DA vote, the leader reported.
 	other, _ := types.EncodePayload([]types.Transaction{{Namespace: 9, Payload: []byte("other")}})
 	oc, _ := h.rules.PayloadCommitment(&other)
 	wrong := &consensus.DAProposal{View: 1, Commitment: dp.Commitment, Payload: other}
-	if rd := step(engines[2], leader, wrong); len(sent[*consensus.DAVote](rd, leader)) != 0 || engines[2].Stats().InvalidMessages != 1 {
-		t.Fatal("a DA proposal whose payload does not match its commitment was not refused")
+	if rd := step(engines[2], leader, wrong); len(sent[*consensus.DAVote](rd, leader)) != 0 || engines[2].Stats().InvalidMessages != 1 ||
+		!slices.ContainsFunc(rd.Faulty, func(f consensus.Fault) bool { return f.Member == leader }) {
+		t.Fatal("a DA proposal whose payload does not match its commitment was not refused, or its leader not reported")
 	}
 
 	// A DA proposal from the leader of view 3, two views ahead, is

@@ -231,8 +231,9 @@ type Certificates struct {
 	QC       *types.QuorumCertificate
 	TC       *TimeoutCert
 	ViewSync *ViewSyncCert
-	// DA is a DA certificate the leader of its view broadcasts once the
-	// DA committee's votes reach the DA threshold.
+	// DA is a DA certificate. A leader publishes its own inside its
+	// proposal (Proposal.DA); one arriving alone (as a node stores it with
+	// the share it voted with) is checked and kept the same way.
 	DA *DACert
 }
 

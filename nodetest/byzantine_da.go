@@ -11,9 +11,10 @@ import (
 // availability").
 
 // WrongPayload is a leader whose DA proposals carry a payload other than
-// the one its quorum proposal commits to: the payload commitment and the
-// signature over it stay, the bytes change. DA members find the mismatch,
-// report the leader and do not vote, so the view gets no DA certificate.
+// the one its quorum proposal commits to: the payload commitment the DA
+// proposal names stays, the bytes change. DA members find that the bytes
+// are not the commitment's, report the leader and do not vote, so the view
+// gets no DA certificate (and the leader never publishes its proposal).
 type WrongPayload struct{}
 
 // WithholdDA is a DA committee member that never votes for a payload and
