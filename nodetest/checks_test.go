@@ -1,6 +1,7 @@
 package nodetest_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/gospresso/gospresso/node"
@@ -74,4 +75,22 @@ func metric(t *testing.T, nd *node.Node, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// TestVerifyWorkerCounts runs networks whose nodes check signatures on the
+// consensus goroutine (0 workers) and on one worker: both decide, and
+// spend the same checks a view as with the default pool.
+func TestVerifyWorkerCounts(t *testing.T) {
+	for _, w := range []int{0, 1} {
+		t.Run(fmt.Sprintf("workers=%d", w), func(t *testing.T) {
+			net := nodetest.New(t, nodetest.VerifyWorkers(w))
+			net.WaitForHeight(3)
+			c0, v0 := net.Node(0).Stats().SignatureChecks, net.Node(0).Stats().LastDecidedView
+			net.WaitForHeight(net.Node(0).BlockHeight() + 20)
+			c1, v1 := net.Node(0).Stats().SignatureChecks, net.Node(0).Stats().LastDecidedView
+			if views, spent := uint64(v1-v0), c1-c0; spent > (views+2)*5/4 {
+				t.Fatalf("node 0: %d checks over %d views, want at most 5/4 a view", spent, views)
+			}
+		})
+	}
 }
