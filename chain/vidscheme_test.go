@@ -17,15 +17,22 @@ func vidPayload(t testing.TB) types.Payload {
 	return p
 }
 
-// TestVIDSchemeShares disperses over a 4-member table: every member's
-// share checks against the commitment for that member only, the
-// commitment is the rules' payload commitment, and a flipped byte fails.
-func TestVIDSchemeShares(t *testing.T) {
+// fourMemberRules are chain rules whose VID is over 4 members of equal
+// stake.
+func fourMemberRules(t testing.TB) chain.Rules {
+	t.Helper()
 	params, err := chain.VIDParams([]uint64{1, 1, 1, 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := chain.Rules{VID: params}
+	return chain.Rules{VID: params}
+}
+
+// TestVIDSchemeShares disperses over a 4-member table: every member's
+// share checks against the commitment for that member only, the
+// commitment is the rules' payload commitment, and a flipped byte fails.
+func TestVIDSchemeShares(t *testing.T) {
+	rules := fourMemberRules(t)
 	p := vidPayload(t)
 	c, shares, err := rules.VIDScheme().Disperse(&p)
 	if err != nil {
@@ -55,11 +62,7 @@ func TestVIDSchemeShares(t *testing.T) {
 // (the memory is keyed by the payload's SHA-256, so two payloads never
 // share an entry), and a payload that is not one is an error.
 func TestVIDSchemeCommitRemembers(t *testing.T) {
-	params, err := chain.VIDParams([]uint64{1, 1, 1, 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := chain.Rules{VID: params}
+	rules := fourMemberRules(t)
 	s := rules.VIDScheme()
 	var payloads []types.Payload
 	for i := range 40 {
@@ -89,11 +92,7 @@ func TestVIDSchemeCommitRemembers(t *testing.T) {
 // payload is the one Disperse hands out, its shares check, and another
 // payload is dispersed afresh.
 func TestVIDSchemePrepareKeepsTheDispersal(t *testing.T) {
-	params, err := chain.VIDParams([]uint64{1, 1, 1, 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := chain.Rules{VID: params}
+	rules := fourMemberRules(t)
 	s := rules.VIDScheme()
 	p := vidPayload(t)
 	c, err := s.Prepare(&p)
