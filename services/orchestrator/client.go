@@ -198,17 +198,31 @@ func (c *Client) ManualStart(ctx context.Context, password string) (StartStatus,
 // WaitForStart polls the start signal every poll (DefaultPollInterval when
 // poll ≤ 0) until it is given, then returns the network config, which is
 // final from then on. It logs the registration count whenever it changes,
-// and ends with ctx.
+// and ends with ctx: once the orchestrator has answered, the error then
+// says how many nodes had registered, whether ctx ended between polls or
+// during one.
 func (c *Client) WaitForStart(ctx context.Context, poll time.Duration) (NetworkConfig, error) {
 	if poll <= 0 {
 		poll = DefaultPollInterval
 	}
 	last := -1
+	answered := false
+	var st StartStatus
+	// waiting is the error once ctx ends, whether it ends between polls or
+	// during one: it says what the node was waiting for when it gave up.
+	waiting := func() error {
+		return fmt.Errorf("orchestrator: waiting for the start signal (%d of %d registered, %d needed): %w",
+			st.Registered, st.NumNodes, st.StartThresholdNodes, ctx.Err())
+	}
 	for {
-		st, err := c.StartStatus(ctx)
+		next, err := c.StartStatus(ctx)
 		if err != nil {
+			if answered && ctx.Err() != nil {
+				return NetworkConfig{}, waiting()
+			}
 			return NetworkConfig{}, err
 		}
+		st, answered = next, true
 		if st.Started {
 			cfg, err := c.NetworkConfig(ctx)
 			if err != nil {
@@ -232,8 +246,7 @@ func (c *Client) WaitForStart(ctx context.Context, poll time.Duration) (NetworkC
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return NetworkConfig{}, fmt.Errorf("orchestrator: waiting for the start signal (%d of %d registered, %d needed): %w",
-				st.Registered, st.NumNodes, st.StartThresholdNodes, ctx.Err())
+			return NetworkConfig{}, waiting()
 		case <-t.C:
 		}
 	}

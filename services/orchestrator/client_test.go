@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -191,7 +192,7 @@ func TestClientBoundedByContext(t *testing.T) {
 
 	// WaitForStart on a network nobody joins ends with its context too,
 	// saying what it waited for. The context leaves time for a first answer
-	// on a loaded machine (200 ms did not, once, under a parallel CI run).
+	// on a loaded machine.
 	s := serve(t, newOrchestrator(t, 4))
 	c2 := newClient(t, s.url)
 	ctx2, cancel2 := context.WithTimeout(t.Context(), 2*time.Second)
@@ -199,6 +200,35 @@ func TestClientBoundedByContext(t *testing.T) {
 	if _, err := c2.WaitForStart(ctx2, 20*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) ||
 		!strings.Contains(err.Error(), "waiting for the start signal (0 of 4 registered, 4 needed)") {
 		t.Fatalf("WaitForStart: %v", err)
+	}
+}
+
+// A context that ends while a poll is in flight gives the same error as one
+// that ends between polls: what the node waited for, not the cut request.
+func TestClientWaitForStartEndsDuringPoll(t *testing.T) {
+	orch := serve(t, newOrchestrator(t, 4))
+	var calls atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) > 1 {
+			<-r.Context().Done() // every later poll hangs until the client gives up
+			return
+		}
+		resp, err := orch.http.Get(orch.url + r.URL.Path)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(hs.Close)
+	c := newClient(t, hs.URL)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := c.WaitForStart(ctx, time.Millisecond); !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), "waiting for the start signal (0 of 4 registered, 4 needed)") || calls.Load() != 2 {
+		t.Fatalf("WaitForStart: %v after %d calls", err, calls.Load())
 	}
 }
 
