@@ -180,7 +180,15 @@ func New(opts ...Option) (*L1, error) {
 		return nil, fmt.Errorf("l1test: %w", err)
 	}
 	ipc := filepath.Join(ipcDir, "l1.ipc")
-	backend := simulated.NewBackend(alloc, func(nc *node.Config, _ *ethconfig.Config) { nc.IPCPath = ipc })
+	backend := simulated.NewBackend(alloc, func(nc *node.Config, ec *ethconfig.Config) {
+		nc.IPCPath = ipc
+		// No log index: go-ethereum's indexer falls behind blocks that come
+		// every few milliseconds, and eth_getLogs then waits for it,
+		// stalling for good (go-ethereum issue 32552). A search without
+		// the index reads each block's receipts, which is quick for a
+		// chain this small.
+		ec.LogNoHistory = true
+	})
 	l := &L1{
 		cfg:      cfg,
 		log:      cfg.logger,

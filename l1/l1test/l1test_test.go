@@ -64,3 +64,42 @@ func TestEmbeddedL1(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The log search answers while blocks come fast: go-ethereum's log index
+// cannot keep up with a block every millisecond, and a search waiting for
+// it stalled (go-ethereum issue 32552), so the embedded L1 searches without
+// the index.
+func TestDepositsWhileBlocksComeFast(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	chain, err := l1test.New(l1test.WithListenAddr(""), l1test.WithBlockInterval(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	user := types.Address{19: 8}
+	dep, err := chain.Deposit(ctx, 1, user, types.NewU256(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ctx.Err() == nil {
+		head, err := chain.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head >= 12000 {
+			break
+		}
+		// Ask for the logs of the whole chain so far, as a node catching
+		// up does, while blocks keep coming.
+		qctx, qcancel := context.WithTimeout(ctx, 10*time.Second)
+		got, err := chain.Deposits(qctx, chain.FeeContract(), 0, head)
+		qcancel()
+		if err != nil {
+			t.Fatalf("deposits of blocks 0 to %d: %v", head, err)
+		}
+		if len(got) != 1 || got[0] != dep {
+			t.Fatalf("deposits of blocks 0 to %d: %+v, want [%+v]", head, got, dep)
+		}
+	}
+}
