@@ -371,7 +371,7 @@ func New(p Params) (*Engine, error) {
 		cfg: cfg, table: p.StakeTable, key: p.Key, self: self,
 		validator: p.Validator, builder: p.Builder, vid: p.VID, da: newDAState(),
 		verify: verify,
-		log:    log.With("node", self),
+		log:    log.With("member", self),
 		now:    p.Now,
 		leaves: make(map[types.Commitment]*entry), byView: make(map[types.ViewNumber]types.Commitment),
 		ownProps: make(map[types.ViewNumber]*Proposal), pendingQC: make(map[types.Commitment]*types.QuorumCertificate),
