@@ -404,20 +404,48 @@ func (t *Tracker) Deposits(from, to uint64) ([]Deposit, bool) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.window != nil && t.window.covers(from, to) {
-		return t.window.slice(from, to), true
-	}
-	for i, r := range t.ranges {
-		if r.covers(from, to) {
-			// Most recently used last.
-			t.ranges = append(slices.Delete(t.ranges, i, i+1), r)
-			return r.slice(from, to), true
-		}
+	if r := t.holderLocked(from, to); r != nil {
+		return r.slice(from, to), true
 	}
 	if t.finalized != nil && to <= t.finalized.Number {
 		t.enqueueLocked(job{kind: jobDeposits, a: from, b: to})
 	}
 	return nil, false
+}
+
+// holderLocked returns the window or the fetched range that holds the
+// deposits of blocks [from, to] (a range found becomes the most recently
+// used), or nil.
+func (t *Tracker) holderLocked(from, to uint64) *depositRange {
+	if t.window != nil && t.window.covers(from, to) {
+		return t.window
+	}
+	for i, r := range t.ranges {
+		if r.covers(from, to) {
+			// Most recently used last.
+			t.ranges = append(slices.Delete(t.ranges, i, i+1), r)
+			return r
+		}
+	}
+	return nil
+}
+
+// unfetchedLocked returns the part of the deposits job [from, to] still to
+// fetch: none (ok false) when it is held already, as a job queued behind
+// another that fetched its range is; only the blocks above the window when
+// the window holds the bottom of the range, as a range asked for again and
+// again with a later top is. Fetched, that part joins the window, which
+// then holds the whole range. Only the worker's fetches change the window
+// and the ranges once the window exists, so what this answers holds until
+// the worker stores its fetch.
+func (t *Tracker) unfetchedLocked(from, to uint64) (uint64, uint64, bool) {
+	if t.holderLocked(from, to) != nil {
+		return 0, 0, false
+	}
+	if w := t.window; w != nil && w.from <= from && from <= w.to {
+		from = w.to + 1
+	}
+	return from, to, true
 }
 
 // work drains the fetch queue until ctx ends.
@@ -483,15 +511,21 @@ func (t *Tracker) fetch(ctx context.Context, j job) error {
 		if fin == nil || j.b > fin.Number || t.cfg.feeContract == nil {
 			return nil
 		}
-		deps, err := t.c.Deposits(ctx, *t.cfg.feeContract, j.a, j.b)
+		t.mu.Lock()
+		from, to, ok := t.unfetchedLocked(j.a, j.b)
+		t.mu.Unlock()
+		if !ok {
+			return nil
+		}
+		deps, err := t.c.Deposits(ctx, *t.cfg.feeContract, from, to)
 		if err != nil {
 			return err
 		}
-		if err := checkDeposits(deps, j.a, j.b); err != nil {
+		if err := checkDeposits(deps, from, to); err != nil {
 			return err
 		}
 		t.mu.Lock()
-		t.storeLocked(&depositRange{from: j.a, to: j.b, deps: deps})
+		t.storeLocked(&depositRange{from: from, to: to, deps: deps})
 		t.prefetchLocked()
 		t.mu.Unlock()
 		return nil

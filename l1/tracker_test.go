@@ -336,6 +336,70 @@ func TestTrackerDepositsPrefetch(t *testing.T) {
 	}
 }
 
+// TestTrackerFetchesOnlyWhatItLacks: a queued deposits job whose range
+// another job fetched in the meantime costs no call, and one whose bottom
+// the window holds fetches only the blocks above it. A slow provider
+// otherwise meets the same growing range again and again (a leader asking
+// for [its parent's l1_finalized + 1, the finalized block] while
+// finalization moves on), each a whole fetch queued behind the last.
+func TestTrackerFetchesOnlyWhatItLacks(t *testing.T) {
+	f := newFakeClient(t)
+	all := []Deposit{dep(105, 0, 1, 1), dep(125, 0, 2, 2), dep(128, 1, 3, 3), dep(136, 0, 4, 4)}
+	f.addDeposits(all...)
+	// No Run: the test plays the poller (observe) and the worker (drain).
+	tr := NewTracker(f, WithFeeContract(feeContract), WithEventsMaxBlockRange(10))
+	ctx := t.Context()
+	drain := func() {
+		for {
+			select {
+			case j := <-tr.queue:
+				tr.runJob(ctx, j)
+			default:
+				return
+			}
+		}
+	}
+	finalize := func(n uint64) {
+		f.set(n, ptr(n))
+		b := fakeBlock(n, 0)
+		tr.observe(n, &b)
+	}
+	finalize(100) // the window starts empty above block 100
+	finalize(120)
+	drain()
+	if got, want := f.depositCalls(), [][2]uint64{{101, 110}, {111, 120}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("prefetch calls %v, want %v", got, want)
+	}
+
+	// Block 130 is finalized, queueing the prefetch of [121, 130]; a miss
+	// queues [101, 130] behind it, which the prefetch then holds.
+	finalize(130)
+	if _, ok := tr.Deposits(101, 130); ok {
+		t.Fatal("Deposits(101, 130) answered before [121, 130] was fetched")
+	}
+	drain()
+	if got, want := f.depositCalls(), [][2]uint64{{101, 110}, {111, 120}, {121, 130}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls %v, want %v: a job held by an earlier fetch was fetched again", got, want)
+	}
+
+	// A job for [115, 140] while the window holds [101, 130] fetches
+	// [131, 140], and the queued prefetch of the same blocks is then held.
+	finalize(140)
+	if err := tr.fetch(ctx, job{kind: jobDeposits, a: 115, b: 140}); err != nil {
+		t.Fatal(err)
+	}
+	drain()
+	if got, want := f.depositCalls(), [][2]uint64{{101, 110}, {111, 120}, {121, 130}, {131, 140}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("calls %v, want %v", got, want)
+	}
+	for _, r := range [][2]uint64{{101, 140}, {115, 140}, {126, 136}} {
+		deps, ok := tr.Deposits(r[0], r[1])
+		if want := wantDeposits(all, r[0], r[1]); !ok || !reflect.DeepEqual(deps, want) {
+			t.Errorf("Deposits(%d, %d) = %v, %v; want %v", r[0], r[1], deps, ok, want)
+		}
+	}
+}
+
 // TestTrackerDepositsLargeRange: a range that reaches below the deposit
 // window and is larger than the window keeps is still answered once
 // fetched (a node catching up, or a first block crediting from block 0).
