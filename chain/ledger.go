@@ -1,11 +1,13 @@
 package chain
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +42,12 @@ type L1 interface {
 // decided ones: a leader proposing fork after fork cannot make it hold
 // more. Honest networks have a handful.
 const maxUndecided = 1024
+
+// StatesKept is how many decided states a Ledger keeps for readers (see
+// Ledger.DecidedStates): the states after the last StatesKept blocks it
+// applied. States share every tree node a block did not touch, so each
+// one kept costs what its block changed.
+const StatesKept = 128
 
 // LedgerConfig configures NewLedger.
 type LedgerConfig struct {
@@ -99,7 +107,10 @@ type Ledger struct {
 	// transactions (see Pending).
 	starved bool
 
-	snap     atomic.Pointer[DecidedState]
+	snap atomic.Pointer[DecidedState]
+	// kept holds the states after the last StatesKept applied blocks, in
+	// height order; the slice is replaced, never changed in place.
+	kept     atomic.Pointer[[]*DecidedState]
 	rejectMu sync.Mutex
 	rejected map[string]uint64
 }
@@ -156,8 +167,23 @@ func NewLedger(cfg LedgerConfig) (*Ledger, error) {
 	c := cfg.Anchor.Commit()
 	l.leaves[c] = &ledgerLeaf{header: cfg.Anchor.Header, parent: cfg.Anchor.Parent, decided: true, state: cfg.State}
 	l.base, l.decided = c, c
-	l.snap.Store(&DecidedState{Header: cfg.Anchor.Header, State: cfg.State})
+	l.publish([]*DecidedState{{Header: cfg.Anchor.Header, State: cfg.State}})
 	return l, nil
+}
+
+// publish makes applied (in height order, the last one the newest decided
+// state) readable, keeping the last StatesKept states.
+func (l *Ledger) publish(applied []*DecidedState) {
+	var kept []*DecidedState
+	if old := l.kept.Load(); old != nil {
+		kept = *old
+	}
+	kept = append(slices.Clone(kept), applied...)
+	if n := len(kept) - StatesKept; n > 0 {
+		kept = kept[n:]
+	}
+	l.kept.Store(&kept)
+	l.snap.Store(applied[len(applied)-1])
 }
 
 // BuilderAccount returns the fee account of the node's builder (zero
@@ -167,6 +193,13 @@ func (l *Ledger) BuilderAccount() types.Address { return l.account }
 // DecidedState returns the state after the last decided block whose state
 // is known. Safe for concurrent use.
 func (l *Ledger) DecidedState() DecidedState { return *l.snap.Load() }
+
+// DecidedStates returns the states after the last decided blocks whose
+// states the ledger computed, oldest first, at most StatesKept of them; the
+// last is DecidedState. The heights are consecutive except across a state
+// the node fetched from a peer at start. The slice is the caller's; the
+// states are immutable. Safe for concurrent use.
+func (l *Ledger) DecidedStates() []*DecidedState { return slices.Clone(*l.kept.Load()) }
 
 // Rejections returns how many proposals each rule rejected (keys are the
 // Rule constants). Safe for concurrent use.
@@ -231,16 +264,23 @@ func (l *Ledger) advance() error {
 		return fmt.Errorf("chain: decided block's state: %w", err)
 	}
 	top := l.leaves[l.decided]
+	oldHeight := l.leaves[l.base].header.Height
 	l.base = l.decided
+	// The decided blocks between the old base and top have their states
+	// too: computing top's computed theirs, or a proposal's check had.
+	applied := []*DecidedState{{Header: top.header, State: st}}
 	for c, n := range l.leaves {
 		if c != l.base && n.header.Height <= top.header.Height {
 			if !n.decided {
 				l.undecided--
+			} else if n.header.Height > oldHeight && n.state != nil {
+				applied = append(applied, &DecidedState{Header: n.header, State: n.state})
 			}
 			delete(l.leaves, c)
 		}
 	}
-	l.snap.Store(&DecidedState{Header: top.header, State: st})
+	slices.SortFunc(applied, func(a, b *DecidedState) int { return cmp.Compare(a.Header.Height, b.Header.Height) })
+	l.publish(applied)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package chain_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -531,6 +532,22 @@ func TestLedgerUndecidedChainAndForks(t *testing.T) {
 			t.Fatalf("decided state at height %d, want 3", ds.Header.Height)
 		}
 	}
+	// Both keep the state after each decided block: the genesis and blocks
+	// 1 to 3 of the chain (decided at once), never the fork's.
+	for name, led := range map[string]*chain.Ledger{"builder": a, "validator": b} {
+		kept := led.DecidedStates()
+		want := []*types.Header{&n.genesis.Header, &chainOf[0].leaf.Header, &chainOf[1].leaf.Header, &chainOf[2].leaf.Header}
+		if len(kept) != len(want) {
+			t.Fatalf("%s keeps %d states, want %d", name, len(kept), len(want))
+		}
+		for i, ds := range kept {
+			blockRoot, feeRoot := ds.State.Roots()
+			if ds.Header.Commit() != want[i].Commit() || !bytes.Equal(blockRoot, want[i].BlockMerkleTreeRoot) ||
+				!bytes.Equal(feeRoot, want[i].FeeMerkleTreeRoot) {
+				t.Errorf("%s: kept state %d is at height %d, or its roots are not its header's", name, i, ds.Header.Height)
+			}
+		}
+	}
 	var fee uint64
 	for _, p := range chainOf {
 		fee += baseFee * p.payload.Size()
@@ -633,5 +650,48 @@ func TestLedgerDivergedDecidedState(t *testing.T) {
 	}
 	if err := b.Decide(nil); !errors.Is(err, chain.ErrInvalidBlock) {
 		t.Fatalf("Decide on a diverged state: %v, want an error", err)
+	}
+}
+
+// A ledger keeps the states after its last StatesKept decided blocks, in
+// height order, and the state a later block changes leaves the earlier
+// ones as they were.
+func TestLedgerKeepsRecentStates(t *testing.T) {
+	n := newNetwork(t)
+	mp := chain.NewMempool(chain.MempoolConfig{})
+	a := n.ledger(t, newFakeL1(genesisL1), n.builder, mp)
+	parent := &n.genesis
+	blocks := chain.StatesKept + 5
+	for i := range blocks {
+		now := t0.Add(time.Duration(i) * time.Second)
+		fill(t, mp, now, txIn(1, i))
+		p := build(t, a, parent, now)
+		decide(t, p, a)
+		parent = &p.leaf
+	}
+	kept := a.DecidedStates()
+	if len(kept) != chain.StatesKept {
+		t.Fatalf("%d states kept, want %d", len(kept), chain.StatesKept)
+	}
+	first := uint64(blocks - chain.StatesKept + 1)
+	for i, ds := range kept {
+		if ds.Header.Height != first+uint64(i) {
+			t.Fatalf("kept state %d at height %d, want %d", i, ds.Header.Height, first+uint64(i))
+		}
+		blockRoot, feeRoot := ds.State.Roots()
+		if !bytes.Equal(blockRoot, ds.Header.BlockMerkleTreeRoot) || !bytes.Equal(feeRoot, ds.Header.FeeMerkleTreeRoot) {
+			t.Fatalf("kept state at height %d has roots other than its header's", ds.Header.Height)
+		}
+		if got := ds.State.BlockTree().NumLeaves(); got != ds.Header.Height {
+			t.Fatalf("kept state at height %d holds %d block commitments, want %d", ds.Header.Height, got, ds.Header.Height)
+		}
+	}
+	if last, ds := kept[len(kept)-1], a.DecidedState(); last.Header.Commit() != ds.Header.Commit() {
+		t.Fatalf("the newest kept state is at height %d, DecidedState at %d", last.Header.Height, ds.Header.Height)
+	}
+	// The slice is the caller's.
+	kept[0] = nil
+	if a.DecidedStates()[0] == nil {
+		t.Fatal("DecidedStates shares its slice with the ledger")
 	}
 }
