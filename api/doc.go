@@ -10,7 +10,10 @@
 // (429 beyond the bound, never queued), request bodies (413) and request
 // times, and shuts down gracefully, ending streams. Modules read the node
 // through the [Backend] interface, which package node implements; the
-// library never imports node. Embedders mount modules with node.WithAPI.
+// library never imports node. The catchup, block-state and fee-state
+// modules serve balances and Merkle proofs from the recent chain states of
+// a [StateBackend], which the node's backend is too. Embedders mount
+// modules with node.WithAPI.
 //
 // Every bad request gets a non-2xx status and a JSON body
 // {"status": N, "message": "..."} naming what was wrong: malformed

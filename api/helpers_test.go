@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/chain/state"
 	"github.com/gospresso/gospresso/keys"
 	"github.com/gospresso/gospresso/lightclient"
 	"github.com/gospresso/gospresso/nodetest"
@@ -125,6 +127,47 @@ func (c *client) get(path string) []byte {
 }
 
 // getJSON GETs path, wants 200 and decodes the body into v.
+// tryJSON sends a request (body, when non-nil, as JSON) and decodes a 200
+// answer into v: true. A 404 is false; any other answer fails the test.
+func (c *client) tryJSON(method, path string, body []byte, v any) bool {
+	c.tb.Helper()
+	var h http.Header
+	if body != nil {
+		h = http.Header{"Content-Type": {"application/json"}}
+	}
+	resp, b := c.do(method, path, body, h)
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if err := json.Unmarshal(b, v); err != nil {
+			c.tb.Fatalf("%s %s: decode into %T: %v\n%s", method, path, v, err, trunc(string(b)))
+		}
+		return true
+	case http.StatusNotFound:
+		return false
+	}
+	c.tb.Fatalf("%s %s: %s\n%s", method, path, resp.Status, trunc(string(b)))
+	return false
+}
+
+// eventuallyKept calls f with the header and view of the newest block
+// whose state node 0 keeps until f succeeds (false: an answer was 404, the
+// node having moved past that state), and returns that header.
+func eventuallyKept(t *testing.T, l *live, c *client, f func(h *types.Header, view uint64) bool) types.Header {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for time.Now().Before(deadline) {
+		var h uint64
+		c.getJSON("/v0/fee-state/block-height", &h)
+		blk, err := l.net.Store(0).BlockByHeight(bgCtx, h)
+		if err == nil && h > 0 && f(&blk.Leaf.Header, uint64(blk.Leaf.View)) {
+			return blk.Leaf.Header
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no state node 0 keeps answered every request within %v", waitTimeout)
+	return types.Header{}
+}
+
 func (c *client) getJSON(path string, v any) {
 	c.tb.Helper()
 	b := c.get(path)
@@ -378,9 +421,17 @@ type fakeBackend struct {
 	mu     sync.Mutex
 	notify chan struct{}
 	halted bool
+	// states are the chain states after each block: the fakeAccounts and
+	// a block tree of the headers before it. Their roots are not the fake
+	// headers' (those are placeholders); they give the state routes
+	// answers of a fixed shape.
+	states []*chain.DecidedState
 }
 
-var _ api.Backend = (*fakeBackend)(nil)
+var _ api.StateBackend = (*fakeBackend)(nil)
+
+// fakeAccounts are the fee accounts of the fixed chain's states.
+var fakeAccounts = map[types.Address]types.U256{{0xf3, 0x9f}: types.NewU256(1000), {0xab, 19: 0xcd}: types.NewU256(5)}
 
 // fakeGenesisTime is the timestamp of the fixed chain's first block.
 const fakeGenesisTime = 1_700_000_000
@@ -469,7 +520,17 @@ func (f *fakeBackend) appendBlock(tb testing.TB, txs []types.Transaction) types.
 	if err := f.store.SaveDecided(ctx, []types.Block{blk}); err != nil {
 		tb.Fatal(err)
 	}
+	st := state.Genesis(fakeAccounts)
+	if h > 0 {
+		prev := f.states[h-1]
+		blocks, err := prev.State.BlockTree().Push(prev.Header.Commit())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		st = state.New(prev.State.FeeTree(), blocks)
+	}
 	f.mu.Lock()
+	f.states = append(f.states, &chain.DecidedState{Header: header, State: st})
 	close(f.notify)
 	f.notify = make(chan struct{})
 	f.mu.Unlock()
@@ -477,6 +538,12 @@ func (f *fakeBackend) appendBlock(tb testing.TB, txs []types.Transaction) types.
 }
 
 func (f *fakeBackend) Store() storage.BlockStore { return f.store }
+
+func (f *fakeBackend) DecidedStates() []*chain.DecidedState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.states)
+}
 
 func (f *fakeBackend) BlockHeight() uint64 {
 	h, _ := f.store.BlockHeight(context.Background())

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/chain/state"
 	"github.com/gospresso/gospresso/types"
 )
 
@@ -33,9 +35,10 @@ func (stateSig) Register(r *Router, b Backend) error {
 }
 
 // Catchup returns the catchup module, which peers use to fetch state they
-// lack: the chain config by commitment and a chain of leaves proving a
-// height was decided. Fee accounts and the block Merkle frontier need the
-// chain state (not built yet) and answer 404 saying so.
+// lack: fee accounts with their proofs and the block Merkle frontier, from
+// the states after the recent decided blocks the node keeps (on a
+// StateBackend; otherwise 404), the chain config by commitment, and a
+// chain of leaves proving a height was decided.
 func Catchup() Module { return catchup{} }
 
 type catchup struct{}
@@ -47,42 +50,56 @@ func (catchup) Version() string { return "0.1.0" }
 const MaxLeafChain = 100
 
 func (catchup) Register(r *Router, b Backend) error {
-	noState := func(*Request) (any, error) {
-		return nil, notFound("fee accounts and the block Merkle tree are not kept by this version of gospresso")
+	// The state after block {height}. {view} names the block's view; a
+	// node keeps only decided states, one a height, so it is checked as a
+	// number and otherwise not needed.
+	stateOf := func(req *Request) (*chain.DecidedState, error) {
+		h, err := req.Uint64("height")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := req.Uint64("view"); err != nil {
+			return nil, err
+		}
+		return stateAt(b, h)
 	}
 	r.Get("{height}/{view}/account/{address}", func(req *Request) (any, error) {
-		if _, err := req.Uint64("height"); err != nil {
-			return nil, err
-		}
-		if _, err := req.Uint64("view"); err != nil {
-			return nil, err
-		}
-		if _, err := types.ParseAddress(req.Param("address")); err != nil {
+		addr, err := types.ParseAddress(req.Param("address"))
+		if err != nil {
 			return nil, badRequest("address: %v", err)
 		}
-		return noState(req)
+		ds, err := stateOf(req)
+		if err != nil {
+			return nil, err
+		}
+		p := ds.State.FeeTree().Prove(addr)
+		return AccountProof{Balance: p.Balance, Proof: p}, nil
 	})
 	r.Post("{height}/{view}/accounts", func(req *Request) (any, error) {
-		if _, err := req.Uint64("height"); err != nil {
-			return nil, err
-		}
-		if _, err := req.Uint64("view"); err != nil {
-			return nil, err
-		}
 		var addrs []types.Address
 		if err := req.DecodeBody(&addrs); err != nil {
 			return nil, err
 		}
-		return noState(req)
+		if len(addrs) > MaxCatchupAccounts {
+			return nil, badRequest("%d addresses; at most %d in one request", len(addrs), MaxCatchupAccounts)
+		}
+		ds, err := stateOf(req)
+		if err != nil {
+			return nil, err
+		}
+		fees := ds.State.FeeTree()
+		out := make([]state.FeeProof, len(addrs))
+		for i, a := range addrs {
+			out[i] = fees.Prove(a)
+		}
+		return out, nil
 	})
 	r.Get("{height}/{view}/blocks", func(req *Request) (any, error) {
-		if _, err := req.Uint64("height"); err != nil {
+		ds, err := stateOf(req)
+		if err != nil {
 			return nil, err
 		}
-		if _, err := req.Uint64("view"); err != nil {
-			return nil, err
-		}
-		return noState(req)
+		return ds.State.BlockTree().Frontier(), nil
 	})
 	r.Get("chain-config/{commitment}", func(req *Request) (any, error) {
 		c, err := req.Commitment("commitment", types.TagChainConfig)
@@ -119,61 +136,103 @@ func (catchup) Register(r *Router, b Backend) error {
 }
 
 // MerkleState returns the block-state or fee-state module (name
-// "block-state" or "fee-state"). Until the chain state keeps its Merkle
-// trees every route answers 404 saying so, which the Espresso Go client
-// reports as an error rather than misreading.
+// "block-state" or "fee-state"): Merkle proofs against the block tree or
+// the fee tree after the recent decided blocks the node keeps (on a
+// StateBackend; otherwise every route answers 404), the newest such
+// block's height, and (fee-state) the latest balance of an account.
 func MerkleState(name string) (Module, error) {
 	if name != "block-state" && name != "fee-state" {
 		return nil, fmt.Errorf("%w: Merkle state module %q, want block-state or fee-state", ErrInvalidOption, name)
 	}
-	return merkleState{name: name}, nil
+	return merkleState{fee: name == "fee-state"}, nil
 }
 
-type merkleState struct{ name string }
+type merkleState struct{ fee bool }
 
-func (m merkleState) Name() string  { return m.name }
+func (m merkleState) Name() string {
+	if m.fee {
+		return "fee-state"
+	}
+	return "block-state"
+}
 func (merkleState) Version() string { return "0.1.0" }
 
 func (m merkleState) Register(r *Router, b Backend) error {
-	none := func(*Request) (any, error) {
-		return nil, notFound("%s: the %s Merkle tree is not kept by this version of gospresso", m.name, map[string]string{"block-state": "block", "fee-state": "fee"}[m.name])
-	}
 	// key is a block height in the block tree, an address in the fee tree.
+	prove := func(req *Request, ds *chain.DecidedState) (any, error) {
+		if m.fee {
+			addr, err := types.ParseAddress(req.Param("key"))
+			if err != nil {
+				return nil, badRequest("key: %v", err)
+			}
+			return feeProof(ds, addr), nil
+		}
+		k, err := req.Uint64("key")
+		if err != nil {
+			return nil, err
+		}
+		return blockProof(ds, k)
+	}
 	checkKey := func(req *Request) error {
-		if m.name == "block-state" {
-			_, err := req.Uint64("key")
-			return err
+		if m.fee {
+			if _, err := types.ParseAddress(req.Param("key")); err != nil {
+				return badRequest("key: %v", err)
+			}
+			return nil
 		}
-		if _, err := types.ParseAddress(req.Param("key")); err != nil {
-			return badRequest("key: %v", err)
-		}
-		return nil
+		_, err := req.Uint64("key")
+		return err
 	}
 	r.Get("{height}/{key}", func(req *Request) (any, error) {
-		if _, err := req.Uint64("height"); err != nil {
+		h, err := req.Uint64("height")
+		if err != nil {
 			return nil, err
 		}
 		if err := checkKey(req); err != nil {
 			return nil, err
 		}
-		return none(req)
+		ds, err := stateAt(b, h)
+		if err != nil {
+			return nil, err
+		}
+		return prove(req, ds)
 	})
 	r.Get("commit/{commit}/{key}", func(req *Request) (any, error) {
-		if _, err := req.Tagged("commit", types.TagMerkle); err != nil {
+		root, err := req.Tagged("commit", types.TagMerkle)
+		if err != nil {
 			return nil, err
 		}
 		if err := checkKey(req); err != nil {
 			return nil, err
 		}
-		return none(req)
+		ds, err := stateByRoot(b, root.Value, m.fee)
+		if err != nil {
+			return nil, err
+		}
+		return prove(req, ds)
 	})
-	r.Get("block-height", none)
-	if m.name == "fee-state" {
+	r.Get("block-height", func(*Request) (any, error) {
+		kept, err := keptStates(b)
+		if err != nil {
+			return nil, err
+		}
+		return kept[len(kept)-1].Header.Height, nil
+	})
+	if m.fee {
 		r.Get("fee-balance/latest/{address}", func(req *Request) (any, error) {
-			if _, err := types.ParseAddress(req.Param("address")); err != nil {
+			addr, err := types.ParseAddress(req.Param("address"))
+			if err != nil {
 				return nil, badRequest("address: %v", err)
 			}
-			return none(req)
+			kept, err := keptStates(b)
+			if err != nil {
+				return nil, err
+			}
+			bal, ok := kept[len(kept)-1].State.FeeTree().Get(addr)
+			if !ok {
+				return nil, nil // JSON null: no such account
+			}
+			return bal, nil
 		})
 	}
 	return nil

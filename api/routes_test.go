@@ -17,6 +17,7 @@ import (
 
 	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/chain"
+	"github.com/gospresso/gospresso/chain/state"
 	"github.com/gospresso/gospresso/chain/vid"
 	"github.com/gospresso/gospresso/lightclient"
 	"github.com/gospresso/gospresso/node"
@@ -295,21 +296,40 @@ func TestRoutes(t *testing.T) {
 
 	t.Run("catchup", func(t *testing.T) {
 		c := newClient(t, c.base)
-		addr := "0x" + strings.Repeat("ab", 20)
-		for pat, req := range map[string][2]string{
-			"{height}/{view}/account/{address}": {http.MethodGet, fmt.Sprintf("/v0/catchup/%d/%d/account/%s", txh, txBlk.Leaf.View, addr)},
-			"{height}/{view}/blocks":            {http.MethodGet, fmt.Sprintf("/v0/catchup/%d/%d/blocks", txh, txBlk.Leaf.View)},
-		} {
-			if msg := c.expectError(req[0], req[1], http.StatusNotFound); !strings.Contains(msg, "not kept") {
-				t.Errorf("%s: %q", pat, msg)
-			}
-			cov.mark(req[0], 0, "catchup", pat)
+		addr := types.Address{0xab, 19: 0xab}
+		// The state after the newest block node 0 keeps; the network can
+		// move past the chain.StatesKept it keeps between two requests,
+		// so a 404 on a kept height means: read the height again.
+		var fr state.BlockFrontier
+		var ps []state.FeeProof
+		var ap api.AccountProof
+		hdr := eventuallyKept(t, l, c, func(hd *types.Header, view uint64) bool {
+			base := fmt.Sprintf("/v0/catchup/%d/%d/", hd.Height, view)
+			return c.tryJSON(http.MethodGet, base+"account/"+addr.String(), nil, &ap) &&
+				c.tryJSON(http.MethodPost, base+"accounts", []byte(`["`+addr.String()+`"]`), &ps) &&
+				c.tryJSON(http.MethodGet, base+"blocks", nil, &fr)
+		})
+		if _, present, err := state.VerifyFeeProof(hdr.FeeMerkleTreeRoot, addr, &ap.Proof); err != nil || present || !ap.Balance.IsZero() {
+			t.Errorf("account: a proof that does not show %s absent: %v", addr, err)
 		}
-		resp, b := c.do(http.MethodPost, fmt.Sprintf("/v0/catchup/%d/%d/accounts", txh, txBlk.Leaf.View), []byte(`["`+addr+`"]`), http.Header{"Content-Type": {"application/json"}})
-		if err := checkErrorBody(resp, b, http.StatusNotFound); err != nil {
-			t.Fatalf("accounts: %v", err)
+		if _, present, err := state.VerifyFeeProof(hdr.FeeMerkleTreeRoot, addr, &ps[0]); len(ps) != 1 || err != nil || present {
+			t.Errorf("accounts: %d proofs, the first not showing %s absent: %v", len(ps), addr, err)
+		}
+		if tree, err := state.BlockTreeFromFrontier(fr); err != nil || !bytes.Equal(tree.Root(), hdr.BlockMerkleTreeRoot) {
+			t.Errorf("blocks: a frontier that does not rebuild block %d's root: %v", hdr.Height, err)
+		}
+		for _, pat := range []string{"{height}/{view}/account/{address}", "{height}/{view}/blocks"} {
+			cov.mark("GET", 0, "catchup", pat)
 		}
 		cov.mark("POST", 0, "catchup", "{height}/{view}/accounts")
+		if msg := c.expectError(http.MethodGet, "/v0/catchup/99999999/1/blocks", http.StatusNotFound); !strings.Contains(msg, "not applied yet") {
+			t.Errorf("a future height: %q", msg)
+		}
+		many := "[" + strings.Repeat(`"`+addr.String()+`",`, api.MaxCatchupAccounts) + `"` + addr.String() + `"]`
+		resp, b := c.do(http.MethodPost, fmt.Sprintf("/v0/catchup/%d/1/accounts", hdr.Height), []byte(many), http.Header{"Content-Type": {"application/json"}})
+		if err := checkErrorBody(resp, b, http.StatusBadRequest); err != nil || !strings.Contains(string(b), "at most") {
+			t.Errorf("%d addresses: %v %s", api.MaxCatchupAccounts+1, err, b)
+		}
 
 		cc := l.net.Genesis.ChainConfig
 		var got types.ChainConfig
@@ -447,21 +467,50 @@ func TestRoutes(t *testing.T) {
 
 	t.Run("merkle-state", func(t *testing.T) {
 		c := newClient(t, c.base)
-		merkle := types.TaggedBase64{Tag: types.TagMerkle, Value: bytes.Repeat([]byte{1}, 32)}.String()
-		addr := "0x" + strings.Repeat("0a", 20)
-		for _, tc := range []struct{ module, pat, path string }{
-			{"block-state", "{height}/{key}", fmt.Sprintf("%d/%d", txh, txh-1)},
-			{"block-state", "commit/{commit}/{key}", "commit/" + merkle + "/1"},
-			{"block-state", "block-height", "block-height"},
-			{"fee-state", "{height}/{key}", fmt.Sprintf("%d/%s", txh, addr)},
-			{"fee-state", "commit/{commit}/{key}", "commit/" + merkle + "/" + addr},
-			{"fee-state", "block-height", "block-height"},
-			{"fee-state", "fee-balance/latest/{address}", "fee-balance/latest/" + addr},
-		} {
-			if msg := c.expectError(http.MethodGet, "/v0/"+tc.module+"/"+tc.path, http.StatusNotFound); !strings.Contains(msg, "Merkle tree is not kept") {
-				t.Errorf("%s %s: %q", tc.module, tc.path, msg)
+		addr := types.Address{0x0a, 19: 0x0a}
+		var blockProofs [2]api.BlockStateProof
+		var feeProofs [2]api.FeeStateProof
+		var blockHeight, feeHeight uint64
+		var balance *types.U256
+		hdr := eventuallyKept(t, l, c, func(hd *types.Header, _ uint64) bool {
+			h := hd.Height
+			root := func(r []byte) string { return types.TaggedBase64{Tag: types.TagMerkle, Value: r}.String() }
+			return c.tryJSON(http.MethodGet, fmt.Sprintf("/v0/block-state/%d/%d", h, h-1), nil, &blockProofs[0]) &&
+				c.tryJSON(http.MethodGet, fmt.Sprintf("/v0/block-state/commit/%s/%d", root(hd.BlockMerkleTreeRoot), h-1), nil, &blockProofs[1]) &&
+				c.tryJSON(http.MethodGet, fmt.Sprintf("/v0/fee-state/%d/%s", h, addr), nil, &feeProofs[0]) &&
+				c.tryJSON(http.MethodGet, fmt.Sprintf("/v0/fee-state/commit/%s/%s", root(hd.FeeMerkleTreeRoot), addr), nil, &feeProofs[1]) &&
+				c.tryJSON(http.MethodGet, "/v0/block-state/block-height", nil, &blockHeight) &&
+				c.tryJSON(http.MethodGet, "/v0/fee-state/block-height", nil, &feeHeight) &&
+				c.tryJSON(http.MethodGet, "/v0/fee-state/fee-balance/latest/"+addr.String(), nil, &balance)
+		})
+		prev := l.block(t, hdr.Height-1).Leaf.Header
+		for i, p := range blockProofs {
+			if err := state.VerifyBlockProof(hdr.BlockMerkleTreeRoot, hdr.Height-1, prev.Commit(), &p.Proof); err != nil || p.Height != hdr.Height {
+				t.Errorf("block-state proof %d: of the tree after block %d: %v", i, p.Height, err)
 			}
+		}
+		for i, p := range feeProofs {
+			if _, present, err := state.VerifyFeeProof(hdr.FeeMerkleTreeRoot, addr, &p.Proof); err != nil || present || p.Height != hdr.Height {
+				t.Errorf("fee-state proof %d: of the tree after block %d, present %v: %v", i, p.Height, present, err)
+			}
+		}
+		if blockHeight < hdr.Height || feeHeight < hdr.Height || balance != nil {
+			t.Errorf("block-height %d and %d, want at least %d; balance %v of an absent account, want null", blockHeight, feeHeight, hdr.Height, balance)
+		}
+		for _, tc := range []struct{ module, pat string }{
+			{"block-state", "{height}/{key}"}, {"block-state", "commit/{commit}/{key}"}, {"block-state", "block-height"},
+			{"fee-state", "{height}/{key}"}, {"fee-state", "commit/{commit}/{key}"}, {"fee-state", "block-height"},
+			{"fee-state", "fee-balance/latest/{address}"},
+		} {
 			cov.mark("GET", 0, tc.module, tc.pat)
+		}
+		// A block the tree does not hold yet, and a root no kept state has.
+		if msg := c.expectError(http.MethodGet, fmt.Sprintf("/v0/block-state/%d/%d", hdr.Height, hdr.Height), http.StatusNotFound); !strings.Contains(msg, "not in the block tree") {
+			t.Errorf("block %d in the tree after it: %q", hdr.Height, msg)
+		}
+		merkle := types.TaggedBase64{Tag: types.TagMerkle, Value: bytes.Repeat([]byte{1}, 32)}.String()
+		if msg := c.expectError(http.MethodGet, "/v0/fee-state/commit/"+merkle+"/"+addr.String(), http.StatusNotFound); !strings.Contains(msg, "no fee tree with that root") {
+			t.Errorf("an unknown root: %q", msg)
 		}
 	})
 

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gospresso/gospresso/api"
+	"github.com/gospresso/gospresso/chain"
 	"github.com/gospresso/gospresso/lightclient"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
@@ -90,7 +91,7 @@ func (n *Node) stopAPI(ctx context.Context) error {
 // backend is the node as the API sees it.
 type backend struct{ n *Node }
 
-var _ api.Backend = backend{}
+var _ api.StateBackend = backend{}
 
 func (b backend) Store() storage.BlockStore { return b.n.s.store }
 func (b backend) BlockHeight() uint64       { return b.n.BlockHeight() }
@@ -142,3 +143,11 @@ func (b backend) StateSignature(height uint64) (lightclient.SignedState, bool) {
 func (n *Node) APIBackend() api.Backend { return backend{n} }
 
 func (b backend) VerifyQC(q *types.QuorumCertificate) error { return b.n.setup.Verifier.VerifyQC(q) }
+
+func (b backend) DecidedStates() []*chain.DecidedState {
+	l := b.n.ledger.Load()
+	if l == nil {
+		return nil
+	}
+	return l.DecidedStates()
+}

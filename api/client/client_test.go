@@ -14,6 +14,8 @@ import (
 
 	"github.com/gospresso/gospresso/api"
 	"github.com/gospresso/gospresso/api/client"
+	"github.com/gospresso/gospresso/chain/state"
+	"github.com/gospresso/gospresso/genesis"
 	"github.com/gospresso/gospresso/nodetest"
 	"github.com/gospresso/gospresso/storage"
 	"github.com/gospresso/gospresso/types"
@@ -53,7 +55,13 @@ func testNetwork(t *testing.T) (*nodetest.Network, *client.Client, context.Conte
 		api.StateSignature(), api.Events(),
 		must(api.MerkleState("block-state")), must(api.MerkleState("fee-state")),
 	}
-	net := nodetest.New(t, nodetest.API(modules), nodetest.Timeout(30*time.Second))
+	net := nodetest.New(t, nodetest.API(modules), nodetest.Timeout(30*time.Second),
+		nodetest.EditGenesis(func(g *genesis.Genesis) {
+			if g.Accounts == nil {
+				g.Accounts = make(map[types.Address]types.U256)
+			}
+			g.Accounts[funded] = fundedBalance
+		}))
 	c, err := client.New(net.APIURL(0), client.WithTimeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +70,110 @@ func testNetwork(t *testing.T) (*nodetest.Network, *client.Client, context.Conte
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	return net, c, ctx
+}
+
+// funded is an account the genesis of the test network funds with
+// fundedBalance; no block touches it.
+var (
+	funded        = types.Address{0xf0, 19: 0x0d}
+	fundedBalance = types.NewU256(123_456)
+)
+
+// checkState reads the chain state after the newest block the node keeps
+// through every state route, and checks each answer against the block's
+// header.
+func checkState(ctx context.Context, c *client.Client) error {
+	h, err := c.FeeStateHeight(ctx)
+	if err != nil {
+		return err
+	}
+	if bh, err := c.BlockStateHeight(ctx); err != nil || bh < h {
+		return fmt.Errorf("BlockStateHeight = %d, %v after FeeStateHeight %d", bh, err, h)
+	}
+	if h == 0 {
+		return errors.New("no block decided yet")
+	}
+	lq, err := c.Leaf(ctx, h)
+	if err != nil {
+		return err
+	}
+	hdr, view := &lq.Leaf.Header, uint64(lq.Leaf.View)
+	prev, err := c.Header(ctx, h-1)
+	if err != nil {
+		return err
+	}
+	checkFee := func(what string, addr types.Address, p *state.FeeProof, want types.U256, present bool) error {
+		bal, ok, err := state.VerifyFeeProof(hdr.FeeMerkleTreeRoot, addr, p)
+		if err != nil || ok != present || bal != want {
+			return fmt.Errorf("%s: balance %s (present %v), %v; want %s (present %v)", what, bal, ok, err, want, present)
+		}
+		return nil
+	}
+
+	ap, err := c.CatchupAccount(ctx, h, view, funded)
+	if err != nil {
+		return err
+	}
+	if ap.Balance != fundedBalance {
+		return fmt.Errorf("CatchupAccount balance %s, want %s", ap.Balance, fundedBalance)
+	}
+	if err := checkFee("CatchupAccount", funded, &ap.Proof, fundedBalance, true); err != nil {
+		return err
+	}
+	ps, err := c.CatchupAccounts(ctx, h, view, []types.Address{funded, {1}})
+	if err != nil {
+		return err
+	}
+	if len(ps) != 2 {
+		return fmt.Errorf("CatchupAccounts: %d proofs for 2 addresses", len(ps))
+	}
+	if err := checkFee("CatchupAccounts, funded", funded, &ps[0], fundedBalance, true); err != nil {
+		return err
+	}
+	if err := checkFee("CatchupAccounts, absent", types.Address{1}, &ps[1], types.U256{}, false); err != nil {
+		return err
+	}
+	fr, err := c.CatchupBlocks(ctx, h, view)
+	if err != nil {
+		return err
+	}
+	tree, err := state.BlockTreeFromFrontier(fr)
+	if err != nil || !bytes.Equal(tree.Root(), hdr.BlockMerkleTreeRoot) || tree.NumLeaves() != h {
+		return fmt.Errorf("CatchupBlocks: a frontier of %d leaves that does not rebuild block %d's root (%v)", fr.NumLeaves, h, err)
+	}
+
+	for name, get := range map[string]func() (api.BlockStateProof, error){
+		"BlockStateProof":       func() (api.BlockStateProof, error) { return c.BlockStateProof(ctx, h, h-1) },
+		"BlockStateProofByRoot": func() (api.BlockStateProof, error) { return c.BlockStateProofByRoot(ctx, hdr.BlockMerkleTreeRoot, h-1) },
+	} {
+		bp, err := get()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := state.VerifyBlockProof(hdr.BlockMerkleTreeRoot, h-1, prev.Commit(), &bp.Proof); err != nil || bp.Height != h ||
+			!bytes.Equal(bp.Root.Value, hdr.BlockMerkleTreeRoot) {
+			return fmt.Errorf("%s: block %d at height %d: %v", name, h-1, bp.Height, err)
+		}
+	}
+	for name, get := range map[string]func() (api.FeeStateProof, error){
+		"FeeStateProof":       func() (api.FeeStateProof, error) { return c.FeeStateProof(ctx, h, funded) },
+		"FeeStateProofByRoot": func() (api.FeeStateProof, error) { return c.FeeStateProofByRoot(ctx, hdr.FeeMerkleTreeRoot, funded) },
+	} {
+		fp, err := get()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if fp.Height != h || !bytes.Equal(fp.Root.Value, hdr.FeeMerkleTreeRoot) {
+			return fmt.Errorf("%s: the tree after block %d, want %d", name, fp.Height, h)
+		}
+		if err := checkFee(name, funded, &fp.Proof, fundedBalance, true); err != nil {
+			return err
+		}
+	}
+	if b, err := c.FeeBalance(ctx, funded); err != nil || b == nil || *b != fundedBalance {
+		return fmt.Errorf("FeeBalance = %v, %v; want %s", b, err, fundedBalance)
+	}
+	return nil
 }
 
 // eventually calls f until it returns nil, failing the test with f's last
@@ -556,12 +668,22 @@ func TestQueries(t *testing.T) {
 		}
 		_, err = c.LeafChain(ctx, 1<<40)
 		wantErr(t, "LeafChain of a future height", err, client.ErrNotFound)
-		_, err = c.CatchupAccount(ctx, 1, 1, types.Address{1})
-		wantErr(t, "CatchupAccount", err, client.ErrNotFound)
-		_, err = c.CatchupAccounts(ctx, 1, 1, []types.Address{{1}, {2}})
-		wantErr(t, "CatchupAccounts", err, client.ErrNotFound)
-		_, err = c.CatchupBlocks(ctx, 1, 1)
-		wantErr(t, "CatchupBlocks", err, client.ErrNotFound)
+		// The chain state after the newest block the node keeps: every
+		// answer checks against that block's header. The node keeps the
+		// last chain.StatesKept states, so a fast network can move past
+		// the one asked for between two calls: try again.
+		eventually(t, 10*time.Second, func() error { return checkState(ctx, c) })
+		_, err = c.CatchupAccount(ctx, 1<<40, 1, funded)
+		wantErr(t, "CatchupAccount of a future height", err, client.ErrNotFound)
+		_, err = c.CatchupBlocks(ctx, 1<<40, 1)
+		wantErr(t, "CatchupBlocks of a future height", err, client.ErrNotFound)
+		_, err = c.BlockStateProofByRoot(ctx, make([]byte, 32), 3)
+		wantErr(t, "BlockStateProofByRoot of an unknown root", err, client.ErrNotFound)
+		_, err = c.FeeStateProofByRoot(ctx, make([]byte, 32), funded)
+		wantErr(t, "FeeStateProofByRoot of an unknown root", err, client.ErrNotFound)
+		if b, err := c.FeeBalance(ctx, types.Address{1}); b != nil || err != nil {
+			t.Errorf("FeeBalance of an account the tree does not hold = %v, %v; want nil, nil", b, err)
+		}
 
 		hc, err := c.HotShotConfig(ctx)
 		check(t, "HotShotConfig", err)
@@ -592,18 +714,6 @@ func TestQueries(t *testing.T) {
 		}
 		_, err = c.StateSignature(ctx, 1<<40)
 		wantErr(t, "StateSignature of a future height", err, client.ErrNotFound)
-
-		for name, get := range map[string]func() error{
-			"BlockStateProof":       func() error { _, err := c.BlockStateProof(ctx, 5, 3); return err },
-			"BlockStateProofByRoot": func() error { _, err := c.BlockStateProofByRoot(ctx, make([]byte, 32), 3); return err },
-			"BlockStateHeight":      func() error { _, err := c.BlockStateHeight(ctx); return err },
-			"FeeStateProof":         func() error { _, err := c.FeeStateProof(ctx, 5, types.Address{1}); return err },
-			"FeeStateProofByRoot":   func() error { _, err := c.FeeStateProofByRoot(ctx, make([]byte, 32), types.Address{1}); return err },
-			"FeeStateHeight":        func() error { _, err := c.FeeStateHeight(ctx); return err },
-			"FeeBalance":            func() error { _, err := c.FeeBalance(ctx, types.Address{1}); return err },
-		} {
-			wantErr(t, name, get(), client.ErrNotFound)
-		}
 
 		info, err := c.StartupInfo(ctx)
 		if err != nil || len(info.KnownNodesWithStake) != net.Len() || info.NonStakedNodeCount != 0 {

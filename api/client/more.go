@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gospresso/gospresso/api"
+	"github.com/gospresso/gospresso/chain/state"
 	"github.com/gospresso/gospresso/lightclient"
 	"github.com/gospresso/gospresso/types"
 )
@@ -72,31 +73,35 @@ func (c *Client) LeafChain(ctx context.Context, height uint64) ([]api.LeafQueryD
 	return getList[api.LeafQueryData](ctx, c, cu(dec(height), "leafchain"))
 }
 
-// CatchupAccount returns the fee account of addr with its Merkle proof, as
-// of height and view (catchup/{height}/{view}/account/{address}),
-// undecoded. This node version keeps no fee accounts and answers
-// ErrNotFound (docs/api.md).
-func (c *Client) CatchupAccount(ctx context.Context, height, view uint64, addr types.Address) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, cu(dec(height), dec(view), "account", addr.String()))
+// CatchupAccount returns the fee account of addr with its Merkle proof in
+// the state after block height, of view view
+// (catchup/{height}/{view}/account/{address}). A node keeps the states
+// after its last chain.StatesKept decided blocks; another height is
+// ErrNotFound. Check the proof against that block's fee_merkle_tree_root
+// with state.VerifyFeeProof: the client does not.
+func (c *Client) CatchupAccount(ctx context.Context, height, view uint64, addr types.Address) (api.AccountProof, error) {
+	return getValue[api.AccountProof](ctx, c, cu(dec(height), dec(view), "account", addr.String()))
 }
 
-// CatchupAccounts returns the fee Merkle tree holding the accounts addrs
-// as of height and view (POST catchup/{height}/{view}/accounts),
-// undecoded. This node version answers ErrNotFound.
-func (c *Client) CatchupAccounts(ctx context.Context, height, view uint64, addrs []types.Address) (json.RawMessage, error) {
+// CatchupAccounts returns the proofs of the fee accounts addrs (at most
+// api.MaxCatchupAccounts) in the state after block height, in the order
+// asked (POST catchup/{height}/{view}/accounts). Heights as for
+// CatchupAccount.
+func (c *Client) CatchupAccounts(ctx context.Context, height, view uint64, addrs []types.Address) ([]state.FeeProof, error) {
 	if addrs == nil {
 		addrs = []types.Address{}
 	}
-	var out json.RawMessage
+	var out []state.FeeProof
 	err := c.call(ctx, http.MethodPost, cu(dec(height), dec(view), "accounts"), addrs, &out)
 	return out, err
 }
 
-// CatchupBlocks returns the block Merkle tree frontier as of height and
-// view (catchup/{height}/{view}/blocks), undecoded. This node version
-// answers ErrNotFound.
-func (c *Client) CatchupBlocks(ctx context.Context, height, view uint64) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, cu(dec(height), dec(view), "blocks"))
+// CatchupBlocks returns the frontier of the block Merkle tree after block
+// height (catchup/{height}/{view}/blocks); state.BlockTreeFromFrontier
+// rebuilds the tree, whose root must be that block's
+// block_merkle_tree_root. Heights as for CatchupAccount.
+func (c *Client) CatchupBlocks(ctx context.Context, height, view uint64) (state.BlockFrontier, error) {
+	return getValue[state.BlockFrontier](ctx, c, cu(dec(height), dec(view), "blocks"))
 }
 
 // The config module.
@@ -125,50 +130,55 @@ func (c *Client) StateSignature(ctx context.Context, height uint64) (lightclient
 	return getValue[lightclient.SignedState](ctx, c, path(0, "state-signature", "block", dec(height)))
 }
 
-// The block-state and fee-state modules. This node version keeps neither
-// Merkle tree and answers every route ErrNotFound (docs/api.md); the
-// answers are returned undecoded.
+// The block-state and fee-state modules: proofs against the trees after
+// the last chain.StatesKept decided blocks the node keeps (another height or
+// root is ErrNotFound). The client returns them unchecked: check a proof
+// against a root you trust (a header's) with state.VerifyBlockProof or
+// state.VerifyFeeProof.
 
-// BlockStateProof returns the Merkle proof of block blockHeight in the
-// block Merkle tree as of height (block-state/{height}/{blockHeight}).
-func (c *Client) BlockStateProof(ctx context.Context, height, blockHeight uint64) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, path(0, "block-state", dec(height), dec(blockHeight)))
+// BlockStateProof returns the proof of block blockHeight's header
+// commitment in the block Merkle tree after block height
+// (block-state/{height}/{blockHeight}).
+func (c *Client) BlockStateProof(ctx context.Context, height, blockHeight uint64) (api.BlockStateProof, error) {
+	return getValue[api.BlockStateProof](ctx, c, path(0, "block-state", dec(height), dec(blockHeight)))
 }
 
-// BlockStateProofByRoot returns the Merkle proof of block blockHeight in
-// the block Merkle tree with root root (block-state/commit/{MERKLE_COMM~...}/{blockHeight}).
-func (c *Client) BlockStateProofByRoot(ctx context.Context, root []byte, blockHeight uint64) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, path(0, "block-state", "commit", merkleRoot(root), dec(blockHeight)))
+// BlockStateProofByRoot returns the proof of block blockHeight's header
+// commitment in the block Merkle tree with root root
+// (block-state/commit/{MERKLE_COMM~...}/{blockHeight}).
+func (c *Client) BlockStateProofByRoot(ctx context.Context, root []byte, blockHeight uint64) (api.BlockStateProof, error) {
+	return getValue[api.BlockStateProof](ctx, c, path(0, "block-state", "commit", merkleRoot(root), dec(blockHeight)))
 }
 
-// BlockStateHeight returns the latest height the block Merkle tree holds
-// (block-state/block-height).
+// BlockStateHeight returns the height of the newest block whose state the
+// node keeps (block-state/block-height).
 func (c *Client) BlockStateHeight(ctx context.Context) (uint64, error) {
 	return getValue[uint64](ctx, c, path(0, "block-state", "block-height"))
 }
 
-// FeeStateProof returns the Merkle proof of the fee account of addr as of
-// height (fee-state/{height}/{address}).
-func (c *Client) FeeStateProof(ctx context.Context, height uint64, addr types.Address) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, path(0, "fee-state", dec(height), addr.String()))
+// FeeStateProof returns the proof of the fee account of addr in the fee
+// Merkle tree after block height (fee-state/{height}/{address}).
+func (c *Client) FeeStateProof(ctx context.Context, height uint64, addr types.Address) (api.FeeStateProof, error) {
+	return getValue[api.FeeStateProof](ctx, c, path(0, "fee-state", dec(height), addr.String()))
 }
 
-// FeeStateProofByRoot returns the Merkle proof of the fee account of addr
-// in the fee Merkle tree with root root (fee-state/commit/{MERKLE_COMM~...}/{address}).
-func (c *Client) FeeStateProofByRoot(ctx context.Context, root []byte, addr types.Address) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, path(0, "fee-state", "commit", merkleRoot(root), addr.String()))
+// FeeStateProofByRoot returns the proof of the fee account of addr in the
+// fee Merkle tree with root root (fee-state/commit/{MERKLE_COMM~...}/{address}).
+func (c *Client) FeeStateProofByRoot(ctx context.Context, root []byte, addr types.Address) (api.FeeStateProof, error) {
+	return getValue[api.FeeStateProof](ctx, c, path(0, "fee-state", "commit", merkleRoot(root), addr.String()))
 }
 
-// FeeStateHeight returns the latest height the fee Merkle tree holds
-// (fee-state/block-height).
+// FeeStateHeight returns the height of the newest block whose state the
+// node keeps (fee-state/block-height).
 func (c *Client) FeeStateHeight(ctx context.Context) (uint64, error) {
 	return getValue[uint64](ctx, c, path(0, "fee-state", "block-height"))
 }
 
-// FeeBalance returns the latest fee balance of addr
-// (fee-state/fee-balance/latest/{address}).
-func (c *Client) FeeBalance(ctx context.Context, addr types.Address) (json.RawMessage, error) {
-	return getValue[json.RawMessage](ctx, c, path(0, "fee-state", "fee-balance", "latest", addr.String()))
+// FeeBalance returns the balance of addr in the newest state the node
+// keeps, unproven (fee-state/fee-balance/latest/{address}); nil when the
+// fee tree holds no account for addr.
+func (c *Client) FeeBalance(ctx context.Context, addr types.Address) (*types.U256, error) {
+	return getValue[*types.U256](ctx, c, path(0, "fee-state", "fee-balance", "latest", addr.String()))
 }
 
 func merkleRoot(root []byte) string {
