@@ -158,58 +158,58 @@ func (m merkleState) Name() string {
 func (merkleState) Version() string { return "0.1.0" }
 
 func (m merkleState) Register(r *Router, b Backend) error {
-	// key is a block height in the block tree, an address in the fee tree.
-	prove := func(req *Request, ds *chain.DecidedState) (any, error) {
-		if m.fee {
-			addr, err := types.ParseAddress(req.Param("key"))
-			if err != nil {
-				return nil, badRequest("key: %v", err)
-			}
-			return feeProof(ds, addr), nil
-		}
-		k, err := req.Uint64("key")
-		if err != nil {
-			return nil, err
-		}
-		return blockProof(ds, k)
+	// key is a block height in the block tree, an address in the fee
+	// tree. It is parsed before the state is looked up: a bad key is a 400
+	// whatever the height.
+	type key struct {
+		block uint64
+		addr  types.Address
 	}
-	checkKey := func(req *Request) error {
-		if m.fee {
-			if _, err := types.ParseAddress(req.Param("key")); err != nil {
-				return badRequest("key: %v", err)
-			}
-			return nil
+	parseKey := func(req *Request) (k key, err error) {
+		if !m.fee {
+			k.block, err = req.Uint64("key")
+			return k, err
 		}
-		_, err := req.Uint64("key")
-		return err
+		if k.addr, err = types.ParseAddress(req.Param("key")); err != nil {
+			return k, badRequest("key: %v", err)
+		}
+		return k, nil
+	}
+	prove := func(ds *chain.DecidedState, k key) (any, error) {
+		if m.fee {
+			return feeProof(ds, k.addr), nil
+		}
+		return blockProof(ds, k.block)
 	}
 	r.Get("{height}/{key}", func(req *Request) (any, error) {
 		h, err := req.Uint64("height")
 		if err != nil {
 			return nil, err
 		}
-		if err := checkKey(req); err != nil {
+		k, err := parseKey(req)
+		if err != nil {
 			return nil, err
 		}
 		ds, err := stateAt(b, h)
 		if err != nil {
 			return nil, err
 		}
-		return prove(req, ds)
+		return prove(ds, k)
 	})
 	r.Get("commit/{commit}/{key}", func(req *Request) (any, error) {
 		root, err := req.Tagged("commit", types.TagMerkle)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkKey(req); err != nil {
+		k, err := parseKey(req)
+		if err != nil {
 			return nil, err
 		}
 		ds, err := stateByRoot(b, root.Value, m.fee)
 		if err != nil {
 			return nil, err
 		}
-		return prove(req, ds)
+		return prove(ds, k)
 	})
 	r.Get("block-height", func(*Request) (any, error) {
 		kept, err := keptStates(b)
