@@ -183,10 +183,11 @@ func New(opts ...Option) (*L1, error) {
 	backend := simulated.NewBackend(alloc, func(nc *node.Config, ec *ethconfig.Config) {
 		nc.IPCPath = ipc
 		// No log index: go-ethereum's indexer falls behind blocks that come
-		// every few milliseconds, and eth_getLogs then waits for it,
-		// stalling for good (go-ethereum issue 32552). A search without
-		// the index reads each block's receipts, which is quick for a
-		// chain this small.
+		// every few milliseconds, and eth_getLogs then waits for it, for
+		// seconds to minutes on a loaded machine (go-ethereum issue 32552
+		// reports searches that never return). A search without the index
+		// reads each block's bloom filter, which is quick for a chain this
+		// small.
 		ec.LogNoHistory = true
 	})
 	l := &L1{

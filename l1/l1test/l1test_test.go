@@ -65,12 +65,18 @@ func TestEmbeddedL1(t *testing.T) {
 	}
 }
 
-// The log search answers while blocks come fast: go-ethereum's log index
-// cannot keep up with a block every millisecond, and a search waiting for
-// it stalled (go-ethereum issue 32552), so the embedded L1 searches without
-// the index.
+// The log search answers while blocks come fast. go-ethereum's log index
+// falls behind a block every millisecond, and a search waits for it
+// (go-ethereum issue 32552 reports searches that never return): with the
+// index, these searches took 1 to 5 s each past block 6,000, and in one
+// run of three one took over 10 s at block 7,606; without it, the embedded
+// L1's way, none took a second. A liveness check with a generous deadline,
+// not a timing: the figures are in the commit that made this test.
 func TestDepositsWhileBlocksComeFast(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	if raceBuild {
+		t.Skip("the race detector slows go-ethereum's log search by an order of magnitude; this test runs without it")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	chain, err := l1test.New(l1test.WithListenAddr(""), l1test.WithBlockInterval(time.Millisecond))
 	if err != nil {
@@ -88,11 +94,11 @@ func TestDepositsWhileBlocksComeFast(t *testing.T) {
 			t.Fatal(err)
 		}
 		if head >= 12000 {
-			break
+			return
 		}
 		// Ask for the logs of the whole chain so far, as a node catching
 		// up does, while blocks keep coming.
-		qctx, qcancel := context.WithTimeout(ctx, 10*time.Second)
+		qctx, qcancel := context.WithTimeout(ctx, 20*time.Second)
 		got, err := chain.Deposits(qctx, chain.FeeContract(), 0, head)
 		qcancel()
 		if err != nil {
@@ -102,4 +108,5 @@ func TestDepositsWhileBlocksComeFast(t *testing.T) {
 			t.Fatalf("deposits of blocks 0 to %d: %+v, want [%+v]", head, got, dep)
 		}
 	}
+	t.Fatalf("the chain did not reach block 12000: %v", ctx.Err())
 }

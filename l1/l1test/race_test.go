@@ -1,0 +1,6 @@
+//go:build race
+
+package l1test_test
+
+// raceBuild is true in a race-detector build.
+const raceBuild = true
