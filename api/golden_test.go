@@ -82,6 +82,7 @@ func goldens(fb *fakeBackend) []golden {
 		{"catchup-account", "GET", "/v0/catchup/3/6/account/0xab000000000000000000000000000000000000cd", "", ok},
 		{"catchup-accounts", "POST", "/v0/catchup/3/6/accounts", `["0xab000000000000000000000000000000000000cd","0x0000000000000000000000000000000000000001"]`, ok},
 		{"catchup-blocks", "GET", "/v0/catchup/3/6/blocks", "", ok},
+		{"catchup-state", "GET", "/v0/catchup/state", "", ok},
 		{"block-state-proof", "GET", "/v0/block-state/3/1", "", ok},
 		{"fee-state-proof", "GET", "/v0/fee-state/3/0xab000000000000000000000000000000000000cd", "", ok},
 		{"fee-state-balance", "GET", "/v0/fee-state/fee-balance/latest/0xab000000000000000000000000000000000000cd", "", ok},

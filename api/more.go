@@ -37,7 +37,8 @@ func (stateSig) Register(r *Router, b Backend) error {
 // Catchup returns the catchup module, which peers use to fetch state they
 // lack: fee accounts with their proofs and the block Merkle frontier, from
 // the states after the recent decided blocks the node keeps (on a
-// StateBackend; otherwise 404), the chain config by commitment, and a
+// StateBackend; otherwise 404), the newest of those states whole
+// (catchup/state, gospresso's own), the chain config by commitment, and a
 // chain of leaves proving a height was decided.
 func Catchup() Module { return catchup{} }
 
@@ -101,6 +102,7 @@ func (catchup) Register(r *Router, b Backend) error {
 		}
 		return ds.State.BlockTree().Frontier(), nil
 	})
+	r.Get("state", func(req *Request) (any, error) { return chainState(req, b) })
 	r.Get("chain-config/{commitment}", func(req *Request) (any, error) {
 		c, err := req.Commitment("commitment", types.TagChainConfig)
 		if err != nil {

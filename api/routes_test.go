@@ -321,6 +321,18 @@ func TestRoutes(t *testing.T) {
 		for _, pat := range []string{"{height}/{view}/account/{address}", "{height}/{view}/blocks"} {
 			cov.mark("GET", 0, "catchup", pat)
 		}
+		// The newest state whole, under the certified block it follows.
+		var cs api.ChainState
+		c.getJSON("/v0/catchup/state", &cs)
+		st, err := state.DecodeState(cs.State)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blockRoot, feeRoot := st.Roots(); cs.QC.Leaf != cs.Leaf.Commit() || !bytes.Equal(blockRoot, cs.Leaf.Header.BlockMerkleTreeRoot) ||
+			!bytes.Equal(feeRoot, cs.Leaf.Header.FeeMerkleTreeRoot) || !bytes.Equal(cs.Payload.Raw, l.block(t, cs.Leaf.Height()).Payload.Raw) {
+			t.Errorf("catchup/state: block %d's certificate, payload or roots are not the state's", cs.Leaf.Height())
+		}
+		cov.mark("GET", 0, "catchup", "state")
 		cov.mark("POST", 0, "catchup", "{height}/{view}/accounts")
 		if msg := c.expectError(http.MethodGet, "/v0/catchup/99999999/1/blocks", http.StatusNotFound); !strings.Contains(msg, "not applied yet") {
 			t.Errorf("a future height: %q", msg)

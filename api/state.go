@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/gospresso/gospresso/chain"
@@ -54,6 +55,45 @@ type FeeStateProof struct {
 	Height uint64             `json:"height"`
 	Root   types.TaggedBase64 `json:"root"`
 	Proof  state.FeeProof     `json:"proof"`
+}
+
+// ChainState is the answer of catchup/state, a route of gospresso's own:
+// the newest decided block whose state the node applied, with the
+// certificate that decided it, and that state's encoding
+// (state.State.Encode; base64 in JSON). A node whose store cannot rebuild
+// its chain state starts from it (node.WithStateCatchup; docs/state.md,
+// "State catchup"), trusting none of it: it checks the certificate
+// against its stake table and the state's roots against the block's
+// header.
+type ChainState struct {
+	Leaf    types.Leaf              `json:"leaf"`
+	QC      types.QuorumCertificate `json:"qc"`
+	Payload types.Payload           `json:"payload"`
+	State   []byte                  `json:"state"`
+}
+
+// Block returns the decided block of s.
+func (s *ChainState) Block() types.Block {
+	return types.Block{Leaf: s.Leaf, Payload: s.Payload, QC: s.QC}
+}
+
+// chainState answers catchup/state from the newest state b keeps.
+func chainState(req *Request, b Backend) (any, error) {
+	kept, err := keptStates(b)
+	if err != nil {
+		return nil, err
+	}
+	ds := kept[len(kept)-1]
+	blk, err := b.Store().BlockByHeight(req.Context(), ds.Header.Height)
+	if err != nil {
+		return nil, objectErr(err, "block %d", ds.Header.Height)
+	}
+	if blk.Leaf.Header.Commit() != ds.Header.Commit() {
+		// A store that does not hold the decided block: say so rather
+		// than serve a state under the wrong header.
+		return nil, fmt.Errorf("%w: the stored block %d is not the one the chain state follows", ErrUnavailable, ds.Header.Height)
+	}
+	return ChainState{Leaf: blk.Leaf, QC: blk.QC, Payload: blk.Payload, State: ds.State.Encode()}, nil
 }
 
 // keptStates returns the states b keeps, or a 404 saying why there are

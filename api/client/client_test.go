@@ -675,6 +675,11 @@ func TestQueries(t *testing.T) {
 		// last chain.StatesKept states, so a fast network can move past
 		// the one asked for between two calls: try again.
 		eventually(t, 10*time.Second, func() error { return checkState(ctx, c) })
+		cs, err := c.ChainState(ctx)
+		check(t, "ChainState", err)
+		if st, err := state.DecodeState(cs.State); err != nil || st.Balance(funded) != fundedBalance || cs.QC.Leaf != cs.Leaf.Commit() {
+			t.Errorf("ChainState at height %d: %v, or not funded's balance, or a certificate for another leaf", cs.Leaf.Height(), err)
+		}
 		_, err = c.CatchupAccount(ctx, 1<<40, 1, funded)
 		wantErr(t, "CatchupAccount of a future height", err, client.ErrNotFound)
 		_, err = c.CatchupBlocks(ctx, 1<<40, 1)

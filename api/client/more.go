@@ -104,6 +104,15 @@ func (c *Client) CatchupBlocks(ctx context.Context, height, view uint64) (state.
 	return getValue[state.BlockFrontier](ctx, c, cu(dec(height), dec(view), "blocks"))
 }
 
+// ChainState returns the node's newest applied chain state whole, with
+// the decided block it follows (catchup/state, gospresso's own route; see
+// api.ChainState). A state of 100,000 accounts is about 7 MB of JSON:
+// raise WithMaxResponseSize for larger ones. Nothing in it is checked
+// here; node.WithStateCatchup checks what it is given.
+func (c *Client) ChainState(ctx context.Context) (api.ChainState, error) {
+	return getValue[api.ChainState](ctx, c, cu("state"))
+}
+
 // The config module.
 
 // HotShotConfig returns the node's public consensus configuration

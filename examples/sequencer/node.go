@@ -65,9 +65,6 @@ func unused(cfg *options.Config, needsL1 bool) string {
 		out = append(out, "--cdn-endpoint "+g.CDNEndpoint+" (this node relays over libp2p only)")
 	}
 	out = append(out, unusedL1(&g.L1, needsL1)...)
-	if len(g.StatePeers) > 0 {
-		out = append(out, "--state-peers (this build keeps no fee or block Merkle state to catch up)")
-	}
 	if len(g.ConfigPeers) > 0 {
 		out = append(out, "--config-peers (the network config comes from the genesis file or the orchestrator)")
 	}
@@ -171,6 +168,14 @@ func runNode(ctx context.Context, cfg *options.Config, env func(string) (string,
 	}
 	if l1c != nil {
 		opts = append(opts, node.WithL1(l1c, trackerOptions(&g.L1)...))
+	}
+	if len(g.StatePeers) > 0 {
+		src, err := stateSource(g.StatePeers, g.Catchup, log)
+		if err != nil {
+			_ = tr.Close()
+			return fail(stderr, err)
+		}
+		opts = append(opts, node.WithStateCatchup(src))
 	}
 	n, err := node.New(gen, k, opts...)
 	if err != nil {

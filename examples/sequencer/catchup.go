@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"time"
+
+	"github.com/gospresso/gospresso/api/client"
+	"github.com/gospresso/gospresso/examples/internal/options"
+	"github.com/gospresso/gospresso/types"
+)
+
+// stateRequestTimeout bounds one peer's answer to catchup/state: a state
+// of a million accounts is some 70 MB.
+const stateRequestTimeout = 2 * time.Minute
+
+// maxStateResponse bounds what one peer's answer may make this node read.
+const maxStateResponse = 512 << 20
+
+// stateSource is the node's state catchup over HTTP (node.WithStateCatchup;
+// docs/state.md, "State catchup"), used only when the store cannot rebuild
+// the chain state at start. It asks the --state-peers in the order given
+// for their newest chain state (catchup/state) and returns the first
+// answer; when none answers it waits the catchup backoff (the --catchup-*
+// options) and asks them all again, until ctx ends. The node checks the
+// answer: the peers are not trusted.
+func stateSource(peers []*url.URL, cu options.CatchupOptions, log *slog.Logger) (func(context.Context) (types.Block, []byte, error), error) {
+	clients := make([]*client.Client, len(peers))
+	for i, p := range peers {
+		c, err := client.New(p.String(), client.WithTimeout(stateRequestTimeout), client.WithMaxResponseSize(maxStateResponse))
+		if err != nil {
+			return nil, fmt.Errorf("--state-peers %s: %w", p, err)
+		}
+		clients[i] = c
+	}
+	return func(ctx context.Context) (types.Block, []byte, error) {
+		delay := cu.BaseRetryDelay
+		for round := 1; ; round++ {
+			var errs []error
+			for i, c := range clients {
+				cs, err := c.ChainState(ctx)
+				if err == nil {
+					log.Info("state catchup: chain state fetched", "peer", peers[i].String(), "height", cs.Leaf.Height(), "bytes", len(cs.State))
+					return cs.Block(), cs.State, nil
+				}
+				errs = append(errs, fmt.Errorf("%s: %w", peers[i], err))
+			}
+			err := errors.Join(errs...)
+			wait := jittered(delay, cu.BackoffJitter.Float())
+			log.Warn("state catchup: no state peer answered; asking again", "round", round, "retry_in", wait, "err", err)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return types.Block{}, nil, fmt.Errorf("state catchup from %d state peer(s), %d round(s): %w; the last: %w", len(peers), round, ctx.Err(), err)
+			case <-t.C:
+			}
+			if !cu.BackoffDisable {
+				delay = min(time.Duration(float64(delay)*float64(max(cu.BackoffFactor, 1))), cu.MaxRetryDelay)
+			}
+		}
+	}, nil
+}
+
+// jittered spreads d by ± fraction j (at most 1).
+func jittered(d time.Duration, j float64) time.Duration {
+	return time.Duration(float64(d) * (1 + j*(2*rand.Float64()-1)))
+}
