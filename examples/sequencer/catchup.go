@@ -21,12 +21,17 @@ const stateRequestTimeout = 2 * time.Minute
 // maxStateResponse bounds what one peer's answer may make this node read.
 const maxStateResponse = 512 << 20
 
+// minStateRetry is the shortest wait between two rounds of asking the
+// state peers, whatever --catchup-base-retry-delay says.
+const minStateRetry = 100 * time.Millisecond
+
 // stateSource is the node's state catchup over HTTP (node.WithStateCatchup;
 // docs/state.md, "State catchup"), used only when the store cannot rebuild
 // the chain state at start. It asks the --state-peers in the order given
 // for their newest chain state (catchup/state) and returns the first
 // answer; when none answers it waits the catchup backoff (the --catchup-*
-// options) and asks them all again, until ctx ends. The node checks the
+// options, at least minStateRetry) and asks them all again, until ctx
+// ends. The node checks the
 // answer: the peers are not trusted.
 func stateSource(peers []*url.URL, cu options.CatchupOptions, log *slog.Logger) (func(context.Context) (types.Block, []byte, error), error) {
 	clients := make([]*client.Client, len(peers))
@@ -38,7 +43,8 @@ func stateSource(peers []*url.URL, cu options.CatchupOptions, log *slog.Logger) 
 		clients[i] = c
 	}
 	return func(ctx context.Context) (types.Block, []byte, error) {
-		delay := cu.BaseRetryDelay
+		delay := max(cu.BaseRetryDelay, minStateRetry)
+		most := max(cu.MaxRetryDelay, delay)
 		for round := 1; ; round++ {
 			var errs []error
 			for i, c := range clients {
@@ -60,7 +66,7 @@ func stateSource(peers []*url.URL, cu options.CatchupOptions, log *slog.Logger) 
 			case <-t.C:
 			}
 			if !cu.BackoffDisable {
-				delay = min(time.Duration(float64(delay)*float64(max(cu.BackoffFactor, 1))), cu.MaxRetryDelay)
+				delay = min(time.Duration(float64(delay)*float64(max(cu.BackoffFactor, 1))), most)
 			}
 		}
 	}, nil
