@@ -31,8 +31,7 @@ const minStateRetry = 100 * time.Millisecond
 // for their newest chain state (catchup/state) and returns the first
 // answer; when none answers it waits the catchup backoff (the --catchup-*
 // options, at least minStateRetry) and asks them all again, until ctx
-// ends. The node checks the
-// answer: the peers are not trusted.
+// ends. The node checks the answer: the peers are not trusted.
 func stateSource(peers []*url.URL, cu options.CatchupOptions, log *slog.Logger) (func(context.Context) (types.Block, []byte, error), error) {
 	clients := make([]*client.Client, len(peers))
 	for i, p := range peers {
@@ -43,6 +42,11 @@ func stateSource(peers []*url.URL, cu options.CatchupOptions, log *slog.Logger) 
 		clients[i] = c
 	}
 	return func(ctx context.Context) (types.Block, []byte, error) {
+		defer func() {
+			for _, c := range clients {
+				c.CloseIdleConnections() // asked once, at start
+			}
+		}()
 		delay := max(cu.BaseRetryDelay, minStateRetry)
 		most := max(cu.MaxRetryDelay, delay)
 		for round := 1; ; round++ {
@@ -72,7 +76,11 @@ func stateSource(peers []*url.URL, cu options.CatchupOptions, log *slog.Logger) 
 	}, nil
 }
 
-// jittered spreads d by ± fraction j (at most 1).
+// jittered spreads d by ± fraction j, taken between 0 and 1.
 func jittered(d time.Duration, j float64) time.Duration {
+	if !(j > 0) { // also NaN
+		return d
+	}
+	j = min(j, 1)
 	return time.Duration(float64(d) * (1 + j*(2*rand.Float64()-1)))
 }
