@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gospresso/gospresso/api/client"
@@ -83,4 +84,45 @@ func jittered(d time.Duration, j float64) time.Duration {
 	}
 	j = min(j, 1)
 	return time.Duration(float64(d) * (1 + j*(2*rand.Float64()-1)))
+}
+
+// unusedCatchup names the catchup options given that the node does not
+// use: the proposal fetcher's (the node fetches missing proposals from its
+// peers over libp2p, on its own schedule) and, without --state-peers, the
+// backoff's, which pace state catchup only.
+func unusedCatchup(cu *options.CatchupOptions, statePeers bool) []string {
+	def := defaultGlobal().Catchup
+	var out []string
+	var fetcher []string
+	if cu.ProposalFetcherNumWorkers != def.ProposalFetcherNumWorkers {
+		fetcher = append(fetcher, "--proposal-fetcher-num-workers")
+	}
+	if cu.ProposalFetcherFetchTimeout != def.ProposalFetcherFetchTimeout {
+		fetcher = append(fetcher, "--proposal-fetcher-fetch-timeout")
+	}
+	if len(fetcher) > 0 {
+		out = append(out, strings.Join(fetcher, ", ")+" (the node fetches missing proposals from its peers over libp2p)")
+	}
+	if statePeers {
+		return out
+	}
+	var backoff []string
+	for _, c := range []struct {
+		flag string
+		set  bool
+	}{
+		{"--catchup-backoff-disable", cu.BackoffDisable != def.BackoffDisable},
+		{"--catchup-base-retry-delay", cu.BaseRetryDelay != def.BaseRetryDelay},
+		{"--catchup-max-retry-delay", cu.MaxRetryDelay != def.MaxRetryDelay},
+		{"--catchup-backoff-factor", cu.BackoffFactor != def.BackoffFactor},
+		{"--catchup-backoff-jitter", cu.BackoffJitter != def.BackoffJitter},
+	} {
+		if c.set {
+			backoff = append(backoff, c.flag)
+		}
+	}
+	if len(backoff) > 0 {
+		out = append(out, strings.Join(backoff, ", ")+" (they pace state catchup, which needs --state-peers)")
+	}
+	return out
 }

@@ -84,3 +84,25 @@ func TestStateSourceEndsWithContext(t *testing.T) {
 		t.Fatalf("src with no peer up: %v; want the deadline after several rounds, naming the refused connection", err)
 	}
 }
+
+// The catchup options given that the node does not use are named: the
+// proposal fetcher's always, the backoff's without --state-peers.
+func TestUnusedCatchupOptions(t *testing.T) {
+	for _, tc := range []struct{ args, want string }{
+		{"", ""},
+		{"--state-peers http://peer:8080 --catchup-base-retry-delay 1s", ""},
+		{"--catchup-base-retry-delay 1s --catchup-backoff-jitter 1:5",
+			"--catchup-base-retry-delay, --catchup-backoff-jitter (they pace state catchup, which needs --state-peers)"},
+		{"--state-peers http://peer:8080 --proposal-fetcher-num-workers 4",
+			"--proposal-fetcher-num-workers (the node fetches missing proposals from its peers over libp2p)"},
+	} {
+		cfg, err := options.Parse(strings.Fields(tc.args), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &cfg.Global
+		if got := strings.Join(unusedCatchup(&g.Catchup, len(g.StatePeers) > 0), "; "); got != tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.args, got, tc.want)
+		}
+	}
+}

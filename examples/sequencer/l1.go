@@ -117,13 +117,13 @@ func clampInt(v uint64) int { return int(min(v, math.MaxInt)) }
 
 func sameURL(a, b *url.URL) bool { return a.String() == b.String() }
 
-// defaultL1 is the L1 options' defaults.
-var defaultL1 = sync.OnceValue(func() options.L1Options {
+// defaultGlobal is the global options' defaults.
+var defaultGlobal = sync.OnceValue(func() options.Global {
 	cfg, err := options.Parse(nil, nil)
 	if err != nil {
 		panic("sequencer: the default options do not parse: " + err.Error())
 	}
-	return cfg.Global.L1
+	return cfg.Global
 })
 
 // unusedL1 names the L1 options given that the node does not use: with a
@@ -131,7 +131,7 @@ var defaultL1 = sync.OnceValue(func() options.L1Options {
 // implemented: the node polls over HTTP); without, every L1 option changed
 // from its default.
 func unusedL1(o *options.L1Options, needsL1 bool) []string {
-	def := defaultL1()
+	def := defaultGlobal().L1
 	changed := []struct {
 		flag string
 		set  bool

@@ -65,6 +65,7 @@ func unused(cfg *options.Config, needsL1 bool) string {
 		out = append(out, "--cdn-endpoint "+g.CDNEndpoint+" (this node relays over libp2p only)")
 	}
 	out = append(out, unusedL1(&g.L1, needsL1)...)
+	out = append(out, unusedCatchup(&g.Catchup, len(g.StatePeers) > 0)...)
 	if len(g.ConfigPeers) > 0 {
 		out = append(out, "--config-peers (the network config comes from the genesis file or the orchestrator)")
 	}
