@@ -107,9 +107,9 @@ type Ledger struct {
 	// transactions (see Pending).
 	starved bool
 
-	snap atomic.Pointer[DecidedState]
 	// kept holds the states after the last StatesKept applied blocks, in
-	// height order; the slice is replaced, never changed in place.
+	// height order, the last the decided state; the slice is replaced,
+	// never changed in place, and never empty.
 	kept     atomic.Pointer[[]*DecidedState]
 	rejectMu sync.Mutex
 	rejected map[string]uint64
@@ -171,8 +171,8 @@ func NewLedger(cfg LedgerConfig) (*Ledger, error) {
 	return l, nil
 }
 
-// publish makes applied (in height order, the last one the newest decided
-// state) readable, keeping the last StatesKept states.
+// publish makes applied (in height order, the last one the new decided
+// state; at least one) readable, keeping the last StatesKept states.
 func (l *Ledger) publish(applied []*DecidedState) {
 	var kept []*DecidedState
 	if old := l.kept.Load(); old != nil {
@@ -183,7 +183,6 @@ func (l *Ledger) publish(applied []*DecidedState) {
 		kept = kept[n:]
 	}
 	l.kept.Store(&kept)
-	l.snap.Store(applied[len(applied)-1])
 }
 
 // BuilderAccount returns the fee account of the node's builder (zero
@@ -192,7 +191,10 @@ func (l *Ledger) BuilderAccount() types.Address { return l.account }
 
 // DecidedState returns the state after the last decided block whose state
 // is known. Safe for concurrent use.
-func (l *Ledger) DecidedState() DecidedState { return *l.snap.Load() }
+func (l *Ledger) DecidedState() DecidedState {
+	kept := *l.kept.Load()
+	return *kept[len(kept)-1]
+}
 
 // DecidedStates returns the states after the last decided blocks whose
 // states the ledger computed, oldest first, at most StatesKept of them; the
