@@ -539,6 +539,13 @@ func (f *fakeBackend) appendBlock(tb testing.TB, txs []types.Transaction) types.
 
 func (f *fakeBackend) Store() storage.BlockStore { return f.store }
 
+func (f *fakeBackend) ChainState(ctx context.Context) (types.Block, []byte, error) {
+	kept := f.DecidedStates()
+	ds := kept[len(kept)-1]
+	b, err := f.store.BlockByHeight(ctx, ds.Header.Height)
+	return b, ds.State.Encode(), err
+}
+
 func (f *fakeBackend) DecidedStates() []*chain.DecidedState {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -3,8 +3,8 @@ package api
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/gospresso/gospresso/chain"
@@ -22,6 +22,11 @@ type StateBackend interface {
 	// the node keeps, oldest first, in increasing height order (see
 	// chain.Ledger.DecidedStates); none before the node starts.
 	DecidedStates() []*chain.DecidedState
+	// ChainState returns the newest of them whole, for a peer's state
+	// catchup: the decided block it follows and state.State.Encode of it
+	// (node.Node.ChainState); an error wrapping ErrUnavailable when the
+	// node cannot serve it now.
+	ChainState(ctx context.Context) (types.Block, []byte, error)
 }
 
 // MaxCatchupAccounts bounds the addresses of one POST
@@ -77,23 +82,17 @@ func (s *ChainState) Block() types.Block {
 	return types.Block{Leaf: s.Leaf, Payload: s.Payload, QC: s.QC}
 }
 
-// chainState answers catchup/state from the newest state b keeps.
+// chainState answers catchup/state.
 func chainState(req *Request, b Backend) (any, error) {
-	kept, err := keptStates(b)
+	sb, ok := b.(StateBackend)
+	if !ok {
+		return nil, notFound("this node keeps no chain state")
+	}
+	blk, data, err := sb.ChainState(req.Context())
 	if err != nil {
-		return nil, err
+		return nil, objectErr(err, "the chain state")
 	}
-	ds := kept[len(kept)-1]
-	blk, err := b.Store().BlockByHeight(req.Context(), ds.Header.Height)
-	if err != nil {
-		return nil, objectErr(err, "block %d", ds.Header.Height)
-	}
-	if blk.Leaf.Header.Commit() != ds.Header.Commit() {
-		// A store that does not hold the decided block: say so rather
-		// than serve a state under the wrong header.
-		return nil, fmt.Errorf("%w: the stored block %d is not the one the chain state follows", ErrUnavailable, ds.Header.Height)
-	}
-	return ChainState{Leaf: blk.Leaf, QC: blk.QC, Payload: blk.Payload, State: ds.State.Encode()}, nil
+	return ChainState{Leaf: blk.Leaf, QC: blk.QC, Payload: blk.Payload, State: data}, nil
 }
 
 // keptStates returns the states b keeps, or a 404 saying why there are

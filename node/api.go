@@ -144,6 +144,16 @@ func (n *Node) APIBackend() api.Backend { return backend{n} }
 
 func (b backend) VerifyQC(q *types.QuorumCertificate) error { return b.n.setup.Verifier.VerifyQC(q) }
 
+func (b backend) ChainState(ctx context.Context) (types.Block, []byte, error) {
+	blk, data, err := b.n.ChainState(ctx)
+	if err != nil {
+		// Not started, or the decided block not readable: a peer should
+		// ask again later, or another node.
+		err = fmt.Errorf("%w: %w", api.ErrUnavailable, err)
+	}
+	return blk, data, err
+}
+
 func (b backend) DecidedStates() []*chain.DecidedState {
 	l := b.n.ledger.Load()
 	if l == nil {
